@@ -1,0 +1,161 @@
+"""What a benchmark is: data sources (hub and local folder), row mapping, protocol, taxonomy, provenance.
+
+A benchmark module only declares a ``Benchmark`` and its row mappers. Loading resolves
+``--data-dir`` / ``$MEDEVALS_DATA`` first (offline), then the upstream Hugging Face hub id
+through ``datasets.load_dataset``; with neither, one line says what to pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from medevals.errors import ConfigError, DataError
+from medevals.schema import Item, Taxonomy
+
+LocalLoader = Callable[[Path, str], Iterable[Item]]
+"""(benchmark folder, split) -> items. Raise DataError naming file/line/field on bad rows."""
+
+HubRowMapper = Callable[[dict[str, Any], int, str], Item]
+"""(hub row, row index, hub config name) -> Item."""
+
+
+@dataclass(frozen=True)
+class HubSource:
+    path: str
+    splits: dict[str, str]
+    map_row: HubRowMapper
+    configs: tuple[str | None, ...] = (None,)
+    revision: str | None = None
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    name: str
+    title: str
+    protocol: str
+    task_type: str
+    taxonomy: Taxonomy
+    license: str
+    source: str
+    description: str
+    splits: dict[str, int]
+    default_split: str
+    local_dir: str | None = None
+    load_local: LocalLoader | None = None
+    local_files: Callable[[Path, str], list[Path]] | None = None
+    hub: HubSource | None = None
+    fewshot_split: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    bundled_dir: Path | None = None
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def size(self) -> int:
+        return self.splits.get(self.default_split, 0)
+
+
+@dataclass
+class LoadedData:
+    items: list[Item]
+    source: str
+    data_hash: str
+    split: str
+
+
+def data_root(data_dir: str | Path | None) -> Path | None:
+    root = data_dir or os.environ.get("MEDEVALS_DATA")
+    return Path(root).expanduser() if root else None
+
+
+def hash_files(paths: Iterable[Path]) -> str:
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        h.update(p.name.encode())
+        with p.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    return "sha256:" + h.hexdigest()
+
+
+def check_unique(items: list[Item], where: str) -> None:
+    seen: set[str] = set()
+    for it in items:
+        if it.id in seen:
+            raise DataError(f"duplicate item id '{it.id}'", path=where)
+        seen.add(it.id)
+
+
+def load(bench: Benchmark, split: str | None = None, data_dir: str | Path | None = None) -> LoadedData:
+    split = split or bench.default_split
+    if split not in bench.splits:
+        raise ConfigError(f"benchmark '{bench.name}' has no split '{split}' (splits: {', '.join(bench.splits)})")
+    if bench.bundled_dir is not None:
+        return _load_folder(bench, bench.bundled_dir, split, "bundled")
+    root = data_root(data_dir)
+    if root is not None:
+        if not root.is_dir():
+            raise DataError("data directory does not exist (from --data-dir or $MEDEVALS_DATA)", path=root)
+        folder = root / (bench.local_dir or bench.name)
+        if not folder.is_dir():
+            if bench.hub is None:
+                raise DataError(f"no folder '{folder.name}' for benchmark '{bench.name}' in the data directory", path=root)
+            return _load_hub(bench, split, local_hint=f" (and no folder {folder})")
+        return _load_folder(bench, folder, split, str(folder))
+    if bench.hub is None:
+        raise DataError(
+            f"benchmark '{bench.name}' is only available from a local folder: pass --data-dir DIR or set "
+            f"MEDEVALS_DATA=DIR with DIR/{bench.local_dir or bench.name}/ inside"
+        )
+    return _load_hub(bench, split)
+
+
+def _load_folder(bench: Benchmark, folder: Path, split: str, source: str) -> LoadedData:
+    assert bench.load_local is not None, f"benchmark {bench.name} has no local loader"
+    items = list(bench.load_local(folder, split))
+    files = bench.local_files(folder, split) if bench.local_files else sorted(p for p in folder.iterdir() if p.is_file())
+    check_unique(items, str(folder))
+    if not items:
+        raise DataError(f"no items for split '{split}'", path=folder)
+    return LoadedData(items=items, source=f"local:{source}", data_hash=hash_files(files), split=split)
+
+
+def _load_hub(bench: Benchmark, split: str, local_hint: str = "") -> LoadedData:
+    hub = bench.hub
+    assert hub is not None
+    hint = (
+        f"pass --data-dir DIR or set MEDEVALS_DATA=DIR with DIR/{bench.local_dir or bench.name}/ inside{local_hint}"
+    )
+    if split not in hub.splits:
+        raise DataError(f"benchmark '{bench.name}': split '{split}' is not on the hub copy ({hub.path}); {hint}")
+    if os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("HF_DATASETS_OFFLINE") == "1":
+        raise DataError(f"benchmark '{bench.name}': the Hugging Face hub is offline (HF_HUB_OFFLINE); {hint}")
+    try:
+        import datasets
+    except ImportError as e:  # pragma: no cover - hard dependency
+        raise DataError(f"benchmark '{bench.name}': the 'datasets' package is missing; {hint}") from e
+    items: list[Item] = []
+    fingerprints: list[str] = []
+    for config in hub.configs:
+        try:
+            ds = datasets.load_dataset(hub.path, config, split=hub.splits[split], revision=hub.revision)
+        except Exception as e:  # network, auth, missing dataset: all mean "use a local folder"
+            msg = str(e).splitlines()[0][:160] if str(e) else type(e).__name__
+            raise DataError(f"benchmark '{bench.name}': could not load '{hub.path}' from the hub ({msg}); {hint}") from None
+        fingerprints.append(getattr(ds, "_fingerprint", "") or "")
+        for i, row in enumerate(ds):
+            items.append(hub.map_row(dict(row), i, config or ""))
+    check_unique(items, f"hub:{hub.path}")
+    digest = hashlib.sha256("|".join(fingerprints).encode()).hexdigest()
+    return LoadedData(items=items, source=f"hub:{hub.path}", data_hash=f"hf-fingerprint:{digest}", split=split)
+
+
+def iter_with_limit(items: list[Item], limit: int | None) -> Iterator[tuple[int, Item]]:
+    for i, it in enumerate(items):
+        if limit is not None and i >= limit:
+            return
+        yield i, it

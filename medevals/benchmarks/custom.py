@@ -1,0 +1,202 @@
+"""Benchmarks from a local data file plus a small YAML spec: no Python needed.
+
+Example ``my-set.yaml`` (paths are relative to the spec file)::
+
+    name: my-mcq
+    data: questions.jsonl        # .jsonl, .json (list of objects) or .csv (with header)
+    protocol: mcq
+    fields:
+      id: qid                    # optional (default: line number)
+      question: question
+      options: options           # a dict field, a list field, or a list of columns [opa, opb, opc, opd]
+      answer: answer_idx
+      context: abstract          # optional
+      subset: subject            # optional, drives per-subset breakdowns
+    answer_format: letter        # letter | index0 | index1 | text
+    fewshot_data: train.jsonl    # optional pool for few-shot examples
+    taxonomy: {category: Medical knowledge, subcategory: Local exam}
+    license: CC-BY-4.0
+    source: https://example.org/my-set
+    description: Our internal exam questions.
+    options: {shots: 0}          # protocol option defaults
+
+Every problem is reported as one line with the spec or data file, the line and the field.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from medevals.benchmarks.base import Benchmark
+from medevals.benchmarks.mapping import LETTERS, mcq_item
+from medevals.benchmarks.readers import Row, read_csv, read_json, read_jsonl
+from medevals.errors import DataError
+from medevals.schema import Item, Taxonomy
+
+
+class FieldMap(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str | None = None
+    question: str
+    options: str | list[str]
+    answer: str
+    context: str | None = None
+    subset: str | None = None
+
+
+class CustomSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    data: str
+    fields: FieldMap
+    protocol: Literal["mcq"] = "mcq"
+    title: str | None = None
+    answer_format: Literal["letter", "index0", "index1", "text"] = "letter"
+    fewshot_data: str | None = None
+    taxonomy: Taxonomy = Taxonomy(category="Custom", subcategory="")
+    license: str = "unspecified"
+    source: str = "local file"
+    description: str = ""
+    options: dict[str, Any] = {}
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A SafeLoader that remembers the line of every mapping key, for error messages."""
+
+
+def _load_yaml_with_lines(path: Path) -> tuple[Any, dict[tuple[str, ...], int]]:
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text, Loader=_LineLoader)
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise DataError(f"invalid YAML: {getattr(e, 'problem', e)}", path=path, line=(mark.line + 1) if mark else None) from None
+    lines: dict[tuple[str, ...], int] = {}
+
+    def walk(n: Any, prefix: tuple[str, ...]) -> None:
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                key = prefix + (str(k.value),)
+                lines[key] = k.start_mark.line + 1
+                walk(v, key)
+
+    walk(node, ())
+    return data, lines
+
+
+def load_spec(path: Path) -> Benchmark:
+    if not path.exists():
+        raise DataError("benchmark spec not found", path=path)
+    data, lines = _load_yaml_with_lines(path)
+    if not isinstance(data, dict):
+        raise DataError("a benchmark spec must be a YAML mapping", path=path, line=1)
+    try:
+        spec = CustomSpec.model_validate(data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = tuple(str(x) for x in err["loc"])
+        line = None
+        for i in range(len(loc), 0, -1):
+            if loc[:i] in lines:
+                line = lines[loc[:i]]
+                break
+        raise DataError(err["msg"], path=path, line=line, field=".".join(loc)) from None
+    base = path.parent
+    data_path = (base / spec.data).resolve()
+    fewshot_path = (base / spec.fewshot_data).resolve() if spec.fewshot_data else None
+    for label, p in (("data", data_path), ("fewshot_data", fewshot_path)):
+        if p is not None and not p.exists():
+            raise DataError(f"file '{p}' not found", path=path, line=lines.get((label,)), field=label)
+
+    def load_local(folder: Path, split: str) -> list[Item]:
+        src = data_path if split == "test" else fewshot_path
+        assert src is not None
+        return [_map_row(spec, row, src, line) for line, row in _rows(src)]
+
+    splits = {"test": 0}
+    if fewshot_path is not None:
+        splits["fewshot"] = 0
+    return Benchmark(
+        name=spec.name,
+        title=spec.title or spec.name,
+        protocol=spec.protocol,
+        task_type="multiple choice",
+        taxonomy=spec.taxonomy,
+        license=spec.license,
+        source=spec.source,
+        description=spec.description or f"custom benchmark from {path}",
+        splits=splits,
+        default_split="test",
+        load_local=load_local,
+        local_files=lambda folder, split: [data_path if split == "test" else fewshot_path],  # type: ignore[list-item]
+        bundled_dir=base,
+        fewshot_split="fewshot" if fewshot_path else None,
+        options=spec.options,
+    )
+
+
+def _rows(path: Path) -> list[Row]:
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        return list(read_jsonl(path))
+    if suffix == ".csv":
+        return list(read_csv(path))
+    if suffix == ".json":
+        data = read_json(path)
+        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+            raise DataError("a .json data file must hold a list of objects", path=path)
+        return list(enumerate(data, start=1))
+    raise DataError(f"unsupported data format '{suffix}' (use .jsonl, .json or .csv)", path=path)
+
+
+def _get(row: dict[str, Any], field: str, path: Path, line: int) -> Any:
+    cur: Any = row
+    for part in field.split("."):
+        if not isinstance(cur, dict) or part not in cur or cur[part] is None:
+            raise DataError("missing", path=path, line=line, field=field)
+        cur = cur[part]
+    return cur
+
+
+def _map_row(spec: CustomSpec, row: dict[str, Any], path: Path, line: int) -> Item:
+    f = spec.fields
+    if isinstance(f.options, list):
+        choices = {LETTERS[i]: _get(row, col, path, line) for i, col in enumerate(f.options)}
+    else:
+        raw = _get(row, f.options, path, line)
+        if isinstance(raw, dict):
+            choices = {str(k): v for k, v in raw.items()}
+        elif isinstance(raw, list):
+            choices = {LETTERS[i]: v for i, v in enumerate(raw)}
+        else:
+            raise DataError("options must be an object or a list", path=path, line=line, field=f.options)
+    ans = _get(row, f.answer, path, line)
+    fmt = spec.answer_format
+    try:
+        if fmt == "index0":
+            ans = LETTERS[int(ans)]
+        elif fmt == "index1":
+            ans = LETTERS[int(ans) - 1]
+        elif fmt == "text":
+            matches = [k for k, v in choices.items() if str(v).strip() == str(ans).strip()]
+            if len(matches) != 1:
+                raise DataError(f"answer text '{ans}' matches {len(matches)} options", path=path, line=line, field=f.answer)
+            ans = matches[0]
+    except (ValueError, IndexError):
+        raise DataError(f"answer '{ans}' is not a valid {fmt}", path=path, line=line, field=f.answer) from None
+    return mcq_item(
+        id=str(_get(row, f.id, path, line)) if f.id else str(line),
+        question=_get(row, f.question, path, line),
+        choices=choices,
+        answer=str(ans),
+        answer_field=f.answer,
+        where=path,
+        line=line,
+        context=str(_get(row, f.context, path, line)) if f.context else None,
+        subset=str(_get(row, f.subset, path, line)) if f.subset else None,
+    )

@@ -1,0 +1,83 @@
+"""Line-numbered readers for benchmark files: every error names the file, the line and the field."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from medevals.errors import DataError
+
+Row = tuple[int, dict[str, Any]]
+"""(1-based line or record number, row)."""
+
+
+def _open_text(path: Path):
+    if not path.exists():
+        raise DataError("file not found", path=path)
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = path.read_bytes()[: e.start].count(b"\n") + 1
+        raise DataError(f"not valid UTF-8 (byte {e.start})", path=path, line=line) from None
+
+
+def read_jsonl(path: Path) -> Iterator[Row]:
+    text = _open_text(path)
+    if not text.strip():
+        raise DataError("file is empty", path=path)
+    for i, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise DataError(f"invalid JSON ({e.msg} at column {e.colno})", path=path, line=i) from None
+        if not isinstance(obj, dict):
+            raise DataError(f"expected a JSON object, got {type(obj).__name__}", path=path, line=i)
+        yield i, obj
+
+
+def read_json(path: Path) -> Any:
+    text = _open_text(path)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise DataError(f"invalid JSON ({e.msg} at column {e.colno})", path=path, line=e.lineno) from None
+
+
+def read_csv(path: Path, *, header: bool = True, columns: list[str] | None = None) -> Iterator[Row]:
+    """CSV rows as dicts; with ``header=False`` the caller names the columns. Line = physical start line."""
+    text = _open_text(path)
+    if not text.strip():
+        raise DataError("file is empty", path=path)
+    reader = csv.reader(text.splitlines(keepends=True))
+    names = columns
+    start = 1
+    for row in reader:
+        line = start
+        start = reader.line_num + 1
+        if header and names is None:
+            names = row
+            continue
+        if not any(cell.strip() for cell in row):
+            continue
+        assert names is not None
+        if len(row) != len(names):
+            raise DataError(f"expected {len(names)} columns, found {len(row)}", path=path, line=line)
+        yield line, dict(zip(names, row, strict=True))
+
+
+def require(row: dict[str, Any], field: str, path: Path | str, line: int, *, kind: type | tuple[type, ...] = str) -> Any:
+    """Fetch a required field or fail naming file, line and field."""
+    if field not in row or row[field] is None:
+        raise DataError("missing", path=path, line=line, field=field)
+    val = row[field]
+    if not isinstance(val, kind):
+        expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise DataError(f"expected {expected}, got {type(val).__name__}", path=path, line=line, field=field)
+    if isinstance(val, str) and not val.strip():
+        raise DataError("empty", path=path, line=line, field=field)
+    return val

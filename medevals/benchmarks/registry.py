@@ -1,0 +1,55 @@
+"""Name -> benchmark, resolved lazily so start-up never imports or indexes every benchmark.
+
+A benchmark is either a built-in (module attribute listed in ``BUILTIN``) or a YAML spec file
+given by path (``--benchmark path/to/spec.yaml``, see ``custom``). Later capabilities add one
+line to ``BUILTIN``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from medevals.benchmarks.base import Benchmark
+from medevals.errors import ConfigError
+
+BUILTIN: dict[str, str] = {
+    "demo": "medevals.benchmarks.demo:DEMO",
+    "medqa": "medevals.benchmarks.mcq_sets:MEDQA",
+    "medmcqa": "medevals.benchmarks.mcq_sets:MEDMCQA",
+    "pubmedqa": "medevals.benchmarks.mcq_sets:PUBMEDQA",
+    "mmlu-med": "medevals.benchmarks.mcq_sets:MMLU_MED",
+    "medbullets": "medevals.benchmarks.mcq_sets:MEDBULLETS",
+    "medagentsbench": "medevals.benchmarks.mcq_sets:MEDAGENTSBENCH",
+}
+
+ALIASES: dict[str, str] = {"mmlu_med": "mmlu-med", "mmlu-medical": "mmlu-med", "medagents": "medagentsbench"}
+
+
+def names() -> list[str]:
+    return list(BUILTIN)
+
+
+def _import(target: str) -> Benchmark:
+    module, attr = target.split(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def get(name: str) -> Benchmark:
+    """A built-in benchmark by name (``name:split`` is handled by the caller), or a YAML spec by path."""
+    if name.endswith((".yaml", ".yml")) or Path(name).suffix in (".yaml", ".yml"):
+        from medevals.benchmarks.custom import load_spec
+
+        return load_spec(Path(name))
+    key = ALIASES.get(name, name)
+    if key not in BUILTIN:
+        import difflib
+
+        close = difflib.get_close_matches(name, list(BUILTIN) + list(ALIASES), n=2)
+        hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+        raise ConfigError(f"unknown benchmark '{name}'{hint}; `medevals list` shows them, or pass a spec.yaml path")
+    return _import(BUILTIN[key])
+
+
+def all_benchmarks() -> list[Benchmark]:
+    return [_import(t) for t in BUILTIN.values()]

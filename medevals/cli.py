@@ -1,0 +1,338 @@
+"""The ``medevals`` command: parse options, call into the package, print. No logic lives here.
+
+Imports of the engine, datasets and model backends happen inside commands, so ``--help``
+and ``list`` start in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+
+from medevals import __version__
+from medevals.errors import MedevalsError
+
+if TYPE_CHECKING:
+    from medevals.evaluate import RunConfig, RunOutcome
+
+app = typer.Typer(
+    name="medevals",
+    help=(
+        "Evaluate language models on medical benchmarks: numbers with confidence intervals, every raw "
+        "response on disk, and a report you can hand on.\n\n"
+        "Start with `medevals demo` (embedded model, no network), `medevals list` (benchmarks), then "
+        "`medevals run --model openai:NAME --base-url http://127.0.0.1:8000/v1 --benchmark medqa`."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+)
+out = Console()
+err = Console(stderr=True)
+
+BUILTIN_DEFAULT = "builtin:gemma3-270m"
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"medevals {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+) -> None:
+    pass
+
+
+def _parse_set(pairs: list[str]) -> dict[str, Any]:
+    import yaml
+
+    opts: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise MedevalsError(f"--set '{pair}': expected KEY=VALUE (e.g. --set context=false)")
+        k, v = pair.split("=", 1)
+        try:
+            opts[k.strip().replace("-", "_")] = yaml.safe_load(v) if v else ""
+        except yaml.YAMLError:
+            opts[k.strip().replace("-", "_")] = v
+    return opts
+
+
+def _progress_runner(cfg: RunConfig, quiet: bool) -> RunOutcome:
+    """Prepare and execute with a live progress bar (items/s, tokens, cost, cache hits, retries)."""
+    import asyncio
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from medevals.evaluate import execute, prepare
+
+    prepared = prepare(cfg)
+    show = not quiet and err.is_terminal
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[stats]}"),
+        console=err,
+        disable=not show,
+        refresh_per_second=4,
+    )
+    state: dict[str, Any] = {}
+
+    def on_start(folder, resumed: bool, skipped: int, total: int) -> None:
+        import time
+
+        if not quiet:
+            verb = f"resuming ({skipped}/{total} done)" if resumed else "writing"
+            err.print(f"[dim]{verb} {folder.path}[/dim]")
+        state["t0"], state["base"] = time.perf_counter(), skipped
+        state["task"] = progress.add_task(prepared.model.spec, total=total, completed=skipped, rate="", stats="")
+
+    def on_progress(done: int, total: int, stats) -> None:
+        import time
+
+        el = max(1e-9, time.perf_counter() - state["t0"])
+        cost = f"${stats.cost_usd:.4f}" if not stats.cost_unknown_calls else "$?"
+        progress.update(
+            state["task"],
+            completed=done,
+            rate=f"{(done - state['base']) / el:.1f} it/s",
+            stats=f"tok {stats.prompt_tokens + stats.completion_tokens:,} {cost} cache {stats.cache_hits} retry {stats.retries}",
+        )
+
+    with progress:
+        return asyncio.run(execute(prepared, progress=on_progress, on_start=on_start))
+
+
+def _finish(outcome: RunOutcome, report: bool, quiet: bool) -> None:
+    from medevals.report.table import run_table
+
+    out.print(run_table(outcome.metrics))
+    s = outcome.stats
+    if not quiet:
+        err.print(
+            f"[dim]calls {s.calls} (sent {s.sent}, cache hits {s.cache_hits}, replayed {s.replayed}, "
+            f"retries {s.retries}, failed {s.failures})[/dim]"
+        )
+    if report:
+        from medevals.report.html import write_report
+
+        path = write_report([outcome.folder], outcome.folder.report_path)
+        out.print(f"report: {path}")
+    out.print(f"run folder: {outcome.folder.path}")
+
+
+@app.command()
+def demo(
+    limit: Annotated[Optional[int], typer.Option(help="Only the first N questions.")] = None,
+    runs_dir: Annotated[Path, typer.Option(help="Where run folders go.")] = Path("runs"),
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the response cache.")] = False,
+    concurrency: Annotated[Optional[int], typer.Option(help="Parallel requests (model server slots).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Run the embedded default model (Gemma 3 270M, in-process) on the bundled 40-question set.
+
+    Needs no network and no data: checks the install end to end and writes a run folder with a
+    report.html. The model is tiny and near chance on medicine; the numbers prove the plumbing.
+    """
+    from medevals.evaluate import RunConfig, command_line
+
+    cfg = RunConfig(
+        model=BUILTIN_DEFAULT, benchmarks=["demo"], limit=limit, runs_dir=runs_dir, use_cache=not no_cache,
+        concurrency=concurrency, command=command_line(), new=True,
+    )
+    outcome = _progress_runner(cfg, quiet)
+    _finish(outcome, report=True, quiet=quiet)
+
+
+@app.command("list")
+def list_benchmarks(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    data_dir: Annotated[Optional[str], typer.Option(help="Check which benchmarks have a local folder here ($MEDEVALS_DATA).")] = None,
+) -> None:
+    """List benchmarks: task type, size, taxonomy category, source, licence, local data."""
+    import json
+
+    from rich.table import Table
+
+    from medevals.benchmarks.base import data_root
+    from medevals.benchmarks.registry import all_benchmarks
+
+    root = data_root(data_dir)
+    rows = []
+    for b in all_benchmarks():
+        if b.bundled_dir is not None:
+            local = "bundled"
+        elif root is not None:
+            local = "yes" if (root / (b.local_dir or b.name)).is_dir() else "no"
+        else:
+            local = "-"
+        rows.append(
+            {
+                "name": b.name, "title": b.title, "protocol": b.protocol, "task_type": b.task_type,
+                "size": b.size, "splits": b.splits, "default_split": b.default_split,
+                "category": b.taxonomy.category, "subcategory": b.taxonomy.subcategory,
+                "license": b.license, "source": b.source, "hub": b.hub.path if b.hub else None, "local": local,
+            }
+        )
+    if as_json:
+        out.print_json(json.dumps(rows))
+        return
+    t = Table(title="medevals benchmarks", title_justify="left")
+    for col in ("name", "task", "items", "splits", "category", "source / hub", "local"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        splits = ", ".join(f"{k}:{v}" for k, v in r["splits"].items())
+        src = r["source"] + (f"\nhub: {r['hub']}" if r["hub"] else "")
+        t.add_row(r["name"], r["task_type"], str(r["size"]), splits, f"{r['category']}\n{r['subcategory']}", src, r["local"])
+    out.print(t)
+    if root is None:
+        out.print("[dim]local data: set MEDEVALS_DATA or pass --data-dir to see which folders are present[/dim]")
+
+
+@app.command()
+def run(
+    model: Annotated[str, typer.Option("--model", "-m", help="builtin:gemma3-270m | openai:NAME | hf:PATH | vllm:PATH")],
+    benchmark: Annotated[str, typer.Option("--benchmark", "-b", help="Comma-separated names (NAME or NAME:SPLIT) or spec.yaml paths.")],
+    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1.")] = None,
+    api_key_env: Annotated[Optional[str], typer.Option(help="Env var holding the API key (default OPENAI_API_KEY). Keys are never written to disk.")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="Only the first N items of each benchmark.")] = None,
+    split: Annotated[Optional[str], typer.Option(help="Split for every benchmark (default: each one's test split).")] = None,
+    repeats: Annotated[int, typer.Option(help="Run each item N times (for sampling variance).")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed for few-shot selection and any sampling.")] = 0,
+    concurrency: Annotated[Optional[int], typer.Option("--concurrency", "-c", help="Requests in flight (default 8; builtin: 4 slots).")] = None,
+    strategy: Annotated[Optional[str], typer.Option(help="Prompting strategies, comma-separated: zero-shot, few-shot, 3shot, cot ...")] = None,
+    shots: Annotated[Optional[int], typer.Option(help="Examples for the few-shot strategy (default 5).")] = None,
+    mode: Annotated[Optional[str], typer.Option(help="auto | generate | likelihood (logprob of each option letter).")] = None,
+    max_tokens: Annotated[Optional[int], typer.Option(help="Completion token limit.")] = None,
+    temperature: Annotated[Optional[float], typer.Option(help="Sampling temperature (default 0).")] = None,
+    judge: Annotated[Optional[str], typer.Option(help="Judge model(s), comma-separated specs (SPEC or SPEC@URL).")] = None,
+    patient_model: Annotated[Optional[str], typer.Option(help="Patient-simulator model spec (interactive benchmarks).")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="Protocol option KEY=VALUE (repeatable), e.g. --set context=false.")] = None,
+    data_dir: Annotated[Optional[str], typer.Option(help="Folder with benchmark data (default $MEDEVALS_DATA, else the HF hub).")] = None,
+    runs_dir: Annotated[Path, typer.Option(help="Where run folders go.")] = Path("runs"),
+    resume: Annotated[Optional[Path], typer.Option(help="Resume this run folder. (Re-running the same command resumes too.)")] = None,
+    new: Annotated[bool, typer.Option("--new", help="Start a new run even if an unfinished identical one exists.")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the response cache.")] = False,
+    cache: Annotated[Optional[Path], typer.Option(help="Response cache file (default ~/.cache/medevals/cache.sqlite).")] = None,
+    prices: Annotated[Optional[Path], typer.Option(help="TOML price table: [model] input=USD/1M, output=USD/1M.")] = None,
+    price_in: Annotated[Optional[float], typer.Option(help="USD per 1M input tokens for --model.")] = None,
+    price_out: Annotated[Optional[float], typer.Option(help="USD per 1M output tokens for --model.")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds per request before retrying.")] = 300.0,
+    max_retries: Annotated[int, typer.Option(help="Retries per request on 429/5xx/timeouts.")] = 5,
+    report: Annotated[bool, typer.Option("--report/--no-report", help="Write report.html into the run folder.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Evaluate one model on one or more benchmarks; writes a run folder (manifest, samples, metrics, report).
+
+    Examples:
+
+        medevals run -m builtin:gemma3-270m -b medqa --limit 50
+
+        medevals run -m openai:llama3 --base-url http://127.0.0.1:8080/v1 -b pubmedqa,medmcqa -c 32
+
+        medevals run -m openai:gpt-4o-mini --base-url https://api.openai.com/v1 -b medqa --strategy zero-shot,cot --price-in 0.15 --price-out 0.6
+    """
+    from medevals.engine.client import RetryPolicy
+    from medevals.engine.costs import PriceTable
+    from medevals.evaluate import RunConfig, command_line
+    from medevals.models.registry import parse_spec
+
+    options = _parse_set(set_ or [])
+    for key, val in (("strategy", strategy), ("shots", shots), ("mode", mode), ("max_tokens", max_tokens), ("temperature", temperature)):
+        if val is not None:
+            options[key] = val
+    table = PriceTable.load(prices) if prices else PriceTable()
+    if (price_in is None) != (price_out is None):
+        raise MedevalsError("--price-in and --price-out go together")
+    if price_in is not None and price_out is not None:
+        table.set(parse_spec(model)[1], price_in, price_out)
+    roles: dict[str, str] = {}
+    if judge:
+        for i, j in enumerate(x.strip() for x in judge.split(",") if x.strip()):
+            roles[f"judge:{i}"] = j
+    if patient_model:
+        roles["patient"] = patient_model
+    if repeats < 1:
+        raise MedevalsError("--repeats must be at least 1")
+    if limit is not None and limit < 1:
+        raise MedevalsError("--limit must be at least 1")
+    cfg = RunConfig(
+        model=model, benchmarks=[b.strip() for b in benchmark.split(",") if b.strip()], base_url=base_url,
+        api_key_env=api_key_env, roles=roles, options=options, data_dir=data_dir, split=split, limit=limit,
+        repeats=repeats, seed=seed, concurrency=concurrency, runs_dir=runs_dir, resume=resume, new=new,
+        use_cache=not no_cache, cache_path=cache, prices=table,
+        retry=RetryPolicy(max_attempts=max_retries + 1, timeout=timeout), command=command_line(),
+    )
+    outcome = _progress_runner(cfg, quiet)
+    _finish(outcome, report=report, quiet=quiet)
+
+
+@app.command()
+def rescore(
+    runs: Annotated[list[Path], typer.Argument(help="Run folders.")],
+    report: Annotated[bool, typer.Option("--report/--no-report")] = True,
+) -> None:
+    """Recompute scores and metrics from stored responses (no model, no data needed)."""
+    from medevals.report.table import run_table
+    from medevals.runs.folder import RunFolder
+    from medevals.runs.rescore import rescore as do_rescore
+
+    for path in runs:
+        folder = RunFolder.open(path)
+        metrics = do_rescore(folder)
+        out.print(run_table(metrics))
+        out.print(f"{folder.path}: {metrics.get('rescored_changed', 0)} sample score(s) changed")
+        if report:
+            from medevals.report.html import write_report
+
+            write_report([folder], folder.report_path)
+
+
+@app.command()
+def report(
+    runs: Annotated[list[Path], typer.Argument(help="Run folders to show side by side.")],
+    out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="HTML file (default: report.html in the run folder, or ./report.html for several runs).")] = None,
+    samples: Annotated[int, typer.Option(help="Samples shown per run in the HTML sample browser.")] = 200,
+) -> None:
+    """Side-by-side table in the terminal and one self-contained HTML file."""
+    from medevals.report.html import write_report
+    from medevals.report.table import compare_table, run_table
+    from medevals.runs.folder import RunFolder
+
+    folders = [RunFolder.open(p) for p in runs]
+    metrics = [(f.path.name, f.read_metrics()) for f in folders]
+    if len(folders) == 1:
+        out.print(run_table(metrics[0][1]))
+    else:
+        out.print(compare_table(metrics))
+    target = out_file or (folders[0].report_path if len(folders) == 1 else Path("report.html"))
+    path = write_report(folders, target, max_samples=samples)
+    out.print(f"report: {path}")
+
+
+def main() -> None:
+    try:
+        app()
+    except MedevalsError as e:
+        err.print(f"[bold red]error:[/bold red] {e}", highlight=False, soft_wrap=True)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        err.print("interrupted: finished samples are saved; run the same command again to resume")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

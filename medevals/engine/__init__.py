@@ -1,0 +1,1 @@
+"""Scheduling, caching, retries, resume and accounting for model calls."""

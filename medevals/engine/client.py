@@ -1,0 +1,183 @@
+"""The one path every model call takes: journal replay -> cache -> backend with retries -> accounting.
+
+Candidate, judge, patient-simulator and embedding calls all go through a ``ModelClient``, so
+caching, retries, concurrency limits, cost and latency are handled once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass, field
+
+from medevals.engine.cache import ResponseCache
+from medevals.engine.costs import PriceTable
+from medevals.engine.journal import Journal
+from medevals.engine.keys import request_key
+from medevals.errors import ModelError
+from medevals.models import openai_format
+from medevals.models.base import ModelBackend, PermanentModelError, TransientModelError
+from medevals.schema import CallRecord, ModelRequest
+
+
+@dataclass
+class RetryPolicy:
+    max_attempts: int = 6
+    base_delay: float = 1.0
+    max_delay: float = 60.0
+    timeout: float = 300.0
+    #: Abort the run (keeping everything done) after this many calls in a row failed for good.
+    max_consecutive_failures: int = 5
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        """Exponential backoff with full jitter; a server's Retry-After is a floor."""
+        backoff = random.uniform(0, min(self.max_delay, self.base_delay * (2 ** (attempt - 1))))
+        if retry_after is not None:
+            return max(min(retry_after, self.max_delay * 5), backoff)
+        return backoff
+
+
+@dataclass
+class CallStats:
+    """Running totals for the progress bar and the run's metrics."""
+
+    calls: int = 0
+    sent: int = 0
+    cache_hits: int = 0
+    replayed: int = 0
+    retries: int = 0
+    failures: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    cost_unknown_calls: int = 0
+    retry_reasons: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+class CallFailed(Exception):
+    """A call that failed for good; carries its record (with the error) for the sample."""
+
+    def __init__(self, record: CallRecord):
+        super().__init__(record.error)
+        self.record = record
+
+
+class ModelClient:
+    def __init__(
+        self,
+        backend: ModelBackend,
+        *,
+        role: str = "candidate",
+        concurrency: int = 8,
+        cache: ResponseCache | None = None,
+        prices: PriceTable | None = None,
+        retry: RetryPolicy | None = None,
+        stats: CallStats | None = None,
+        journal: Journal | None = None,
+    ):
+        self.backend = backend
+        self.role = role
+        self.cache = cache
+        self.prices = prices or PriceTable()
+        self.retry = retry or RetryPolicy()
+        self.stats = stats or CallStats()
+        self.journal = journal
+        limit = concurrency if backend.max_concurrency is None else min(concurrency, backend.max_concurrency * 2)
+        self._sem = asyncio.Semaphore(max(1, limit))
+        self._consecutive_failures = 0
+        self._started = False
+        self._start_lock = asyncio.Lock()
+
+    @property
+    def model_id(self) -> str:
+        return self.backend.model_id
+
+    async def start(self) -> None:
+        async with self._start_lock:
+            if not self._started:
+                await self.backend.start()
+                self._started = True
+
+    async def close(self) -> None:
+        await self.backend.close()
+
+    async def call(self, request: ModelRequest, *, unit_id: str = "", sample_index: int = 0) -> CallRecord:
+        """Return the record of this call: replayed, cached or freshly sent. Raises CallFailed."""
+        key = request_key(self.model_id, request.kind, request.body, sample_index)
+        st = self.stats
+        st.calls += 1
+        if self.journal is not None:
+            prior = self.journal.take(key)
+            if prior is not None:
+                st.replayed += 1
+                return prior.model_copy(update={"replayed": True, "role": self.role})
+        rec = CallRecord(role=self.role, model=self.model_id, kind=request.kind, request=request.body, key=key, unit_id=unit_id)
+        if self.cache is not None:
+            hit = self.cache.get(key)
+            if hit is not None:
+                raw, latency = hit
+                st.cache_hits += 1
+                rec.raw, rec.latency_s, rec.cached, rec.attempts = raw, latency, True, 0
+                rec.usage = openai_format.usage(raw)
+                rec.cost_usd = 0.0
+                self._journal(rec)
+                return rec
+        if not self._started:
+            await self.start()
+        await self._send_with_retries(rec, request)
+        if rec.error is not None:
+            st.failures += 1
+            self._consecutive_failures += 1
+            if self._consecutive_failures >= self.retry.max_consecutive_failures:
+                raise ModelError(
+                    f"{self.role} model {self.backend.record.spec} failed {self._consecutive_failures} calls in a row; "
+                    f"last error: {rec.error}"
+                )
+            raise CallFailed(rec)
+        self._consecutive_failures = 0
+        rec.usage = openai_format.usage(rec.raw)
+        st.prompt_tokens += rec.usage.prompt_tokens
+        st.completion_tokens += rec.usage.completion_tokens
+        rec.cost_usd = self.prices.cost(self.backend.record.backend, self.backend.record.name, rec.usage)
+        if rec.cost_usd is None:
+            st.cost_unknown_calls += 1
+        else:
+            st.cost_usd += rec.cost_usd
+        if self.cache is not None and rec.raw is not None:
+            self.cache.put(key, self.model_id, request.kind, rec.raw, rec.latency_s)
+        self._journal(rec)
+        return rec
+
+    def _journal(self, rec: CallRecord) -> None:
+        if self.journal is not None:
+            self.journal.append(rec)
+
+    async def _send_with_retries(self, rec: CallRecord, request: ModelRequest) -> None:
+        policy, st = self.retry, self.stats
+        for attempt in range(1, policy.max_attempts + 1):
+            rec.attempts = attempt
+            async with self._sem:
+                st.sent += 1
+                t0 = time.perf_counter()
+                try:
+                    rec.raw = await self.backend.send(request.kind, request.body, policy.timeout)
+                    rec.latency_s = time.perf_counter() - t0
+                    rec.error = None
+                    return
+                except TransientModelError as e:
+                    rec.latency_s = time.perf_counter() - t0
+                    rec.error = f"{e} (after {attempt} attempt{'s' if attempt > 1 else ''})"
+                    reason = str(e).split(":", 1)[0][:40]
+                    retry_after = e.retry_after
+                except PermanentModelError as e:
+                    rec.latency_s = time.perf_counter() - t0
+                    rec.error = str(e)
+                    return
+            if attempt < policy.max_attempts:
+                st.retries += 1
+                st.retry_reasons[reason] = st.retry_reasons.get(reason, 0) + 1
+                await asyncio.sleep(policy.delay(attempt, retry_after))

@@ -1,0 +1,42 @@
+"""User-facing errors: each renders as one clear line naming what went wrong and where.
+
+The CLI catches ``MedevalsError`` and prints ``str(err)`` with a non-zero exit; anything
+else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class MedevalsError(Exception):
+    """An error caused by input, configuration or environment, not by a bug."""
+
+    exit_code = 2
+
+
+class ConfigError(MedevalsError):
+    """Bad command-line option, unknown benchmark/model/protocol option."""
+
+
+class DataError(MedevalsError):
+    """Benchmark data that is missing or malformed; names the file, line and field."""
+
+    def __init__(self, message: str, *, path: object = None, line: int | None = None, field: str | None = None):
+        self.path, self.line, self.field = path, line, field
+        where = ""
+        if path is not None:
+            where = f"{path}"
+            if line is not None:
+                where += f":{line}"
+            where += ": "
+        what = f"field '{field}': " if field else ""
+        super().__init__(f"{where}{what}{message}")
+
+
+class ModelError(MedevalsError):
+    """A model backend that cannot be reached or configured (after retries)."""
+
+    exit_code = 3
+
+
+class RunError(MedevalsError):
+    """A run folder that is missing, incomplete or inconsistent."""

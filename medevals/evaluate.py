@@ -1,0 +1,415 @@
+"""Running an evaluation: benchmarks -> protocols -> (models via the engine) -> scores -> run folder.
+
+``prepare`` resolves everything that can fail on bad input (benchmarks, data, options,
+models, prices) before a single call is made. ``execute`` runs the units with bounded
+concurrency, streams each finished sample to disk, and on any interruption leaves a run
+folder that the same command resumes without repeating a finished call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import os
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import medevals
+from medevals.benchmarks import base as bench_base
+from medevals.benchmarks import registry as bench_registry
+from medevals.benchmarks.base import Benchmark
+from medevals.engine.cache import ResponseCache, default_cache_path
+from medevals.engine.client import CallFailed, CallStats, ModelClient, RetryPolicy
+from medevals.engine.costs import PriceTable
+from medevals.engine.journal import Journal
+from medevals.engine.keys import canonical_json
+from medevals.errors import ConfigError, ModelError, RunError
+from medevals.models.registry import create_backend, make_record
+from medevals.protocols.base import Protocol, SolveContext
+from medevals.protocols.registry import get_protocol
+from medevals.runs.folder import RunFolder, slug
+from medevals.schema import BenchmarkRecord, Item, ModelRecord, RunManifest, Sample, Unit
+from medevals.scoring.metrics import Aggregator
+
+
+@dataclass
+class RunConfig:
+    model: str
+    benchmarks: list[str]
+    base_url: str | None = None
+    api_key_env: str | None = None
+    model_settings: dict[str, Any] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    data_dir: str | None = None
+    split: str | None = None
+    limit: int | None = None
+    repeats: int = 1
+    seed: int = 0
+    concurrency: int | None = None
+    runs_dir: Path = Path("runs")
+    resume: Path | None = None
+    new: bool = False
+    use_cache: bool = True
+    cache_path: Path | None = None
+    prices: PriceTable = field(default_factory=PriceTable)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    command: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PreparedBenchmark:
+    bench: Benchmark
+    protocol: Protocol
+    items: list[Item]
+    fewshot: list[Item]
+    record: BenchmarkRecord
+
+
+@dataclass
+class Prepared:
+    cfg: RunConfig
+    benchmarks: list[PreparedBenchmark]
+    model: ModelRecord
+    roles: dict[str, ModelRecord]
+    config_hash: str
+    concurrency: int
+
+
+def _split_name(spec: str) -> tuple[str, str | None]:
+    if spec.endswith((".yaml", ".yml")):
+        return spec, None
+    if ":" in spec:
+        name, split = spec.rsplit(":", 1)
+        return name, split
+    return spec, None
+
+
+def _parse_role_spec(spec: str) -> tuple[str, str | None]:
+    """``openai:NAME@http://host:port/v1`` -> (spec, base_url); lets judges/patients live elsewhere."""
+    if "@http://" in spec or "@https://" in spec:
+        name, url = spec.split("@", 1)
+        return name, url
+    return spec, None
+
+
+def prepare(cfg: RunConfig) -> Prepared:
+    if not cfg.benchmarks:
+        raise ConfigError("no benchmark given: pass --benchmark NAME[,NAME...] (see `medevals list`)")
+    model = make_record(cfg.model, base_url=cfg.base_url, api_key_env=cfg.api_key_env, settings=cfg.model_settings)
+    roles: dict[str, ModelRecord] = {}
+    for role, spec in cfg.roles.items():
+        rspec, url = _parse_role_spec(spec)
+        same_server = rspec.startswith("openai:") and url is None
+        roles[role] = make_record(
+            rspec, base_url=url or (cfg.base_url if same_server else None), api_key_env=cfg.api_key_env
+        )
+    default_conc = 4 if model.backend == "builtin" else (1 if model.backend in ("hf",) else 8)
+    concurrency = cfg.concurrency or default_conc
+    if concurrency < 1:
+        raise ConfigError("--concurrency must be at least 1")
+
+    used_options: set[str] = set()
+    prepared: list[PreparedBenchmark] = []
+    seen: set[str] = set()
+    for spec in cfg.benchmarks:
+        name, split = _split_name(spec)
+        bench = bench_registry.get(name)
+        if bench.name in seen:
+            raise ConfigError(f"benchmark '{bench.name}' given twice")
+        seen.add(bench.name)
+        proto_cls = get_protocol(bench.protocol)
+        fields = proto_cls.Options.model_fields
+        user = {k: v for k, v in cfg.options.items() if k in fields}
+        used_options.update(user)
+        opts = proto_cls.parse_options({**bench.options, **user}, where=f"benchmark '{bench.name}'")
+        protocol = proto_cls(opts, bench)
+        for role in proto_cls.roles:
+            needed = [r for r in roles if r == role or r.startswith(role + ":")]
+            if not needed and getattr(opts, f"requires_{role}", False):
+                raise ConfigError(f"benchmark '{bench.name}' needs a {role} model (pass --{role} SPEC)")
+        data = bench_base.load(bench, split or cfg.split, cfg.data_dir)
+        items = data.items[: cfg.limit] if cfg.limit else data.items
+        fewshot: list[Item] = []
+        fewshot_source = ""
+        if protocol.uses_fewshot():
+            if bench.fewshot_split and bench.fewshot_split != data.split:
+                fewshot = bench_base.load(bench, bench.fewshot_split, cfg.data_dir).items
+                fewshot_source = f"split '{bench.fewshot_split}'"
+            else:
+                fewshot = data.items
+                fewshot_source = f"same split '{data.split}' (item itself excluded; no separate train split available)"
+        options_record = opts.model_dump()
+        if fewshot_source:
+            options_record["fewshot_source"] = fewshot_source
+        record = BenchmarkRecord(
+            name=bench.name, protocol=bench.protocol, task_type=bench.task_type, split=data.split,
+            n_items=len(items), data_source=data.source, data_hash=data.data_hash, taxonomy=bench.taxonomy,
+            license=bench.license, source=bench.source, options=options_record, templates=protocol.templates(),
+            variants=protocol.variants(),
+        )
+        prepared.append(PreparedBenchmark(bench, protocol, items, fewshot, record))
+    unused = sorted(set(cfg.options) - used_options)
+    if unused:
+        raise ConfigError(f"option(s) {', '.join(unused)} are not used by any benchmark in this run")
+    material = {
+        "model": model.model_dump(exclude={"base_url"}),
+        "roles": {k: v.model_dump(exclude={"base_url"}) for k, v in roles.items()},
+        "benchmarks": [p.record.model_dump(exclude={"templates"}) for p in prepared],
+        "seed": cfg.seed,
+        "repeats": cfg.repeats,
+        "limit": cfg.limit,
+    }
+    config_hash = hashlib.sha256(canonical_json(material).encode()).hexdigest()[:16]
+    return Prepared(cfg, prepared, model, roles, config_hash, concurrency)
+
+
+def _git_sha() -> str | None:
+    try:
+        here = Path(medevals.__file__).resolve().parent
+        out = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or None if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def find_resumable(runs_dir: Path, config_hash: str) -> RunFolder | None:
+    """The newest unfinished run with the same configuration, so re-running a command resumes it."""
+    if not runs_dir.is_dir():
+        return None
+    candidates = []
+    for mpath in runs_dir.glob("*/manifest.json"):
+        try:
+            m = RunFolder(mpath.parent).read_manifest()
+        except RunError:
+            continue
+        if m.config_hash == config_hash and m.status != "complete":
+            candidates.append((m.created_at, mpath.parent))
+    if not candidates:
+        return None
+    return RunFolder(sorted(candidates)[-1][1])
+
+
+def open_run_folder(p: Prepared) -> tuple[RunFolder, RunManifest, bool]:
+    cfg = p.cfg
+    folder: RunFolder | None = None
+    if cfg.resume is not None:
+        folder = RunFolder.open(cfg.resume)
+        manifest = folder.read_manifest()
+        if manifest.config_hash != p.config_hash:
+            raise RunError(
+                f"{folder.path}: was started with a different configuration (model, benchmarks, options, seed or "
+                f"limit differ); run without --resume to start a new run"
+            )
+    elif not cfg.new:
+        folder = find_resumable(cfg.runs_dir, p.config_hash)
+    if folder is not None:
+        manifest = folder.read_manifest()
+        manifest.status = "running"
+        manifest.command = cfg.command
+        return folder, manifest, True
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    bench_slug = "+".join(b.bench.name for b in p.benchmarks)
+    name = f"{stamp}-{slug(p.model.name.split('@')[0], 30)}-{slug(bench_slug, 40)}"
+    path = cfg.runs_dir / name
+    n = 1
+    while path.exists():
+        n += 1
+        path = cfg.runs_dir / f"{name}-{n}"
+    folder = RunFolder(path)
+    folder.create()
+    manifest = RunManifest(
+        run_id=path.name,
+        medevals_version=medevals.__version__,
+        git_sha=_git_sha(),
+        command=cfg.command,
+        created_at=_now(),
+        model=p.model,
+        roles=p.roles,
+        benchmarks=[b.record for b in p.benchmarks],
+        seed=cfg.seed,
+        repeats=cfg.repeats,
+        limit=cfg.limit,
+        concurrency=p.concurrency,
+        prices={k: v.model_dump() for k, v in cfg.prices.prices.items()},
+        platform={"python": platform.python_version(), "system": platform.platform(), "machine": platform.machine()},
+        config_hash=p.config_hash,
+        options=dict(cfg.options),
+    )
+    return folder, manifest, False
+
+
+ProgressHook = Callable[[int, int, CallStats], None]
+
+
+@dataclass
+class RunOutcome:
+    folder: RunFolder
+    manifest: RunManifest
+    metrics: dict[str, Any]
+    resumed: bool
+    skipped: int
+    stats: CallStats
+
+
+async def execute(p: Prepared, *, progress: ProgressHook | None = None, on_start: Callable[[RunFolder, bool, int, int], None] | None = None) -> RunOutcome:
+    cfg = p.cfg
+    folder, manifest, resumed = open_run_folder(p)
+    folder.repair_tail()
+    finished = folder.finished_units() if resumed else set()
+    journal = Journal(folder.journal_path, finished_units=frozenset(finished))
+    cache = ResponseCache(cfg.cache_path or default_cache_path()) if cfg.use_cache else None
+    stats = CallStats()
+
+    # One backend per distinct model spec (a judge that is the candidate shares its server).
+    backends: dict[str, Any] = {}
+    clients = {}
+    for role, record in [("candidate", p.model), *p.roles.items()]:
+        key = canonical_json(record.model_dump())
+        if key not in backends:
+            backends[key] = create_backend(record, concurrency=p.concurrency)
+        clients[role] = ModelClient(
+            backends[key], role=role, concurrency=p.concurrency, cache=cache, prices=cfg.prices,
+            retry=cfg.retry, stats=stats, journal=journal,
+        )
+
+    units: list[tuple[PreparedBenchmark, Unit]] = []
+    total = 0
+    for pb in p.benchmarks:
+        for idx, item in enumerate(pb.items):
+            for variant in pb.record.variants:
+                for r in range(cfg.repeats):
+                    total += 1
+                    u = Unit(benchmark=pb.bench.name, item_index=idx, item_id=item.id, repeat=r, variant=variant)
+                    if u.unit_id not in finished:
+                        units.append((pb, u))
+    skipped = total - len(units)
+    manifest.started_at = manifest.started_at or _now()
+    manifest.status = "running"
+    folder.write_manifest(manifest)
+    if on_start:
+        on_start(folder, resumed, skipped, total)
+
+    done = skipped
+    queue: asyncio.Queue[tuple[PreparedBenchmark, Unit]] = asyncio.Queue()
+    for u in units:
+        queue.put_nowait(u)
+    fatal: list[BaseException] = []
+
+    async def worker() -> None:
+        nonlocal done
+        while not fatal:
+            try:
+                pb, unit = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            sample = await run_unit(pb, unit, clients, cfg.seed)
+            if isinstance(sample, BaseException):
+                fatal.append(sample)
+                return
+            folder.append_sample(sample)
+            done += 1
+            if progress:
+                progress(done, total, stats)
+
+    status = "interrupted"
+    try:
+        if units:
+            workers = [asyncio.create_task(worker()) for _ in range(min(p.concurrency, len(units)))]
+            try:
+                await asyncio.gather(*workers)
+            finally:
+                for w in workers:
+                    w.cancel()
+        if fatal:
+            e = fatal[0]
+            if isinstance(e, ModelError | ConfigError):
+                raise type(e)(
+                    f"{e} -- {done} of {total} samples are saved in {folder.path}; "
+                    f"rerun the same command to resume"
+                ) from None
+            raise e
+        status = "complete"
+    finally:
+        folder.close()
+        journal.close(remove=status == "complete")
+        for b in backends.values():
+            try:
+                await b.close()
+            except Exception:  # noqa: BLE001 - closing must not mask the real outcome
+                pass
+        if cache is not None:
+            cache.close()
+        manifest.status = status  # type: ignore[assignment]
+        manifest.ended_at = _now()
+        manifest.stats = stats.as_dict()
+        folder.write_manifest(manifest)
+    metrics = compute_metrics(folder, manifest)
+    folder.write_metrics(metrics)
+    return RunOutcome(folder, manifest, metrics, resumed, skipped, stats)
+
+
+async def run_unit(
+    pb: PreparedBenchmark, unit: Unit, clients: dict[str, ModelClient], seed: int
+) -> Sample | BaseException:
+    """Solve and score one unit. Model failures become unscored samples; config errors abort the run."""
+    item = pb.items[unit.item_index]
+    ctx = SolveContext(
+        unit_id=unit.unit_id, item=item, repeat=unit.repeat, variant=unit.variant, seed=seed,
+        clients=clients, fewshot=pb.fewshot,
+    )
+    t0 = time.time()
+    sample = Sample(unit_id=unit.unit_id, benchmark=unit.benchmark, item=item, repeat=unit.repeat, variant=unit.variant, started_at=t0)
+    try:
+        sample.output = await pb.protocol.solve(item, ctx)
+        sample.calls = ctx.calls
+        sample.score = pb.protocol.score(item, sample.output, ctx.calls, unit.variant)
+    except CallFailed as e:
+        sample.calls = ctx.calls
+        sample.error = f"model call failed: {e}"
+    except (ConfigError, ModelError) as e:
+        return e
+    except Exception as e:  # a protocol bug or a malformed item must not kill hours of work
+        sample.calls = ctx.calls
+        tb = traceback.extract_tb(e.__traceback__)[-1]
+        sample.error = f"protocol error: {type(e).__name__}: {e} ({Path(tb.filename).name}:{tb.lineno})"
+    sample.duration_s = time.time() - t0
+    return sample
+
+
+def compute_metrics(folder: RunFolder, manifest: RunManifest) -> dict[str, Any]:
+    """Metrics per benchmark from samples.jsonl (streamed); used by run, rescore and report."""
+    aggs: dict[str, Aggregator] = {}
+    for b in manifest.benchmarks:
+        aggs[b.name] = Aggregator(primary=get_protocol(b.protocol).primary_metric, seed=manifest.seed)
+    for s in folder.iter_samples():
+        if s.benchmark not in aggs:
+            raise RunError(f"{folder.samples_path}: sample {s.unit_id} names a benchmark not in the manifest")
+        aggs[s.benchmark].add(s)
+    out: dict[str, Any] = {"run_id": manifest.run_id, "model": manifest.model.spec, "benchmarks": {}}
+    for b in manifest.benchmarks:
+        res = aggs[b.name].result()
+        res["expected"] = b.n_items * len(b.variants) * manifest.repeats
+        res["taxonomy"] = b.taxonomy.model_dump()
+        out["benchmarks"][b.name] = res
+    return out
+
+
+def default_runs_dir() -> Path:
+    return Path(os.environ.get("MEDEVALS_RUNS", "runs"))
+
+
+def command_line() -> list[str]:
+    return ["medevals", *sys.argv[1:]]

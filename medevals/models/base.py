@@ -1,0 +1,55 @@
+"""The transport interface every backend implements.
+
+A backend only moves one request to a model and returns the raw OpenAI-shaped JSON. Caching,
+retries, the resume journal, cost and latency accounting live once, in
+``medevals.engine.client``, so no call (candidate, judge, patient, embedding) goes around them.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from medevals.schema import CallKind, ModelRecord
+
+
+class TransientModelError(Exception):
+    """Worth retrying: 429, 5xx, timeouts, connection resets, truncated or empty bodies."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentModelError(Exception):
+    """Not worth retrying: 4xx other than 408/409/429 (bad request, auth, unknown model)."""
+
+
+class ModelBackend(ABC):
+    """One model reachable by chat/completion/embedding requests."""
+
+    #: Concurrency the backend can really serve (e.g. llama.cpp slots); None = no opinion.
+    max_concurrency: int | None = None
+    #: A base (non-chat) model: protocols default to likelihood scoring for it.
+    base_model: bool = False
+
+    def __init__(self, record: ModelRecord):
+        self.record = record
+
+    @property
+    def model_id(self) -> str:
+        """Identity used in cache keys: backend + model name (+ weights version), never the URL or key."""
+        return f"{self.record.backend}:{self.record.name}"
+
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        """Acquire resources (load weights, open connections). Called once before the first send."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources."""
+
+    @abstractmethod
+    async def send(self, kind: CallKind, body: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """Send one request (body without ``model``) and return the raw JSON response.
+
+        Raises TransientModelError for retryable failures and PermanentModelError otherwise.
+        """

@@ -1,0 +1,93 @@
+"""Model specs (``openai:NAME``, ``builtin:gemma3-270m``, ``hf:PATH``, ``vllm:PATH``) -> backends.
+
+Backend modules are imported only when used, so ``medevals --help`` and ``medevals list`` stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from medevals.errors import ConfigError
+from medevals.models.base import ModelBackend
+from medevals.schema import ModelRecord
+
+PREFIXES = {
+    "openai": "any OpenAI-compatible server (vLLM, SGLang, llama.cpp, Ollama, hosted APIs); needs --base-url",
+    "builtin": "embedded default model run in-process (builtin:gemma3-270m)",
+    "hf": "transformers model loaded in-process (pip install 'medevals[hf]')",
+    "vllm": "vLLM offline engine in-process (pip install 'medevals[vllm]', GPU)",
+}
+
+HOSTED_DEFAULT_URL = "https://api.openai.com/v1"
+
+
+def parse_spec(spec: str) -> tuple[str, str]:
+    if ":" not in spec:
+        raise ConfigError(
+            f"model '{spec}': expected PREFIX:NAME with PREFIX one of {', '.join(PREFIXES)} "
+            f"(e.g. builtin:gemma3-270m, openai:llama3 --base-url http://127.0.0.1:8080/v1)"
+        )
+    prefix, name = spec.split(":", 1)
+    if prefix not in PREFIXES:
+        raise ConfigError(f"model '{spec}': unknown prefix '{prefix}:' (known: {', '.join(p + ':' for p in PREFIXES)})")
+    if not name:
+        raise ConfigError(f"model '{spec}': empty model name after '{prefix}:'")
+    return prefix, name
+
+
+def make_record(
+    spec: str,
+    *,
+    base_url: str | None = None,
+    api_key_env: str | None = None,
+    settings: dict[str, Any] | None = None,
+) -> ModelRecord:
+    """Describe a model (without secrets) from its spec and options."""
+    prefix, name = parse_spec(spec)
+    settings = dict(settings or {})
+    if prefix == "builtin":
+        from medevals.models.builtin import builtin_record
+
+        return builtin_record(name, settings)
+    if prefix == "openai":
+        url = base_url or os.environ.get("OPENAI_BASE_URL")
+        if not url:
+            raise ConfigError(
+                f"model '{spec}': no server given; pass --base-url http://HOST:PORT/v1 "
+                f"(or --base-url {HOSTED_DEFAULT_URL} for the hosted API, or set OPENAI_BASE_URL)"
+            )
+        env = api_key_env or "OPENAI_API_KEY"
+        # A hosted API without a key fails on every call; say so before the first one.
+        settings.setdefault("api_key_required", bool(api_key_env) or not _is_local(url))
+        return ModelRecord(spec=spec, backend="openai", name=name, base_url=url, api_key_env=env, settings=settings)
+    return ModelRecord(spec=spec, backend=prefix, name=name, settings=settings)
+
+
+def _is_local(url: str) -> bool:
+    from urllib.parse import urlparse
+
+    host = urlparse(url).hostname or ""
+    return host in {"localhost", "::1"} or host.startswith("127.") or host.endswith(".local")
+
+
+def create_backend(record: ModelRecord, *, concurrency: int = 8) -> ModelBackend:
+    if record.backend == "builtin":
+        from medevals.models.builtin import BuiltinBackend
+
+        return BuiltinBackend(record, concurrency=concurrency)
+    if record.backend == "openai":
+        from medevals.models.openai_compat import OpenAICompatBackend
+
+        backend = OpenAICompatBackend(record, concurrency=concurrency)
+        backend._api_key()  # fail now, with the variable's name, if a required key is missing
+        return backend
+    if record.backend == "hf":
+        from medevals.models.hf import HFBackend
+
+        return HFBackend(record)
+    if record.backend == "vllm":
+        from medevals.models.vllm_offline import VLLMBackend
+
+        return VLLMBackend(record)
+    raise ConfigError(f"model '{record.spec}': no backend for '{record.backend}'")

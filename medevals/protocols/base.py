@@ -1,0 +1,117 @@
+"""The protocol contract: ``solve`` puts an item to the model(s); ``score`` reads the transcript.
+
+``solve`` is async and may make any number of calls, always through ``SolveContext.generate``
+(which goes through the engine's cache, journal, retries and accounting). ``score`` is pure:
+it sees the item, the protocol's output dict and the stored call records, never a model, so
+``medevals rescore`` can re-run it on a finished run folder.
+"""
+
+from __future__ import annotations
+
+import random
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from medevals.errors import ConfigError
+from medevals.schema import CallRecord, Item, ModelRequest, Score
+
+if TYPE_CHECKING:
+    from medevals.benchmarks.base import Benchmark
+    from medevals.engine.client import ModelClient
+
+
+class ProtocolOptions(BaseModel):
+    """Base for each protocol's options; unknown options are an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class SolveContext:
+    """What a protocol may use while solving one unit."""
+
+    def __init__(
+        self,
+        *,
+        unit_id: str,
+        item: Item,
+        repeat: int,
+        variant: str,
+        seed: int,
+        clients: dict[str, ModelClient],
+        fewshot: list[Item] | None = None,
+    ):
+        self.unit_id = unit_id
+        self.item = item
+        self.repeat = repeat
+        self.variant = variant
+        self.seed = seed
+        self.clients = clients
+        self.fewshot_pool = fewshot or []
+        self.calls: list[CallRecord] = []
+        self.rng = random.Random(f"{seed}:{unit_id}")
+
+    def is_base_model(self, role: str = "candidate") -> bool:
+        return self.clients[role].backend.base_model
+
+    def has_role(self, role: str) -> bool:
+        return role in self.clients
+
+    async def generate(self, request: ModelRequest, *, role: str = "candidate", sample_index: int | None = None) -> CallRecord:
+        """Make one call as ``role``; the record is kept for the sample. Raises ``CallFailed``."""
+        from medevals.engine.client import CallFailed
+
+        client = self.clients.get(role)
+        if client is None:
+            raise ConfigError(f"protocol needs a '{role}' model but none was given")
+        idx = self.repeat if sample_index is None else sample_index
+        try:
+            rec = await client.call(request, unit_id=self.unit_id, sample_index=idx)
+        except CallFailed as e:
+            self.calls.append(e.record)
+            raise
+        self.calls.append(rec)
+        return rec
+
+
+class Protocol(ABC):
+    name: ClassVar[str]
+    #: Name of the per-sample value that headlines the benchmark (shown with its CI).
+    primary_metric: ClassVar[str] = "accuracy"
+    Options: ClassVar[type[ProtocolOptions]] = ProtocolOptions
+    #: Extra model roles this protocol can use (e.g. "judge", "patient").
+    roles: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, options: ProtocolOptions, benchmark: Benchmark | None = None):
+        self.options = options
+        self.benchmark = benchmark
+
+    @classmethod
+    def parse_options(cls, raw: dict[str, Any], where: str) -> ProtocolOptions:
+        try:
+            return cls.Options.model_validate(raw)
+        except ValidationError as e:
+            err = e.errors()[0]
+            loc = ".".join(str(x) for x in err["loc"]) or "options"
+            known = ", ".join(cls.Options.model_fields)
+            raise ConfigError(f"{where}: option '{loc}': {err['msg']} (protocol '{cls.name}' takes: {known})") from None
+
+    def variants(self) -> list[str]:
+        """Named variants (strategies) each item is run under; one unit per item x variant x repeat."""
+        return ["default"]
+
+    def templates(self) -> dict[str, str]:
+        """The prompt templates, recorded verbatim in the manifest."""
+        return {}
+
+    def uses_fewshot(self) -> bool:
+        return False
+
+    @abstractmethod
+    async def solve(self, item: Item, ctx: SolveContext) -> dict[str, Any]:
+        """Run the item; return a JSON-serialisable output dict (calls are kept by the context)."""
+
+    @abstractmethod
+    def score(self, item: Item, output: dict[str, Any], calls: list[CallRecord], variant: str = "default") -> Score:
+        """Score from stored data only (no model): used at run time and by ``rescore``."""

@@ -1,0 +1,1 @@
+"""Run folders: everything a run did, readable without the model (rescore, report, index)."""

@@ -1,0 +1,49 @@
+"""Re-score a finished (or interrupted) run from its stored responses: no model, no data needed.
+
+Each sample carries its item (with the target) and its raw responses, so a changed answer
+extractor or scorer is applied by re-running ``Protocol.score`` over samples.jsonl.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from medevals.errors import RunError
+from medevals.evaluate import compute_metrics
+from medevals.protocols.base import Protocol
+from medevals.protocols.registry import get_protocol
+from medevals.runs.folder import RunFolder
+
+
+def protocols_for(folder: RunFolder) -> dict[str, Protocol]:
+    manifest = folder.read_manifest()
+    out: dict[str, Protocol] = {}
+    for b in manifest.benchmarks:
+        cls = get_protocol(b.protocol)
+        opts = {k: v for k, v in b.options.items() if k in cls.Options.model_fields}
+        out[b.name] = cls(cls.parse_options(opts, where=f"{folder.manifest_path} [{b.name}]"))
+    return out
+
+
+def rescore(folder: RunFolder) -> dict[str, Any]:
+    manifest = folder.read_manifest()
+    protocols = protocols_for(folder)
+    tmp = folder.samples_path.with_suffix(".jsonl.rescore")
+    changed = 0
+    with tmp.open("w", encoding="utf-8") as out:
+        for s in folder.iter_samples():
+            proto = protocols.get(s.benchmark)
+            if proto is None:
+                raise RunError(f"{folder.samples_path}: sample {s.unit_id} names unknown benchmark {s.benchmark}")
+            if s.error is None:
+                new = proto.score(s.item, s.output, s.calls, s.variant)
+                if s.score is None or new.model_dump() != s.score.model_dump():
+                    changed += 1
+                s.score = new
+            out.write(s.model_dump_json() + "\n")
+    os.replace(tmp, folder.samples_path)
+    metrics = compute_metrics(folder, manifest)
+    metrics["rescored_changed"] = changed
+    folder.write_metrics(metrics)
+    return metrics

@@ -1,0 +1,1 @@
+"""Answer extraction, statistics with confidence intervals, and metric aggregation."""
