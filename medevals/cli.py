@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -46,7 +46,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
 ) -> None:
     pass
 
@@ -70,7 +72,14 @@ def _progress_runner(cfg: RunConfig, quiet: bool) -> RunOutcome:
     """Prepare and execute with a live progress bar (items/s, tokens, cost, cache hits, retries)."""
     import asyncio
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     from medevals.evaluate import execute, prepare
 
@@ -98,7 +107,9 @@ def _progress_runner(cfg: RunConfig, quiet: bool) -> RunOutcome:
             verb = f"resuming ({skipped}/{total} done)" if resumed else "writing"
             err.print(f"[dim]{verb} {folder.path}[/dim]")
         state["t0"], state["base"] = time.perf_counter(), skipped
-        state["task"] = progress.add_task(prepared.model.spec, total=total, completed=skipped, rate="", stats="")
+        state["task"] = progress.add_task(
+            prepared.model.spec, total=total, completed=skipped, rate="", stats=""
+        )
 
     def on_progress(done: int, total: int, stats) -> None:
         import time
@@ -136,10 +147,12 @@ def _finish(outcome: RunOutcome, report: bool, quiet: bool) -> None:
 
 @app.command()
 def demo(
-    limit: Annotated[Optional[int], typer.Option(help="Only the first N questions.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N questions.")] = None,
     runs_dir: Annotated[Path, typer.Option(help="Where run folders go.")] = Path("runs"),
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the response cache.")] = False,
-    concurrency: Annotated[Optional[int], typer.Option(help="Parallel requests (model server slots).")] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Do not read or write the response cache.")
+    ] = False,
+    concurrency: Annotated[int | None, typer.Option(help="Parallel requests (model server slots).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Run the embedded default model (Gemma 3 270M, in-process) on the bundled 40-question set.
@@ -150,8 +163,14 @@ def demo(
     from medevals.evaluate import RunConfig, command_line
 
     cfg = RunConfig(
-        model=BUILTIN_DEFAULT, benchmarks=["demo"], limit=limit, runs_dir=runs_dir, use_cache=not no_cache,
-        concurrency=concurrency, command=command_line(), new=True,
+        model=BUILTIN_DEFAULT,
+        benchmarks=["demo"],
+        limit=limit,
+        runs_dir=runs_dir,
+        use_cache=not no_cache,
+        concurrency=concurrency,
+        command=command_line(),
+        new=True,
     )
     outcome = _progress_runner(cfg, quiet)
     _finish(outcome, report=True, quiet=quiet)
@@ -160,7 +179,9 @@ def demo(
 @app.command("list")
 def list_benchmarks(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-    data_dir: Annotated[Optional[str], typer.Option(help="Check which benchmarks have a local folder here ($MEDEVALS_DATA).")] = None,
+    data_dir: Annotated[
+        str | None, typer.Option(help="Check which benchmarks have a local folder here ($MEDEVALS_DATA).")
+    ] = None,
 ) -> None:
     """List benchmarks: task type, size, taxonomy category, source, licence, local data."""
     import json
@@ -181,10 +202,19 @@ def list_benchmarks(
             local = "-"
         rows.append(
             {
-                "name": b.name, "title": b.title, "protocol": b.protocol, "task_type": b.task_type,
-                "size": b.size, "splits": b.splits, "default_split": b.default_split,
-                "category": b.taxonomy.category, "subcategory": b.taxonomy.subcategory,
-                "license": b.license, "source": b.source, "hub": b.hub.path if b.hub else None, "local": local,
+                "name": b.name,
+                "title": b.title,
+                "protocol": b.protocol,
+                "task_type": b.task_type,
+                "size": b.size,
+                "splits": b.splits,
+                "default_split": b.default_split,
+                "category": b.taxonomy.category,
+                "subcategory": b.taxonomy.subcategory,
+                "license": b.license,
+                "source": b.source,
+                "hub": b.hub.path if b.hub else None,
+                "local": local,
             }
         )
     if as_json:
@@ -196,43 +226,98 @@ def list_benchmarks(
     for r in rows:
         splits = ", ".join(f"{k}:{v}" for k, v in r["splits"].items())
         src = r["source"] + (f"\nhub: {r['hub']}" if r["hub"] else "")
-        t.add_row(r["name"], r["task_type"], str(r["size"]), splits, f"{r['category']}\n{r['subcategory']}", src, r["local"])
+        t.add_row(
+            r["name"],
+            r["task_type"],
+            str(r["size"]),
+            splits,
+            f"{r['category']}\n{r['subcategory']}",
+            src,
+            r["local"],
+        )
     out.print(t)
     if root is None:
-        out.print("[dim]local data: set MEDEVALS_DATA or pass --data-dir to see which folders are present[/dim]")
+        out.print(
+            "[dim]local data: set MEDEVALS_DATA or pass --data-dir to see which folders are present[/dim]"
+        )
 
 
 @app.command()
 def run(
-    model: Annotated[str, typer.Option("--model", "-m", help="builtin:gemma3-270m | openai:NAME | hf:PATH | vllm:PATH")],
-    benchmark: Annotated[str, typer.Option("--benchmark", "-b", help="Comma-separated names (NAME or NAME:SPLIT) or spec.yaml paths.")],
-    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1.")] = None,
-    api_key_env: Annotated[Optional[str], typer.Option(help="Env var holding the API key (default OPENAI_API_KEY). Keys are never written to disk.")] = None,
-    limit: Annotated[Optional[int], typer.Option(help="Only the first N items of each benchmark.")] = None,
-    split: Annotated[Optional[str], typer.Option(help="Split for every benchmark (default: each one's test split).")] = None,
+    model: Annotated[
+        str, typer.Option("--model", "-m", help="builtin:gemma3-270m | openai:NAME | hf:PATH | vllm:PATH")
+    ],
+    benchmark: Annotated[
+        str,
+        typer.Option(
+            "--benchmark", "-b", help="Comma-separated names (NAME or NAME:SPLIT) or spec.yaml paths."
+        ),
+    ],
+    base_url: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1.")
+    ] = None,
+    api_key_env: Annotated[
+        str | None,
+        typer.Option(
+            help="Env var holding the API key (default OPENAI_API_KEY). Keys are never written to disk."
+        ),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N items of each benchmark.")] = None,
+    split: Annotated[
+        str | None, typer.Option(help="Split for every benchmark (default: each one's test split).")
+    ] = None,
     repeats: Annotated[int, typer.Option(help="Run each item N times (for sampling variance).")] = 1,
     seed: Annotated[int, typer.Option(help="Seed for few-shot selection and any sampling.")] = 0,
-    concurrency: Annotated[Optional[int], typer.Option("--concurrency", "-c", help="Requests in flight (default 8; builtin: 4 slots).")] = None,
-    strategy: Annotated[Optional[str], typer.Option(help="Prompting strategies, comma-separated: zero-shot, few-shot, 3shot, cot ...")] = None,
-    shots: Annotated[Optional[int], typer.Option(help="Examples for the few-shot strategy (default 5).")] = None,
-    mode: Annotated[Optional[str], typer.Option(help="auto | generate | likelihood (logprob of each option letter).")] = None,
-    max_tokens: Annotated[Optional[int], typer.Option(help="Completion token limit.")] = None,
-    temperature: Annotated[Optional[float], typer.Option(help="Sampling temperature (default 0).")] = None,
-    judge: Annotated[Optional[str], typer.Option(help="Judge model(s), comma-separated specs (SPEC or SPEC@URL).")] = None,
-    patient_model: Annotated[Optional[str], typer.Option(help="Patient-simulator model spec (interactive benchmarks).")] = None,
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="Protocol option KEY=VALUE (repeatable), e.g. --set context=false.")] = None,
-    data_dir: Annotated[Optional[str], typer.Option(help="Folder with benchmark data (default $MEDEVALS_DATA, else the HF hub).")] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option("--concurrency", "-c", help="Requests in flight (default 8; builtin: 4 slots)."),
+    ] = None,
+    strategy: Annotated[
+        str | None,
+        typer.Option(help="Prompting strategies, comma-separated: zero-shot, few-shot, 3shot, cot ..."),
+    ] = None,
+    shots: Annotated[int | None, typer.Option(help="Examples for the few-shot strategy (default 5).")] = None,
+    mode: Annotated[
+        str | None, typer.Option(help="auto | generate | likelihood (logprob of each option letter).")
+    ] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="Completion token limit.")] = None,
+    temperature: Annotated[float | None, typer.Option(help="Sampling temperature (default 0).")] = None,
+    judge: Annotated[
+        str | None, typer.Option(help="Judge model(s), comma-separated specs (SPEC or SPEC@URL).")
+    ] = None,
+    patient_model: Annotated[
+        str | None, typer.Option(help="Patient-simulator model spec (interactive benchmarks).")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Protocol option KEY=VALUE (repeatable), e.g. --set context=false."),
+    ] = None,
+    data_dir: Annotated[
+        str | None, typer.Option(help="Folder with benchmark data (default $MEDEVALS_DATA, else the HF hub).")
+    ] = None,
     runs_dir: Annotated[Path, typer.Option(help="Where run folders go.")] = Path("runs"),
-    resume: Annotated[Optional[Path], typer.Option(help="Resume this run folder. (Re-running the same command resumes too.)")] = None,
-    new: Annotated[bool, typer.Option("--new", help="Start a new run even if an unfinished identical one exists.")] = False,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the response cache.")] = False,
-    cache: Annotated[Optional[Path], typer.Option(help="Response cache file (default ~/.cache/medevals/cache.sqlite).")] = None,
-    prices: Annotated[Optional[Path], typer.Option(help="TOML price table: [model] input=USD/1M, output=USD/1M.")] = None,
-    price_in: Annotated[Optional[float], typer.Option(help="USD per 1M input tokens for --model.")] = None,
-    price_out: Annotated[Optional[float], typer.Option(help="USD per 1M output tokens for --model.")] = None,
+    resume: Annotated[
+        Path | None, typer.Option(help="Resume this run folder. (Re-running the same command resumes too.)")
+    ] = None,
+    new: Annotated[
+        bool, typer.Option("--new", help="Start a new run even if an unfinished identical one exists.")
+    ] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Do not read or write the response cache.")
+    ] = False,
+    cache: Annotated[
+        Path | None, typer.Option(help="Response cache file (default ~/.cache/medevals/cache.sqlite).")
+    ] = None,
+    prices: Annotated[
+        Path | None, typer.Option(help="TOML price table: [model] input=USD/1M, output=USD/1M.")
+    ] = None,
+    price_in: Annotated[float | None, typer.Option(help="USD per 1M input tokens for --model.")] = None,
+    price_out: Annotated[float | None, typer.Option(help="USD per 1M output tokens for --model.")] = None,
     timeout: Annotated[float, typer.Option(help="Seconds per request before retrying.")] = 300.0,
     max_retries: Annotated[int, typer.Option(help="Retries per request on 429/5xx/timeouts.")] = 5,
-    report: Annotated[bool, typer.Option("--report/--no-report", help="Write report.html into the run folder.")] = True,
+    report: Annotated[
+        bool, typer.Option("--report/--no-report", help="Write report.html into the run folder.")
+    ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Evaluate one model on one or more benchmarks; writes a run folder (manifest, samples, metrics, report).
@@ -251,7 +336,13 @@ def run(
     from medevals.models.registry import parse_spec
 
     options = _parse_set(set_ or [])
-    for key, val in (("strategy", strategy), ("shots", shots), ("mode", mode), ("max_tokens", max_tokens), ("temperature", temperature)):
+    for key, val in (
+        ("strategy", strategy),
+        ("shots", shots),
+        ("mode", mode),
+        ("max_tokens", max_tokens),
+        ("temperature", temperature),
+    ):
         if val is not None:
             options[key] = val
     table = PriceTable.load(prices) if prices else PriceTable()
@@ -270,11 +361,26 @@ def run(
     if limit is not None and limit < 1:
         raise MedevalsError("--limit must be at least 1")
     cfg = RunConfig(
-        model=model, benchmarks=[b.strip() for b in benchmark.split(",") if b.strip()], base_url=base_url,
-        api_key_env=api_key_env, roles=roles, options=options, data_dir=data_dir, split=split, limit=limit,
-        repeats=repeats, seed=seed, concurrency=concurrency, runs_dir=runs_dir, resume=resume, new=new,
-        use_cache=not no_cache, cache_path=cache, prices=table,
-        retry=RetryPolicy(max_attempts=max_retries + 1, timeout=timeout), command=command_line(),
+        model=model,
+        benchmarks=[b.strip() for b in benchmark.split(",") if b.strip()],
+        base_url=base_url,
+        api_key_env=api_key_env,
+        roles=roles,
+        options=options,
+        data_dir=data_dir,
+        split=split,
+        limit=limit,
+        repeats=repeats,
+        seed=seed,
+        concurrency=concurrency,
+        runs_dir=runs_dir,
+        resume=resume,
+        new=new,
+        use_cache=not no_cache,
+        cache_path=cache,
+        prices=table,
+        retry=RetryPolicy(max_attempts=max_retries + 1, timeout=timeout),
+        command=command_line(),
     )
     outcome = _progress_runner(cfg, quiet)
     _finish(outcome, report=report, quiet=quiet)
@@ -304,7 +410,14 @@ def rescore(
 @app.command()
 def report(
     runs: Annotated[list[Path], typer.Argument(help="Run folders to show side by side.")],
-    out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="HTML file (default: report.html in the run folder, or ./report.html for several runs).")] = None,
+    out_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="HTML file (default: report.html in the run folder, or ./report.html for several runs).",
+        ),
+    ] = None,
     samples: Annotated[int, typer.Option(help="Samples shown per run in the HTML sample browser.")] = 200,
 ) -> None:
     """Side-by-side table in the terminal and one self-contained HTML file."""

@@ -20,7 +20,9 @@ class ConfigError(MedevalsError):
 class DataError(MedevalsError):
     """Benchmark data that is missing or malformed; names the file, line and field."""
 
-    def __init__(self, message: str, *, path: object = None, line: int | None = None, field: str | None = None):
+    def __init__(
+        self, message: str, *, path: object = None, line: int | None = None, field: str | None = None
+    ):
         self.path, self.line, self.field = path, line, field
         where = ""
         if path is not None:

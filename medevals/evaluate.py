@@ -9,6 +9,7 @@ folder that the same command resumes without repeating a finished call.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -104,7 +105,9 @@ def _parse_role_spec(spec: str) -> tuple[str, str | None]:
 def prepare(cfg: RunConfig) -> Prepared:
     if not cfg.benchmarks:
         raise ConfigError("no benchmark given: pass --benchmark NAME[,NAME...] (see `medevals list`)")
-    model = make_record(cfg.model, base_url=cfg.base_url, api_key_env=cfg.api_key_env, settings=cfg.model_settings)
+    model = make_record(
+        cfg.model, base_url=cfg.base_url, api_key_env=cfg.api_key_env, settings=cfg.model_settings
+    )
     roles: dict[str, ModelRecord] = {}
     for role, spec in cfg.roles.items():
         rspec, url = _parse_role_spec(spec)
@@ -146,14 +149,25 @@ def prepare(cfg: RunConfig) -> Prepared:
                 fewshot_source = f"split '{bench.fewshot_split}'"
             else:
                 fewshot = data.items
-                fewshot_source = f"same split '{data.split}' (item itself excluded; no separate train split available)"
+                fewshot_source = (
+                    f"same split '{data.split}' (item itself excluded; no separate train split available)"
+                )
         options_record = opts.model_dump()
         if fewshot_source:
             options_record["fewshot_source"] = fewshot_source
         record = BenchmarkRecord(
-            name=bench.name, protocol=bench.protocol, task_type=bench.task_type, split=data.split,
-            n_items=len(items), data_source=data.source, data_hash=data.data_hash, taxonomy=bench.taxonomy,
-            license=bench.license, source=bench.source, options=options_record, templates=protocol.templates(),
+            name=bench.name,
+            protocol=bench.protocol,
+            task_type=bench.task_type,
+            split=data.split,
+            n_items=len(items),
+            data_source=data.source,
+            data_hash=data.data_hash,
+            taxonomy=bench.taxonomy,
+            license=bench.license,
+            source=bench.source,
+            options=options_record,
+            templates=protocol.templates(),
             variants=protocol.variants(),
         )
         prepared.append(PreparedBenchmark(bench, protocol, items, fewshot, record))
@@ -175,7 +189,9 @@ def prepare(cfg: RunConfig) -> Prepared:
 def _git_sha() -> str | None:
     try:
         here = Path(medevals.__file__).resolve().parent
-        out = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        out = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5
+        )
         return out.stdout.strip() or None if out.returncode == 0 else None
     except (OSError, subprocess.SubprocessError):
         return None
@@ -244,7 +260,11 @@ def open_run_folder(p: Prepared) -> tuple[RunFolder, RunManifest, bool]:
         limit=cfg.limit,
         concurrency=p.concurrency,
         prices={k: v.model_dump() for k, v in cfg.prices.prices.items()},
-        platform={"python": platform.python_version(), "system": platform.platform(), "machine": platform.machine()},
+        platform={
+            "python": platform.python_version(),
+            "system": platform.platform(),
+            "machine": platform.machine(),
+        },
         config_hash=p.config_hash,
         options=dict(cfg.options),
     )
@@ -264,7 +284,12 @@ class RunOutcome:
     stats: CallStats
 
 
-async def execute(p: Prepared, *, progress: ProgressHook | None = None, on_start: Callable[[RunFolder, bool, int, int], None] | None = None) -> RunOutcome:
+async def execute(
+    p: Prepared,
+    *,
+    progress: ProgressHook | None = None,
+    on_start: Callable[[RunFolder, bool, int, int], None] | None = None,
+) -> RunOutcome:
     cfg = p.cfg
     folder, manifest, resumed = open_run_folder(p)
     folder.repair_tail()
@@ -281,8 +306,14 @@ async def execute(p: Prepared, *, progress: ProgressHook | None = None, on_start
         if key not in backends:
             backends[key] = create_backend(record, concurrency=p.concurrency)
         clients[role] = ModelClient(
-            backends[key], role=role, concurrency=p.concurrency, cache=cache, prices=cfg.prices,
-            retry=cfg.retry, stats=stats, journal=journal,
+            backends[key],
+            role=role,
+            concurrency=p.concurrency,
+            cache=cache,
+            prices=cfg.prices,
+            retry=cfg.retry,
+            stats=stats,
+            journal=journal,
         )
 
     units: list[tuple[PreparedBenchmark, Unit]] = []
@@ -292,10 +323,17 @@ async def execute(p: Prepared, *, progress: ProgressHook | None = None, on_start
             for variant in pb.record.variants:
                 for r in range(cfg.repeats):
                     total += 1
-                    u = Unit(benchmark=pb.bench.name, item_index=idx, item_id=item.id, repeat=r, variant=variant)
+                    u = Unit(
+                        benchmark=pb.bench.name, item_index=idx, item_id=item.id, repeat=r, variant=variant
+                    )
                     if u.unit_id not in finished:
                         units.append((pb, u))
     skipped = total - len(units)
+    if units:
+        # Load weights / open connections first: protocols read backend facts (base model or chat)
+        # when building the first request, and a model that cannot load fails before any work.
+        for client in clients.values():
+            await client.start()
     manifest.started_at = manifest.started_at or _now()
     manifest.status = "running"
     folder.write_manifest(manifest)
@@ -346,10 +384,8 @@ async def execute(p: Prepared, *, progress: ProgressHook | None = None, on_start
         folder.close()
         journal.close(remove=status == "complete")
         for b in backends.values():
-            try:
+            with contextlib.suppress(Exception):
                 await b.close()
-            except Exception:  # noqa: BLE001 - closing must not mask the real outcome
-                pass
         if cache is not None:
             cache.close()
         manifest.status = status  # type: ignore[assignment]
@@ -367,11 +403,23 @@ async def run_unit(
     """Solve and score one unit. Model failures become unscored samples; config errors abort the run."""
     item = pb.items[unit.item_index]
     ctx = SolveContext(
-        unit_id=unit.unit_id, item=item, repeat=unit.repeat, variant=unit.variant, seed=seed,
-        clients=clients, fewshot=pb.fewshot,
+        unit_id=unit.unit_id,
+        item=item,
+        repeat=unit.repeat,
+        variant=unit.variant,
+        seed=seed,
+        clients=clients,
+        fewshot=pb.fewshot,
     )
     t0 = time.time()
-    sample = Sample(unit_id=unit.unit_id, benchmark=unit.benchmark, item=item, repeat=unit.repeat, variant=unit.variant, started_at=t0)
+    sample = Sample(
+        unit_id=unit.unit_id,
+        benchmark=unit.benchmark,
+        item=item,
+        repeat=unit.repeat,
+        variant=unit.variant,
+        started_at=t0,
+    )
     try:
         sample.output = await pb.protocol.solve(item, ctx)
         sample.calls = ctx.calls

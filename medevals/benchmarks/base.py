@@ -93,7 +93,9 @@ def check_unique(items: list[Item], where: str) -> None:
 def load(bench: Benchmark, split: str | None = None, data_dir: str | Path | None = None) -> LoadedData:
     split = split or bench.default_split
     if split not in bench.splits:
-        raise ConfigError(f"benchmark '{bench.name}' has no split '{split}' (splits: {', '.join(bench.splits)})")
+        raise ConfigError(
+            f"benchmark '{bench.name}' has no split '{split}' (splits: {', '.join(bench.splits)})"
+        )
     if bench.bundled_dir is not None:
         return _load_folder(bench, bench.bundled_dir, split, "bundled")
     root = data_root(data_dir)
@@ -103,7 +105,9 @@ def load(bench: Benchmark, split: str | None = None, data_dir: str | Path | None
         folder = root / (bench.local_dir or bench.name)
         if not folder.is_dir():
             if bench.hub is None:
-                raise DataError(f"no folder '{folder.name}' for benchmark '{bench.name}' in the data directory", path=root)
+                raise DataError(
+                    f"no folder '{folder.name}' for benchmark '{bench.name}' in the data directory", path=root
+                )
             return _load_hub(bench, split, local_hint=f" (and no folder {folder})")
         return _load_folder(bench, folder, split, str(folder))
     if bench.hub is None:
@@ -117,7 +121,11 @@ def load(bench: Benchmark, split: str | None = None, data_dir: str | Path | None
 def _load_folder(bench: Benchmark, folder: Path, split: str, source: str) -> LoadedData:
     assert bench.load_local is not None, f"benchmark {bench.name} has no local loader"
     items = list(bench.load_local(folder, split))
-    files = bench.local_files(folder, split) if bench.local_files else sorted(p for p in folder.iterdir() if p.is_file())
+    files = (
+        bench.local_files(folder, split)
+        if bench.local_files
+        else sorted(p for p in folder.iterdir() if p.is_file())
+    )
     check_unique(items, str(folder))
     if not items:
         raise DataError(f"no items for split '{split}'", path=folder)
@@ -127,11 +135,11 @@ def _load_folder(bench: Benchmark, folder: Path, split: str, source: str) -> Loa
 def _load_hub(bench: Benchmark, split: str, local_hint: str = "") -> LoadedData:
     hub = bench.hub
     assert hub is not None
-    hint = (
-        f"pass --data-dir DIR or set MEDEVALS_DATA=DIR with DIR/{bench.local_dir or bench.name}/ inside{local_hint}"
-    )
+    hint = f"pass --data-dir DIR or set MEDEVALS_DATA=DIR with DIR/{bench.local_dir or bench.name}/ inside{local_hint}"
     if split not in hub.splits:
-        raise DataError(f"benchmark '{bench.name}': split '{split}' is not on the hub copy ({hub.path}); {hint}")
+        raise DataError(
+            f"benchmark '{bench.name}': split '{split}' is not on the hub copy ({hub.path}); {hint}"
+        )
     if os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("HF_DATASETS_OFFLINE") == "1":
         raise DataError(f"benchmark '{bench.name}': the Hugging Face hub is offline (HF_HUB_OFFLINE); {hint}")
     try:
@@ -145,13 +153,17 @@ def _load_hub(bench: Benchmark, split: str, local_hint: str = "") -> LoadedData:
             ds = datasets.load_dataset(hub.path, config, split=hub.splits[split], revision=hub.revision)
         except Exception as e:  # network, auth, missing dataset: all mean "use a local folder"
             msg = str(e).splitlines()[0][:160] if str(e) else type(e).__name__
-            raise DataError(f"benchmark '{bench.name}': could not load '{hub.path}' from the hub ({msg}); {hint}") from None
+            raise DataError(
+                f"benchmark '{bench.name}': could not load '{hub.path}' from the hub ({msg}); {hint}"
+            ) from None
         fingerprints.append(getattr(ds, "_fingerprint", "") or "")
         for i, row in enumerate(ds):
             items.append(hub.map_row(dict(row), i, config or ""))
     check_unique(items, f"hub:{hub.path}")
     digest = hashlib.sha256("|".join(fingerprints).encode()).hexdigest()
-    return LoadedData(items=items, source=f"hub:{hub.path}", data_hash=f"hf-fingerprint:{digest}", split=split)
+    return LoadedData(
+        items=items, source=f"hub:{hub.path}", data_hash=f"hf-fingerprint:{digest}", split=split
+    )
 
 
 def iter_with_limit(items: list[Item], limit: int | None) -> Iterator[tuple[int, Item]]:

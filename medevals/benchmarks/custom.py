@@ -72,16 +72,18 @@ def _load_yaml_with_lines(path: Path) -> tuple[Any, dict[tuple[str, ...], int]]:
     text = path.read_text(encoding="utf-8")
     try:
         node = yaml.compose(text, Loader=_LineLoader)
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        raise DataError(f"invalid YAML: {getattr(e, 'problem', e)}", path=path, line=(mark.line + 1) if mark else None) from None
+        raise DataError(
+            f"invalid YAML: {getattr(e, 'problem', e)}", path=path, line=(mark.line + 1) if mark else None
+        ) from None
     lines: dict[tuple[str, ...], int] = {}
 
     def walk(n: Any, prefix: tuple[str, ...]) -> None:
         if isinstance(n, yaml.MappingNode):
             for k, v in n.value:
-                key = prefix + (str(k.value),)
+                key = (*prefix, str(k.value))
                 lines[key] = k.start_mark.line + 1
                 walk(v, key)
 
@@ -178,17 +180,28 @@ def _map_row(spec: CustomSpec, row: dict[str, Any], path: Path, line: int) -> It
     ans = _get(row, f.answer, path, line)
     fmt = spec.answer_format
     try:
-        if fmt == "index0":
-            ans = LETTERS[int(ans)]
-        elif fmt == "index1":
-            ans = LETTERS[int(ans) - 1]
+        if fmt in ("index0", "index1"):
+            idx = int(ans) - (1 if fmt == "index1" else 0)
+            if not 0 <= idx < len(choices):
+                raise IndexError
+            ans = LETTERS[idx]
         elif fmt == "text":
             matches = [k for k, v in choices.items() if str(v).strip() == str(ans).strip()]
             if len(matches) != 1:
-                raise DataError(f"answer text '{ans}' matches {len(matches)} options", path=path, line=line, field=f.answer)
+                raise DataError(
+                    f"answer text '{ans}' matches {len(matches)} options",
+                    path=path,
+                    line=line,
+                    field=f.answer,
+                )
             ans = matches[0]
     except (ValueError, IndexError):
-        raise DataError(f"answer '{ans}' is not a valid {fmt}", path=path, line=line, field=f.answer) from None
+        raise DataError(
+            f"answer '{ans}' is not a valid {fmt} for {len(choices)} options",
+            path=path,
+            line=line,
+            field=f.answer,
+        ) from None
     return mcq_item(
         id=str(_get(row, f.id, path, line)) if f.id else str(line),
         question=_get(row, f.question, path, line),

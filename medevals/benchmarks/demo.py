@@ -21,9 +21,13 @@ def _load(folder: Path, split: str) -> list[Item]:
     path = folder / DEMO_FILE
     return [
         mcq_item(
-            id=require(row, "id", path, line), question=require(row, "question", path, line),
-            choices=require(row, "options", path, line, kind=dict), answer=require(row, "answer", path, line),
-            where=path, line=line, subset=row.get("subject"),
+            id=require(row, "id", path, line),
+            question=require(row, "question", path, line),
+            choices=require(row, "options", path, line, kind=dict),
+            answer=require(row, "answer", path, line),
+            where=path,
+            line=line,
+            subset=row.get("subject"),
         )
         for line, row in read_jsonl(path)
     ]

@@ -39,11 +39,16 @@ def mcq_item(
             raise DataError(f"option {k} is empty", path=where, line=line, field=f"options.{k}")
         clean[str(k).strip().upper()] = text
     if len(clean) < 2:
-        raise DataError(f"needs at least 2 options, found {len(clean)}", path=where, line=line, field="options")
+        raise DataError(
+            f"needs at least 2 options, found {len(clean)}", path=where, line=line, field="options"
+        )
     key = str(answer).strip().upper()
     if key not in clean:
         raise DataError(
-            f"answer key '{answer}' is not among the options ({', '.join(clean)})", path=where, line=line, field=answer_field
+            f"answer key '{answer}' is not among the options ({', '.join(clean)})",
+            path=where,
+            line=line,
+            field=answer_field,
         )
     return Item(
         id=str(id),

@@ -45,8 +45,13 @@ def _medqa_local(folder: Path, split: str) -> list[Item]:
 
 def _medqa_hub(row: dict[str, Any], i: int, config: str) -> Item:
     return mcq_item(
-        id=f"{i:04d}", question=row["question"], choices=row["options"], answer=row["answer_idx"],
-        where="hub:GBaker/MedQA-USMLE-4-options", line=i + 1, subset=row.get("meta_info"),
+        id=f"{i:04d}",
+        question=row["question"],
+        choices=row["options"],
+        answer=row["answer_idx"],
+        where="hub:GBaker/MedQA-USMLE-4-options",
+        line=i + 1,
+        subset=row.get("meta_info"),
     )
 
 
@@ -64,7 +69,9 @@ MEDQA = Benchmark(
     local_dir="medqa",
     load_local=_medqa_local,
     local_files=lambda folder, split: [folder / MEDQA_FILE],
-    hub=HubSource(path="GBaker/MedQA-USMLE-4-options", splits={"test": "test", "train": "train"}, map_row=_medqa_hub),
+    hub=HubSource(
+        path="GBaker/MedQA-USMLE-4-options", splits={"test": "test", "train": "train"}, map_row=_medqa_hub
+    ),
 )
 
 # --------------------------------------------------------------------------- MedMCQA
@@ -75,10 +82,18 @@ def _medmcqa_row(row: dict[str, Any], path: Path | str, line: int, zero_based: b
     idx = cop if zero_based else cop - 1
     if not 0 <= idx < 4:
         raise DataError(f"'cop' {cop} out of range", path=path, line=line, field="cop")
-    choices = {L: require(row, f, path, line) for L, f in zip("ABCD", ("opa", "opb", "opc", "opd"), strict=True)}
+    choices = {
+        L: require(row, f, path, line) for L, f in zip("ABCD", ("opa", "opb", "opc", "opd"), strict=True)
+    }
     return mcq_item(
-        id=require(row, "id", path, line), question=require(row, "question", path, line), choices=choices,
-        answer="ABCD"[idx], answer_field="cop", where=path, line=line, subset=row.get("subject_name"),
+        id=require(row, "id", path, line),
+        question=require(row, "question", path, line),
+        choices=choices,
+        answer="ABCD"[idx],
+        answer_field="cop",
+        where=path,
+        line=line,
+        subset=row.get("subject_name"),
         metadata={"choice_type": row.get("choice_type"), "topic": row.get("topic_name")},
     )
 
@@ -112,7 +127,12 @@ MEDMCQA = Benchmark(
 # --------------------------------------------------------------------------- MMLU medical
 
 MMLU_SUBJECTS = (
-    "anatomy", "clinical_knowledge", "college_biology", "college_medicine", "medical_genetics", "professional_medicine",
+    "anatomy",
+    "clinical_knowledge",
+    "college_biology",
+    "college_medicine",
+    "medical_genetics",
+    "professional_medicine",
 )
 
 
@@ -120,11 +140,18 @@ def _mmlu_local(folder: Path, split: str) -> list[Item]:
     items = []
     for subject in MMLU_SUBJECTS:
         path = folder / f"{subject}_test.csv"
-        for n, (line, row) in enumerate(read_csv(path, header=False, columns=["question", "A", "B", "C", "D", "answer"])):
+        for n, (line, row) in enumerate(
+            read_csv(path, header=False, columns=["question", "A", "B", "C", "D", "answer"])
+        ):
             items.append(
                 mcq_item(
-                    id=f"{subject}-{n:03d}", question=row["question"], choices={k: row[k] for k in "ABCD"},
-                    answer=row["answer"], where=path, line=line, subset=subject,
+                    id=f"{subject}-{n:03d}",
+                    question=row["question"],
+                    choices={k: row[k] for k in "ABCD"},
+                    answer=row["answer"],
+                    where=path,
+                    line=line,
+                    subset=subject,
                 )
             )
     return items
@@ -132,8 +159,13 @@ def _mmlu_local(folder: Path, split: str) -> list[Item]:
 
 def _mmlu_hub(row: dict[str, Any], i: int, config: str) -> Item:
     return mcq_item(
-        id=f"{config}-{i:03d}", question=row["question"], choices=dict(zip("ABCD", row["choices"], strict=False)),
-        answer="ABCD"[int(row["answer"])], where=f"hub:cais/mmlu/{config}", line=i + 1, subset=config,
+        id=f"{config}-{i:03d}",
+        question=row["question"],
+        choices=dict(zip("ABCD", row["choices"], strict=False)),
+        answer="ABCD"[int(row["answer"])],
+        where=f"hub:cais/mmlu/{config}",
+        line=i + 1,
+        subset=config,
     )
 
 
@@ -151,7 +183,9 @@ MMLU_MED = Benchmark(
     local_dir="mmlu_med",
     load_local=_mmlu_local,
     local_files=lambda folder, split: [folder / f"{s}_test.csv" for s in MMLU_SUBJECTS],
-    hub=HubSource(path="cais/mmlu", splits={"test": "test", "dev": "dev"}, map_row=_mmlu_hub, configs=MMLU_SUBJECTS),
+    hub=HubSource(
+        path="cais/mmlu", splits={"test": "test", "dev": "dev"}, map_row=_mmlu_hub, configs=MMLU_SUBJECTS
+    ),
     aliases=("mmlu_med", "mmlu-medical"),
 )
 
@@ -160,13 +194,23 @@ MMLU_MED = Benchmark(
 YES_NO_MAYBE = {"A": "yes", "B": "no", "C": "maybe"}
 
 
-def _pubmedqa_item(pmid: str, question: str, contexts: list[str], decision: str, where: Path | str, line: int) -> Item:
+def _pubmedqa_item(
+    pmid: str, question: str, contexts: list[str], decision: str, where: Path | str, line: int
+) -> Item:
     letter = {v: k for k, v in YES_NO_MAYBE.items()}.get(str(decision).strip().lower())
     if letter is None:
-        raise DataError(f"final_decision '{decision}' is not yes/no/maybe", path=where, line=line, field="final_decision")
+        raise DataError(
+            f"final_decision '{decision}' is not yes/no/maybe", path=where, line=line, field="final_decision"
+        )
     return mcq_item(
-        id=str(pmid), question=question, choices=dict(YES_NO_MAYBE), answer=letter, where=where, line=line,
-        context="\n".join(contexts), subset=str(decision).lower(),
+        id=str(pmid),
+        question=question,
+        choices=dict(YES_NO_MAYBE),
+        answer=letter,
+        where=where,
+        line=line,
+        context="\n".join(contexts),
+        subset=str(decision).lower(),
     )
 
 
@@ -183,7 +227,12 @@ def _pubmedqa_local(folder: Path, split: str) -> list[Item]:
             continue
         contexts = require(row, "CONTEXTS", path, n, kind=list)
         item = _pubmedqa_item(
-            pmid, require(row, "QUESTION", path, n), contexts, require(row, "final_decision", path, n), path, n
+            pmid,
+            require(row, "QUESTION", path, n),
+            contexts,
+            require(row, "final_decision", path, n),
+            path,
+            n,
         )
         if in_test and test_ids[pmid] != row["final_decision"]:
             raise DataError(f"PMID {pmid}: label differs from test_ground_truth.json", path=path, line=n)
@@ -193,7 +242,12 @@ def _pubmedqa_local(folder: Path, split: str) -> list[Item]:
 
 def _pubmedqa_hub(row: dict[str, Any], i: int, config: str) -> Item:
     return _pubmedqa_item(
-        str(row["pubid"]), row["QUESTION"], list(row["CONTEXTS"]), row["final_decision"], "hub:bigbio/pubmed_qa", i + 1
+        str(row["pubid"]),
+        row["QUESTION"],
+        list(row["CONTEXTS"]),
+        row["final_decision"],
+        "hub:bigbio/pubmed_qa",
+        i + 1,
     )
 
 
@@ -215,8 +269,10 @@ PUBMEDQA = Benchmark(
     local_files=lambda folder, split: [folder / "ori_pqal.json", folder / "test_ground_truth.json"],
     # BigBio's fold0 keeps the official 500-item PQA-L test split (qiaojin/PubMedQA has one 'train' split).
     hub=HubSource(
-        path="bigbio/pubmed_qa", configs=("pubmed_qa_labeled_fold0_source",),
-        splits={"test": "test", "train": "train"}, map_row=_pubmedqa_hub,
+        path="bigbio/pubmed_qa",
+        configs=("pubmed_qa_labeled_fold0_source",),
+        splits={"test": "test", "train": "train"},
+        map_row=_pubmedqa_hub,
     ),
     options={"context": True},
 )
@@ -232,8 +288,13 @@ def _medbullets_local(folder: Path, split: str) -> list[Item]:
         choices = {L: require(row, f"op{L.lower()}", path, line) for L in LETTERS[:n_opts]}
         items.append(
             mcq_item(
-                id=f"{split}-{n:03d}", question=require(row, "question", path, line), choices=choices,
-                answer=require(row, "answer_idx", path, line), answer_field="answer_idx", where=path, line=line,
+                id=f"{split}-{n:03d}",
+                question=require(row, "question", path, line),
+                choices=choices,
+                answer=require(row, "answer_idx", path, line),
+                answer_field="answer_idx",
+                where=path,
+                line=line,
                 metadata={"link": row.get("link")},
             )
         )
@@ -258,7 +319,15 @@ MEDBULLETS = Benchmark(
 
 # --------------------------------------------------------------------------- MedAgentsBench hard subsets
 
-MAB_SUBSETS = {"medqa": 100, "pubmedqa": 100, "medmcqa": 100, "medbullets": 89, "mmlu": 73, "mmlu-pro": 100, "afrimedqa": 32}
+MAB_SUBSETS = {
+    "medqa": 100,
+    "pubmedqa": 100,
+    "medmcqa": 100,
+    "medbullets": 89,
+    "mmlu": 73,
+    "mmlu-pro": 100,
+    "afrimedqa": 32,
+}
 
 
 def _mab_local(folder: Path, split: str) -> list[Item]:
@@ -270,9 +339,15 @@ def _mab_local(folder: Path, split: str) -> list[Item]:
             real = row.get("realidx", line - 1)
             items.append(
                 mcq_item(
-                    id=f"{sub}-{real}", question=require(row, "question", path, line),
-                    choices=require(row, "options", path, line, kind=dict), answer=require(row, "answer_idx", path, line),
-                    answer_field="answer_idx", where=path, line=line, subset=sub, drop_placeholders=True,
+                    id=f"{sub}-{real}",
+                    question=require(row, "question", path, line),
+                    choices=require(row, "options", path, line, kind=dict),
+                    answer=require(row, "answer_idx", path, line),
+                    answer_field="answer_idx",
+                    where=path,
+                    line=line,
+                    subset=sub,
+                    drop_placeholders=True,
                 )
             )
     return items

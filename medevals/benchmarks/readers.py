@@ -70,7 +70,9 @@ def read_csv(path: Path, *, header: bool = True, columns: list[str] | None = Non
         yield line, dict(zip(names, row, strict=True))
 
 
-def require(row: dict[str, Any], field: str, path: Path | str, line: int, *, kind: type | tuple[type, ...] = str) -> Any:
+def require(
+    row: dict[str, Any], field: str, path: Path | str, line: int, *, kind: type | tuple[type, ...] = str
+) -> Any:
     """Fetch a required field or fail naming file, line and field."""
     if field not in row or row[field] is None:
         raise DataError("missing", path=path, line=line, field=field)

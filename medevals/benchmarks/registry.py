@@ -47,7 +47,9 @@ def get(name: str) -> Benchmark:
 
         close = difflib.get_close_matches(name, list(BUILTIN) + list(ALIASES), n=2)
         hint = f" (did you mean {' or '.join(close)}?)" if close else ""
-        raise ConfigError(f"unknown benchmark '{name}'{hint}; `medevals list` shows them, or pass a spec.yaml path")
+        raise ConfigError(
+            f"unknown benchmark '{name}'{hint}; `medevals list` shows them, or pass a spec.yaml path"
+        )
     return _import(BUILTIN[key])
 
 

@@ -29,12 +29,14 @@ class RetryPolicy:
     timeout: float = 300.0
     #: Abort the run (keeping everything done) after this many calls in a row failed for good.
     max_consecutive_failures: int = 5
+    #: Longest Retry-After honoured; a server asking for more is waited on for this long.
+    max_retry_after: float = 300.0
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         """Exponential backoff with full jitter; a server's Retry-After is a floor."""
         backoff = random.uniform(0, min(self.max_delay, self.base_delay * (2 ** (attempt - 1))))
         if retry_after is not None:
-            return max(min(retry_after, self.max_delay * 5), backoff)
+            return max(min(retry_after, self.max_retry_after), backoff)
         return backoff
 
 
@@ -86,7 +88,9 @@ class ModelClient:
         self.retry = retry or RetryPolicy()
         self.stats = stats or CallStats()
         self.journal = journal
-        limit = concurrency if backend.max_concurrency is None else min(concurrency, backend.max_concurrency * 2)
+        limit = (
+            concurrency if backend.max_concurrency is None else min(concurrency, backend.max_concurrency * 2)
+        )
         self._sem = asyncio.Semaphore(max(1, limit))
         self._consecutive_failures = 0
         self._started = False
@@ -115,7 +119,14 @@ class ModelClient:
             if prior is not None:
                 st.replayed += 1
                 return prior.model_copy(update={"replayed": True, "role": self.role})
-        rec = CallRecord(role=self.role, model=self.model_id, kind=request.kind, request=request.body, key=key, unit_id=unit_id)
+        rec = CallRecord(
+            role=self.role,
+            model=self.model_id,
+            kind=request.kind,
+            request=request.body,
+            key=key,
+            unit_id=unit_id,
+        )
         if self.cache is not None:
             hit = self.cache.get(key)
             if hit is not None:

@@ -7,9 +7,9 @@ models cost 0 in money. An unknown price is reported as unknown, never as 0.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
+import tomllib
 from pydantic import BaseModel
 
 from medevals.errors import ConfigError
@@ -53,4 +53,6 @@ class PriceTable(BaseModel):
         price = self.price_for(backend, name)
         if price is None:
             return None
-        return (usage.prompt_tokens * price.input_per_mtok + usage.completion_tokens * price.output_per_mtok) / 1e6
+        return (
+            usage.prompt_tokens * price.input_per_mtok + usage.completion_tokens * price.output_per_mtok
+        ) / 1e6

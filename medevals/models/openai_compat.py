@@ -41,14 +41,18 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 class OpenAICompatBackend(ModelBackend):
-    def __init__(self, record: ModelRecord, *, concurrency: int = 8, extra_headers: dict[str, str] | None = None):
+    def __init__(
+        self, record: ModelRecord, *, concurrency: int = 8, extra_headers: dict[str, str] | None = None
+    ):
         super().__init__(record)
         if not record.base_url:
             raise ConfigError(
                 f"model '{record.spec}': no base URL; pass --base-url http://HOST:PORT/v1 (or set OPENAI_BASE_URL)"
             )
         if not record.base_url.startswith(("http://", "https://")):
-            raise ConfigError(f"model '{record.spec}': base URL '{record.base_url}' must start with http:// or https://")
+            raise ConfigError(
+                f"model '{record.spec}': base URL '{record.base_url}' must start with http:// or https://"
+            )
         self.base_url = record.base_url.rstrip("/")
         self._concurrency = concurrency
         self._headers = {"Content-Type": "application/json", **(extra_headers or {})}
@@ -61,7 +65,9 @@ class OpenAICompatBackend(ModelBackend):
             return None
         key = os.environ.get(env)
         if key is None and self.record.settings.get("api_key_required"):
-            raise ConfigError(f"model '{self.record.spec}': environment variable {env} is not set (it holds the API key)")
+            raise ConfigError(
+                f"model '{self.record.spec}': environment variable {env} is not set (it holds the API key)"
+            )
         return key
 
     async def start(self) -> None:
@@ -71,7 +77,9 @@ class OpenAICompatBackend(ModelBackend):
         headers = dict(self._headers)
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        limits = httpx.Limits(max_connections=self._concurrency + 4, max_keepalive_connections=self._concurrency + 4)
+        limits = httpx.Limits(
+            max_connections=self._concurrency + 4, max_keepalive_connections=self._concurrency + 4
+        )
         self._client = httpx.AsyncClient(base_url=self.base_url, headers=headers, limits=limits, timeout=None)
 
     async def close(self) -> None:
@@ -94,7 +102,9 @@ class OpenAICompatBackend(ModelBackend):
         if status >= 400:
             snippet = resp.text[:300].replace("\n", " ")
             if status in _RETRYABLE_STATUS:
-                raise TransientModelError(f"HTTP {status}: {snippet}", parse_retry_after(resp.headers.get("retry-after")))
+                raise TransientModelError(
+                    f"HTTP {status}: {snippet}", parse_retry_after(resp.headers.get("retry-after"))
+                )
             raise PermanentModelError(f"HTTP {status} from {self.base_url}{_PATHS[kind]}: {snippet}")
         try:
             raw = resp.json()

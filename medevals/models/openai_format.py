@@ -110,7 +110,9 @@ def _keep_max(alts: dict[str, float], token: str, logprob: Any) -> None:
 
 def usage(raw: dict[str, Any] | None) -> Usage:
     u = (raw or {}).get("usage") or {}
-    return Usage(prompt_tokens=int(u.get("prompt_tokens") or 0), completion_tokens=int(u.get("completion_tokens") or 0))
+    return Usage(
+        prompt_tokens=int(u.get("prompt_tokens") or 0), completion_tokens=int(u.get("completion_tokens") or 0)
+    )
 
 
 def embeddings(raw: dict[str, Any] | None) -> list[list[float]]:

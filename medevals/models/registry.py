@@ -30,7 +30,9 @@ def parse_spec(spec: str) -> tuple[str, str]:
         )
     prefix, name = spec.split(":", 1)
     if prefix not in PREFIXES:
-        raise ConfigError(f"model '{spec}': unknown prefix '{prefix}:' (known: {', '.join(p + ':' for p in PREFIXES)})")
+        raise ConfigError(
+            f"model '{spec}': unknown prefix '{prefix}:' (known: {', '.join(p + ':' for p in PREFIXES)})"
+        )
     if not name:
         raise ConfigError(f"model '{spec}': empty model name after '{prefix}:'")
     return prefix, name
@@ -60,7 +62,9 @@ def make_record(
         env = api_key_env or "OPENAI_API_KEY"
         # A hosted API without a key fails on every call; say so before the first one.
         settings.setdefault("api_key_required", bool(api_key_env) or not _is_local(url))
-        return ModelRecord(spec=spec, backend="openai", name=name, base_url=url, api_key_env=env, settings=settings)
+        return ModelRecord(
+            spec=spec, backend="openai", name=name, base_url=url, api_key_env=env, settings=settings
+        )
     return ModelRecord(spec=spec, backend=prefix, name=name, settings=settings)
 
 

@@ -58,7 +58,9 @@ class SolveContext:
     def has_role(self, role: str) -> bool:
         return role in self.clients
 
-    async def generate(self, request: ModelRequest, *, role: str = "candidate", sample_index: int | None = None) -> CallRecord:
+    async def generate(
+        self, request: ModelRequest, *, role: str = "candidate", sample_index: int | None = None
+    ) -> CallRecord:
         """Make one call as ``role``; the record is kept for the sample. Raises ``CallFailed``."""
         from medevals.engine.client import CallFailed
 
@@ -95,7 +97,9 @@ class Protocol(ABC):
             err = e.errors()[0]
             loc = ".".join(str(x) for x in err["loc"]) or "options"
             known = ", ".join(cls.Options.model_fields)
-            raise ConfigError(f"{where}: option '{loc}': {err['msg']} (protocol '{cls.name}' takes: {known})") from None
+            raise ConfigError(
+                f"{where}: option '{loc}': {err['msg']} (protocol '{cls.name}' takes: {known})"
+            ) from None
 
     def variants(self) -> list[str]:
         """Named variants (strategies) each item is run under; one unit per item x variant x repeat."""
@@ -113,5 +117,7 @@ class Protocol(ABC):
         """Run the item; return a JSON-serialisable output dict (calls are kept by the context)."""
 
     @abstractmethod
-    def score(self, item: Item, output: dict[str, Any], calls: list[CallRecord], variant: str = "default") -> Score:
+    def score(
+        self, item: Item, output: dict[str, Any], calls: list[CallRecord], variant: str = "default"
+    ) -> Score:
         """Score from stored data only (no model): used at run time and by ``rescore``."""

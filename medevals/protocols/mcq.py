@@ -126,9 +126,11 @@ class MCQProtocol(Protocol):
         o = self.options
         with_ctx = o.context
         if ctx.is_base_model():
-            prompt = COMPLETION_HEADER + "".join(
-                f"{format_question(ex, with_ctx)}\nAnswer: {ex.target}\n\n" for ex in examples
-            ) + f"{format_question(item, with_ctx)}\nAnswer:"
+            prompt = (
+                COMPLETION_HEADER
+                + "".join(f"{format_question(ex, with_ctx)}\nAnswer: {ex.target}\n\n" for ex in examples)
+                + f"{format_question(item, with_ctx)}\nAnswer:"
+            )
             body: dict[str, Any] = {"prompt": prompt, "temperature": o.temperature}
             if mode == "likelihood":
                 body.update(max_tokens=1, logprobs=o.top_logprobs, temperature=0.0)
@@ -157,7 +159,9 @@ class MCQProtocol(Protocol):
         await ctx.generate(request)
         return {"mode": mode}
 
-    def score(self, item: Item, output: dict[str, Any], calls: list[CallRecord], variant: str = "default") -> Score:
+    def score(
+        self, item: Item, output: dict[str, Any], calls: list[CallRecord], variant: str = "default"
+    ) -> Score:
         assert item.choices is not None
         raw = calls[-1].raw if calls else None
         letters = list(item.choices)
@@ -172,6 +176,11 @@ class MCQProtocol(Protocol):
             answer, method = ex.answer, ex.method
         correct = float(answer == item.target)
         return Score(
-            value=correct, answer=answer, target=item.target, parsed=answer is not None,
-            values={"accuracy": correct}, confidence=confidence, explanation=method,
+            value=correct,
+            answer=answer,
+            target=item.target,
+            parsed=answer is not None,
+            values={"accuracy": correct},
+            confidence=confidence,
+            explanation=method,
         )

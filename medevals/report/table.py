@@ -26,7 +26,9 @@ def _fmt_s(v: float | None) -> str:
 
 
 def run_table(metrics: dict[str, Any], title: str | None = None) -> Table:
-    t = Table(title=title or f"{metrics.get('model', '')}  ({metrics.get('run_id', '')})", title_justify="left")
+    t = Table(
+        title=title or f"{metrics.get('model', '')}  ({metrics.get('run_id', '')})", title_justify="left"
+    )
     t.add_column("benchmark")
     t.add_column("metric")
     t.add_column("value % [95% CI]", justify="right")
@@ -43,8 +45,14 @@ def run_table(metrics: dict[str, Any], title: str | None = None) -> Table:
         lat = b.get("latency_s", {})
         n = f"{b['n_scored']}/{b['expected']}" if b.get("expected") else str(b["n_scored"])
         t.add_row(
-            name, prim, fmt_pct(m), n, str(b.get("n_unparseable", 0)), str(b.get("n_errors", 0)),
-            f"{u.get('prompt_tokens', 0):,}/{u.get('completion_tokens', 0):,}", fmt_cost(u.get("cost_usd")),
+            name,
+            prim,
+            fmt_pct(m),
+            n,
+            str(b.get("n_unparseable", 0)),
+            str(b.get("n_errors", 0)),
+            f"{u.get('prompt_tokens', 0):,}/{u.get('completion_tokens', 0):,}",
+            fmt_cost(u.get("cost_usd")),
             f"{_fmt_s(lat.get('p50'))}/{_fmt_s(lat.get('p95'))}",
         )
         for sub, sm in (b.get("variants") or {}).items():

@@ -97,7 +97,9 @@ class RunFolder:
                 try:
                     yield Sample.model_validate_json(line)
                 except ValueError as e:
-                    raise RunError(f"{self.samples_path}:{n}: unreadable sample ({str(e).splitlines()[0]})") from None
+                    raise RunError(
+                        f"{self.samples_path}:{n}: unreadable sample ({str(e).splitlines()[0]})"
+                    ) from None
 
     def iter_sample_dicts(self) -> Iterator[dict[str, Any]]:
         if not self.samples_path.exists():

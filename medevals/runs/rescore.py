@@ -35,7 +35,9 @@ def rescore(folder: RunFolder) -> dict[str, Any]:
         for s in folder.iter_samples():
             proto = protocols.get(s.benchmark)
             if proto is None:
-                raise RunError(f"{folder.samples_path}: sample {s.unit_id} names unknown benchmark {s.benchmark}")
+                raise RunError(
+                    f"{folder.samples_path}: sample {s.unit_id} names unknown benchmark {s.benchmark}"
+                )
             if s.error is None:
                 new = proto.score(s.item, s.output, s.calls, s.variant)
                 if s.score is None or new.model_dump() != s.score.model_dump():

@@ -59,9 +59,7 @@ def _followed_ok(text: str, end: int, letter: str, choices: dict[str, str]) -> b
         if not tail or tail[0] in "(:-–\n":
             return True
         opt = _norm(choices.get(letter, ""))
-        if opt and _norm(tail[: len(opt) + 8]).startswith(opt[: max(4, min(len(opt), 24))]):
-            return True
-        return False
+        return bool(opt and _norm(tail[: len(opt) + 8]).startswith(opt[: max(4, min(len(opt), 24))]))
     return False
 
 
@@ -94,7 +92,11 @@ def extract_choice(text: str, choices: dict[str, str]) -> Extraction:
         letter = m.group(1) or m.group(2)
         return Extraction(letter, "leading")
     m = re.match(rf"({lc})(?=\s)", cleaned)
-    if m and _followed_ok(cleaned, m.end(), m.group(1), choices) and cleaned[m.end() :].lstrip()[:1] not in ("",):
+    if (
+        m
+        and _followed_ok(cleaned, m.end(), m.group(1), choices)
+        and cleaned[m.end() :].lstrip()[:1] not in ("",)
+    ):
         return Extraction(m.group(1), "leading")
 
     # 4. option text.
@@ -144,15 +146,17 @@ def _option_text_answer(text: str, choices: dict[str, str]) -> str | None:
         return exact[0]
     first_line = _norm(text.splitlines()[0]) if text.splitlines() else reply
     starts = [k for k, v in normed.items() if re.match(rf"{re.escape(v)}\b", first_line)]
-    if len(starts) == 1 and not _is_prefix_of_other(normed, starts[0]):
+    if (
+        len(starts) == 1
+        and not _is_prefix_of_other(normed, starts[0])
+        and _mentioned(first_line, normed) == starts
+    ):
         return starts[0]
     # b) the stated answer ("the answer is acetazolamide"), else the last line, else a short reply.
     windows = []
-    m = None
-    for m in re.finditer(r"(?:answer|diagnosis|choice)\s*(?:is|:)\s*(.+)", text, re.I):
-        pass
-    if m:
-        windows.append(m.group(1))
+    stated = re.findall(r"(?:answer|diagnosis|choice)\s*(?:is|:)\s*(.+)", text, re.I)
+    if stated:
+        windows.append(stated[-1])
     lines = [ln for ln in text.splitlines() if ln.strip()]
     if lines:
         windows.append(lines[-1])
@@ -177,7 +181,9 @@ def _mentioned(window: str, normed: dict[str, str]) -> list[str]:
     return [k for k in hits if not any(o != k and normed[k] in normed[o] for o in hits)]
 
 
-def choice_from_logprobs(alternatives: dict[str, float], letters: list[str]) -> tuple[str | None, dict[str, float]]:
+def choice_from_logprobs(
+    alternatives: dict[str, float], letters: list[str]
+) -> tuple[str | None, dict[str, float]]:
     """Likelihood mode: the option letter the model puts most probability on as its next token.
 
     ``alternatives`` maps candidate next tokens to logprobs (``openai_format.top_logprobs``).

@@ -84,7 +84,9 @@ class Aggregator:
             if k != self.primary:
                 out["metrics"][k] = mean_ci(vals, seed=self.seed)
         if len(self.subsets) > 1 or (self.subsets and "" not in self.subsets):
-            out["subsets"] = {k or "(none)": mean_ci(v, seed=self.seed) for k, v in sorted(self.subsets.items())}
+            out["subsets"] = {
+                k or "(none)": mean_ci(v, seed=self.seed) for k, v in sorted(self.subsets.items())
+            }
         if len(self.variants) > 1:
             out["variants"] = {k: mean_ci(v, seed=self.seed) for k, v in sorted(self.variants.items())}
         out["usage"] = {

@@ -23,7 +23,9 @@ def wilson(successes: float, n: int, z: float = Z95) -> tuple[float, float]:
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def bootstrap_mean(values: Sequence[float], *, n_boot: int = 1000, seed: int = 0, alpha: float = 0.05) -> tuple[float, float]:
+def bootstrap_mean(
+    values: Sequence[float], *, n_boot: int = 1000, seed: int = 0, alpha: float = 0.05
+) -> tuple[float, float]:
     vals = list(values)
     n = len(vals)
     if n == 0:
@@ -32,8 +34,8 @@ def bootstrap_mean(values: Sequence[float], *, n_boot: int = 1000, seed: int = 0
         return (vals[0], vals[0])
     rng = random.Random(seed)
     means = sorted(sum(rng.choices(vals, k=n)) / n for _ in range(n_boot))
-    lo = means[int(math.floor(alpha / 2 * (n_boot - 1)))]
-    hi = means[int(math.ceil((1 - alpha / 2) * (n_boot - 1)))]
+    lo = means[math.floor(alpha / 2 * (n_boot - 1))]
+    hi = means[math.ceil((1 - alpha / 2) * (n_boot - 1))]
     return (lo, hi)
 
 
