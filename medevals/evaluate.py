@@ -451,6 +451,13 @@ def compute_metrics(folder: RunFolder, manifest: RunManifest) -> dict[str, Any]:
         res = aggs[b.name].result()
         res["expected"] = b.n_items * len(b.variants) * manifest.repeats
         res["taxonomy"] = b.taxonomy.model_dump()
+        cls = get_protocol(b.protocol)
+        if cls.summarize is not Protocol.summarize:
+            opts = {k: v for k, v in b.options.items() if k in cls.Options.model_fields}
+            proto = cls(cls.parse_options(opts, where=f"{folder.manifest_path} [{b.name}]"))
+            extra = proto.summarize(s for s in folder.iter_samples() if s.benchmark == b.name)
+            if extra:
+                res["extra"] = extra
         out["benchmarks"][b.name] = res
     return out
 

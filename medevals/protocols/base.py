@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import random
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from medevals.errors import ConfigError
-from medevals.schema import CallRecord, Item, ModelRequest, Score
+from medevals.schema import CallRecord, Item, ModelRequest, Sample, Score
 
 if TYPE_CHECKING:
     from medevals.benchmarks.base import Benchmark
@@ -121,3 +122,19 @@ class Protocol(ABC):
         self, item: Item, output: dict[str, Any], calls: list[CallRecord], variant: str = "default"
     ) -> Score:
         """Score from stored data only (no model): used at run time and by ``rescore``."""
+
+    def summarize(self, samples: Iterable[Sample]) -> dict[str, Any]:
+        """Protocol-specific aggregates beyond the generic ones (means with CIs of ``Score.values``).
+
+        Called by ``compute_metrics`` with this benchmark's samples (streamed) only when a
+        protocol overrides it. The result is stored under ``metrics.json -> benchmarks -> NAME
+        -> extra``. Two keys are rendered by the HTML report for every protocol:
+
+        - ``tables``: ``[{"title": str, "columns": [str], "rows": [[cell, ...]]}]``; a cell is a
+          string/number or a metric dict ``{"value", "ci_low", "ci_high", "n"}`` shown with a CI bar;
+        - ``plots``: ``[{"title", "kind": "line"|"scatter"|"bar", "x_label", "y_label",
+          "series": [{"name": str, "points": [[x, y], ...]}]}]``.
+
+        Anything else under ``extra`` is kept in metrics.json for tools.
+        """
+        return {}

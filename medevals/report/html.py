@@ -362,6 +362,36 @@ def _breakdowns(runs: list[_Run], names: list[str]) -> str:
     return '<section id="breakdowns"><h2>Breakdowns</h2>' + "".join(blocks) + "</section>"
 
 
+def _cell(value: Any) -> str:
+    if isinstance(value, dict) and "value" in value:
+        return _metric_cell(value, with_n="n" in value)
+    if isinstance(value, float):
+        return _e(f"{value:.4g}")
+    return _e(value)
+
+
+def _protocol_tables(runs: list[_Run], names: list[str]) -> str:
+    """Tables a protocol added under ``extra.tables`` (see Protocol.summarize), one block per run."""
+    blocks: list[str] = []
+    for name in names:
+        for r in runs:
+            extra = (r.bench(name) or {}).get("extra") or {}
+            for t in extra.get("tables") or []:
+                label = f" · {_e(r.folder.path.name)}" if len(runs) > 1 else ""
+                blocks.append(
+                    f'<h3>{_e(name)} <span class="muted">{_e(t.get("title", ""))}{label}</span></h3>'
+                )
+                blocks.append('<div class="scroll"><table class="grid compact"><thead><tr>')
+                blocks.extend(f"<th>{_e(c)}</th>" for c in t.get("columns") or [])
+                blocks.append("</tr></thead><tbody>")
+                for row in t.get("rows") or []:
+                    blocks.append("<tr>" + "".join(f"<td>{_cell(c)}</td>" for c in row) + "</tr>")
+                blocks.append("</tbody></table></div>")
+    if not blocks:
+        return ""
+    return '<section id="protocol-tables"><h2>Protocol analyses</h2>' + "".join(blocks) + "</section>"
+
+
 # --------------------------------------------------------------------------- samples
 
 _MARKERS = {
@@ -596,6 +626,7 @@ def render_html(folders: list[RunFolder], *, max_samples: int = 200) -> str:
         body.append(_comparison(runs, names))
         body.append(_categories(runs, names))
         body.append(_breakdowns(runs, names))
+        body.append(_protocol_tables(runs, names))
         body.append('<section id="samples"><h2>Samples</h2>')
         body.append(
             f'<p class="muted">The first {max_samples:,} samples of each run, in file order. '
