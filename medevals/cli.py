@@ -288,6 +288,26 @@ def run(
     patient_model: Annotated[
         str | None, typer.Option(help="Patient-simulator model spec (interactive benchmarks).")
     ] = None,
+    embedder: Annotated[
+        str | None,
+        typer.Option(help="Embedding model spec (retrieval, kNN few-shot); default builtin:minilm."),
+    ] = None,
+    max_turns: Annotated[
+        int | None, typer.Option(help="Turn limit for interactive and agent protocols.")
+    ] = None,
+    retriever: Annotated[
+        str | None, typer.Option(help="Retrievers, comma-separated: bm25, dense, hybrid.")
+    ] = None,
+    rag: Annotated[
+        str | None, typer.Option(help="Retrieval-augmented answering with this retriever.")
+    ] = None,
+    corpus: Annotated[
+        str | None, typer.Option(help="Corpus folder for --rag (BEIR layout: corpus.jsonl).")
+    ] = None,
+    tools: Annotated[str | None, typer.Option(help="Tools offered to the model (e.g. calculators).")] = None,
+    fhir_base_url: Annotated[
+        str | None, typer.Option(help="Run EHR-agent tasks against this FHIR server instead of the sandbox.")
+    ] = None,
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", help="Protocol option KEY=VALUE (repeatable), e.g. --set context=false."),
@@ -342,6 +362,12 @@ def run(
         ("mode", mode),
         ("max_tokens", max_tokens),
         ("temperature", temperature),
+        ("max_turns", max_turns),
+        ("retriever", retriever),
+        ("rag", rag),
+        ("corpus", corpus),
+        ("tools", tools),
+        ("fhir_base_url", fhir_base_url),
     ):
         if val is not None:
             options[key] = val
@@ -356,6 +382,8 @@ def run(
             roles[f"judge:{i}"] = j
     if patient_model:
         roles["patient"] = patient_model
+    if embedder:
+        roles["embedder"] = embedder
     if repeats < 1:
         raise MedevalsError("--repeats must be at least 1")
     if limit is not None and limit < 1:

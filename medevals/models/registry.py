@@ -14,7 +14,7 @@ from medevals.schema import ModelRecord
 
 PREFIXES = {
     "openai": "any OpenAI-compatible server (vLLM, SGLang, llama.cpp, Ollama, hosted APIs); needs --base-url",
-    "builtin": "embedded default model run in-process (builtin:gemma3-270m)",
+    "builtin": "embedded models run in-process: builtin:gemma3-270m (LLM), builtin:minilm (embeddings, extra 'embed')",
     "hf": "transformers model loaded in-process (pip install 'medevals[hf]')",
     "vllm": "vLLM offline engine in-process (pip install 'medevals[vllm]', GPU)",
 }
@@ -77,8 +77,12 @@ def _is_local(url: str) -> bool:
 
 def create_backend(record: ModelRecord, *, concurrency: int = 8) -> ModelBackend:
     if record.backend == "builtin":
-        from medevals.models.builtin import BuiltinBackend
+        from medevals.models.builtin import EMBEDDING_MODELS, BuiltinBackend
 
+        if record.name.split("@")[0] in EMBEDDING_MODELS:
+            from medevals.models.builtin_embed import MiniLMBackend
+
+            return MiniLMBackend(record)
         return BuiltinBackend(record, concurrency=concurrency)
     if record.backend == "openai":
         from medevals.models.openai_compat import OpenAICompatBackend

@@ -102,6 +102,18 @@ class Protocol(ABC):
                 f"{where}: option '{loc}': {err['msg']} (protocol '{cls.name}' takes: {known})"
             ) from None
 
+    def default_roles(self) -> dict[str, str]:
+        """Model roles this protocol needs when the user names none, e.g. ``{"embedder": "builtin:minilm"}``."""
+        return {}
+
+    async def setup(self, items: list[Item], clients: dict[str, ModelClient]) -> None:
+        """Run-level work before the first unit (e.g. embedding a retrieval corpus).
+
+        Calls made here go through ``clients[role].call(...)`` (cache, retries, accounting) but
+        belong to no sample; keep their results reproducible (cache them on disk by content hash).
+        """
+        return None
+
     def variants(self) -> list[str]:
         """Named variants (strategies) each item is run under; one unit per item x variant x repeat."""
         return ["default"]
