@@ -464,6 +464,12 @@ def report(
     out.print(f"report: {path}")
 
 
+from medevals.commands.results import leaderboard as _leaderboard  # noqa: E402
+
+app.command("leaderboard")(_leaderboard)
+app.add_typer(__import__("medevals.commands.suite", fromlist=["app"]).app, name="suite")
+
+
 def main() -> None:
     try:
         app()

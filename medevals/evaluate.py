@@ -202,7 +202,7 @@ def _git_sha() -> str | None:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def find_resumable(runs_dir: Path, config_hash: str) -> RunFolder | None:

@@ -7,9 +7,9 @@ models cost 0 in money. An unknown price is reported as unknown, never as 0.
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
-import tomllib
 from pydantic import BaseModel
 
 from medevals.errors import ConfigError

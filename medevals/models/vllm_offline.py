@@ -161,7 +161,7 @@ class VLLMBackend(ModelBackend):
                     break
                 try:
                     batch.append(await asyncio.wait_for(queue.get(), remaining))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     break
             while len(batch) < self.max_batch and not queue.empty():
                 batch.append(queue.get_nowait())

@@ -607,7 +607,7 @@ def render_html(folders: list[RunFolder], *, max_samples: int = 200) -> str:
     """The report for ``folders`` (one column per run) as one self-contained HTML string."""
     runs = [_Run(i, f) for i, f in enumerate(folders)]
     names = _benchmark_names(runs)
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     body: list[str] = [
         "<header><h1>medevals report</h1>",
         f'<p class="muted">Generated {_e(now)} by medevals {_e(medevals.__version__)} · '

@@ -1,0 +1,76 @@
+"""``medevals leaderboard``: query the DuckDB results index over run folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+out = Console()
+
+
+def leaderboard(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Run folders or directories of them (default: runs/).")
+    ] = None,
+    sql: Annotated[
+        str | None, typer.Option(help="Run this SQL against the index instead (tables: runs, results).")
+    ] = None,
+    write: Annotated[
+        bool, typer.Option("--write-index", help="Also save index.duckdb in the runs directory.")
+    ] = False,
+) -> None:
+    """Leaderboard (newest complete result per model x benchmark, with CIs) and head-to-head win rates.
+
+    The index is built from manifests and metrics.json files only. Examples:
+
+        medevals leaderboard runs/
+
+        medevals leaderboard runs/ --sql "SELECT category, model, avg(value) FROM results GROUP BY ALL"
+    """
+    from medevals.report.table import fmt_pct
+    from medevals.runs.index import build_index, win_rates, write_index
+    from medevals.runs.index import leaderboard as board
+
+    targets = paths or [Path("runs")]
+    con = build_index(targets)
+    if sql:
+        cur = con.execute(sql)
+        t = Table(*[d[0] for d in cur.description])
+        for row in cur.fetchall():
+            t.add_row(*("" if v is None else str(v) for v in row))
+        out.print(t)
+        return
+    rows = board(con)
+    if not rows:
+        out.print("no complete runs with metrics found in " + ", ".join(map(str, targets)))
+        raise typer.Exit(1)
+    t = Table(title="Leaderboard (primary metric %, 95% CI; newest complete run per model x benchmark)")
+    for col in ("benchmark", "model", "value [95% CI]", "n", "cost", "category", "run"):
+        t.add_column(col)
+    for model, bench, cat, value, lo, hi, n, cost, run_id in rows:
+        t.add_row(
+            bench,
+            model,
+            fmt_pct({"value": value, "ci_low": lo, "ci_high": hi}),
+            str(n),
+            "unknown" if cost is None else f"${cost:.4f}",
+            cat or "",
+            run_id,
+        )
+    out.print(t)
+    wins = win_rates(con)
+    if wins:
+        w = Table(title="Head-to-head win rate over shared benchmarks (ties = 1/2)")
+        for col in ("model", "win rate", "comparisons", "benchmarks"):
+            w.add_column(col)
+        for model, rate, comps, n_b in wins:
+            w.add_row(model, f"{100 * rate:.1f}%", str(comps), str(n_b))
+        out.print(w)
+    if write:
+        for p in targets:
+            if p.is_dir() and not (p / "manifest.json").exists():
+                out.print(f"index: {write_index(p)}")

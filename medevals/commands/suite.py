@@ -1,0 +1,78 @@
+"""``medevals suite``: run a named list of benchmarks (TOML) against one model, then compare and index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+out = Console()
+app = typer.Typer(help="Run suites: named lists of benchmarks with settings (TOML).", no_args_is_help=True)
+
+
+@app.command("list")
+def list_suites() -> None:
+    """Bundled suites and their benchmarks."""
+    from medevals.suites import bundled_suites, load_suite
+
+    for p in bundled_suites():
+        s = load_suite(str(p))
+        names = ", ".join(e.name for e in s.benchmark)
+        out.print(f"[bold]{s.name}[/bold]: {s.description}\n  {names}")
+
+
+@app.command("run")
+def run_suite(
+    suite: Annotated[
+        str, typer.Argument(help="Bundled suite name (see `medevals suite list`) or a .toml path.")
+    ],
+    model: Annotated[str, typer.Option("--model", "-m", help="Model spec, as for `medevals run`.")],
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server URL.")] = None,
+    api_key_env: Annotated[str | None, typer.Option(help="Env var holding the API key.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Override every entry's item limit.")] = None,
+    concurrency: Annotated[int | None, typer.Option("--concurrency", "-c")] = None,
+    data_dir: Annotated[
+        str | None, typer.Option(help="Benchmark data folder (default $MEDEVALS_DATA).")
+    ] = None,
+    runs_dir: Annotated[Path, typer.Option(help="Where run folders go.")] = Path("runs"),
+    no_cache: Annotated[bool, typer.Option("--no-cache")] = False,
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Combined HTML report.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Run every benchmark of a suite (one run folder each; re-running resumes), then one combined report."""
+    from medevals.cli import _progress_runner
+    from medevals.evaluate import RunConfig, command_line
+    from medevals.report.html import write_report
+    from medevals.report.table import compare_table
+    from medevals.suites import load_suite
+
+    s = load_suite(suite)
+    outcomes = []
+    for entry in s.benchmark:
+        cfg = RunConfig(
+            model=model,
+            benchmarks=[entry.name],
+            base_url=base_url,
+            api_key_env=api_key_env,
+            options=dict(entry.options),
+            data_dir=data_dir,
+            split=s.defaults.split,
+            limit=limit or entry.limit or s.defaults.limit,
+            repeats=s.defaults.repeats,
+            seed=s.defaults.seed,
+            concurrency=concurrency,
+            runs_dir=runs_dir,
+            use_cache=not no_cache,
+            command=command_line(),
+        )
+        outcome = _progress_runner(cfg, quiet)
+        write_report([outcome.folder], outcome.folder.report_path)
+        outcomes.append(outcome)
+    merged = {"benchmarks": {k: v for o in outcomes for k, v in o.metrics["benchmarks"].items()}}
+    out.print(compare_table([(model, merged)]))
+    target = out_file or runs_dir / f"suite-{s.name}.html"
+    out.print(f"report: {write_report([o.folder for o in outcomes], target)}")
+    for o in outcomes:
+        out.print(f"run folder: {o.folder.path}")

@@ -1,0 +1,192 @@
+"""The results index: DuckDB tables over run folders, so leaderboards and win rates are queries.
+
+Built from each run's ``manifest.json`` and ``metrics.json`` only (small files), never from
+samples, so indexing thousands of runs takes seconds. ``build_index`` returns an in-memory
+connection; ``write_index`` persists it as ``index.duckdb`` beside the runs.
+
+Tables:
+- ``runs``: one row per run folder (model, status, versions, seed, timing, cost).
+- ``results``: one row per run x benchmark x variant (``variant = ''`` is the whole benchmark)
+  with the primary metric, its CI, counts, tokens, cost, latency and taxonomy category.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from medevals.errors import RunError
+from medevals.runs.folder import MANIFEST, RunFolder
+
+RUNS_DDL = """
+CREATE TABLE runs (
+  run_id VARCHAR, path VARCHAR, model VARCHAR, backend VARCHAR, model_name VARCHAR, status VARCHAR,
+  created_at VARCHAR, ended_at VARCHAR, medevals_version VARCHAR, git_sha VARCHAR, seed INTEGER,
+  repeats INTEGER, item_limit INTEGER, config_hash VARCHAR
+)"""
+
+RESULTS_DDL = """
+CREATE TABLE results (
+  run_id VARCHAR, model VARCHAR, benchmark VARCHAR, variant VARCHAR, category VARCHAR, subcategory VARCHAR,
+  metric VARCHAR, value DOUBLE, ci_low DOUBLE, ci_high DOUBLE, n INTEGER, n_scored INTEGER,
+  n_unparseable INTEGER, n_errors INTEGER, prompt_tokens BIGINT, completion_tokens BIGINT,
+  cost_usd DOUBLE, latency_p50 DOUBLE, latency_p95 DOUBLE, data_hash VARCHAR, split VARCHAR
+)"""
+
+
+def find_runs(paths: Iterable[Path | str]) -> list[RunFolder]:
+    """Run folders given directly, or found one level below a runs directory."""
+    out: list[RunFolder] = []
+    for p in map(Path, paths):
+        if (p / MANIFEST).exists():
+            out.append(RunFolder(p))
+        elif p.is_dir():
+            out.extend(RunFolder(m.parent) for m in sorted(p.glob(f"*/{MANIFEST}")))
+        else:
+            raise RunError(f"{p}: neither a run folder nor a directory of run folders")
+    return out
+
+
+def _num(x: Any) -> float | None:
+    if x is None:
+        return None
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(v) else v
+
+
+def rows_for(folder: RunFolder) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+    m = folder.read_manifest()
+    run_row = (
+        m.run_id,
+        str(folder.path),
+        m.model.spec,
+        m.model.backend,
+        m.model.name,
+        m.status,
+        m.created_at,
+        m.ended_at,
+        m.medevals_version,
+        m.git_sha,
+        m.seed,
+        m.repeats,
+        m.limit,
+        m.config_hash,
+    )
+    results: list[tuple[Any, ...]] = []
+    if not folder.metrics_path.exists():
+        return run_row, results
+    metrics = folder.read_metrics()
+    records = {b.name: b for b in m.benchmarks}
+    for name, b in (metrics.get("benchmarks") or {}).items():
+        rec = records.get(name)
+        prim = b.get("primary", "accuracy")
+        usage = b.get("usage") or {}
+        lat = b.get("latency_s") or {}
+        tax = b.get("taxonomy") or {}
+        common = (
+            usage.get("prompt_tokens"),
+            usage.get("completion_tokens"),
+            _num(usage.get("cost_usd")),
+            _num(lat.get("p50")),
+            _num(lat.get("p95")),
+            rec.data_hash if rec else None,
+            rec.split if rec else None,
+        )
+
+        def row(
+            variant: str,
+            mm: dict[str, Any] | None,
+            n_scored: Any,
+            *,
+            name: str = name,
+            prim: str = prim,
+            tax: dict[str, Any] = tax,
+            b: dict[str, Any] = b,
+            common: tuple[Any, ...] = common,
+        ) -> tuple[Any, ...]:
+            mm = mm or {}
+            return (
+                m.run_id,
+                m.model.spec,
+                name,
+                variant,
+                tax.get("category"),
+                tax.get("subcategory"),
+                prim,
+                _num(mm.get("value")),
+                _num(mm.get("ci_low")),
+                _num(mm.get("ci_high")),
+                b.get("n"),
+                n_scored,
+                b.get("n_unparseable"),
+                b.get("n_errors"),
+                *common,
+            )
+
+        results.append(row("", (b.get("metrics") or {}).get(prim), b.get("n_scored")))
+        for variant, vm in (b.get("variants") or {}).items():
+            results.append(row(variant, vm, vm.get("n")))
+    return run_row, results
+
+
+def build_index(paths: Iterable[Path | str], db: str = ":memory:") -> Any:
+    import duckdb
+
+    con = duckdb.connect(db)
+    con.execute("DROP TABLE IF EXISTS runs")
+    con.execute("DROP TABLE IF EXISTS results")
+    con.execute(RUNS_DDL)
+    con.execute(RESULTS_DDL)
+    for folder in find_runs(paths):
+        try:
+            run_row, results = rows_for(folder)
+        except RunError:
+            continue  # a half-written folder (no manifest yet) is not a result
+        con.execute("INSERT INTO runs VALUES (" + ",".join("?" * len(run_row)) + ")", run_row)
+        if results:
+            con.executemany("INSERT INTO results VALUES (" + ",".join("?" * len(results[0])) + ")", results)
+    return con
+
+
+def write_index(runs_dir: Path) -> Path:
+    target = runs_dir / "index.duckdb"
+    if target.exists():
+        target.unlink()
+    con = build_index([runs_dir], str(target))
+    con.close()
+    return target
+
+
+LEADERBOARD_SQL = """
+WITH latest AS (  -- the newest complete result per model x benchmark (whole benchmark, not variants)
+  SELECT r.*, row_number() OVER (PARTITION BY r.model, r.benchmark ORDER BY u.created_at DESC) AS k
+  FROM results r JOIN runs u USING (run_id)
+  WHERE r.variant = '' AND u.status = 'complete' AND r.value IS NOT NULL
+)
+SELECT model, benchmark, category, value, ci_low, ci_high, n_scored, cost_usd, run_id
+FROM latest WHERE k = 1 ORDER BY benchmark, value DESC
+"""
+
+WIN_RATE_SQL = """
+WITH best AS (SELECT model, benchmark, value FROM ({leaderboard}))
+SELECT a.model AS model,
+       avg(CASE WHEN a.value > b.value THEN 1.0 WHEN a.value = b.value THEN 0.5 ELSE 0.0 END) AS win_rate,
+       count(*) AS comparisons,
+       count(DISTINCT a.benchmark) AS benchmarks
+FROM best a JOIN best b ON a.benchmark = b.benchmark AND a.model <> b.model
+GROUP BY a.model ORDER BY win_rate DESC
+"""
+
+
+def leaderboard(con: Any) -> list[tuple[Any, ...]]:
+    return con.execute(LEADERBOARD_SQL).fetchall()
+
+
+def win_rates(con: Any) -> list[tuple[Any, ...]]:
+    """Head-to-head win rate per model over shared benchmarks (ties count half), HELM-style."""
+    return con.execute(WIN_RATE_SQL.format(leaderboard=LEADERBOARD_SQL)).fetchall()

@@ -1,0 +1,82 @@
+"""Suites: a named list of benchmarks with per-benchmark settings, in TOML.
+
+A suite runs as one run folder per entry (entries may set different protocol options), and
+its results are compared and indexed like any other runs. Bundled suites live beside this
+file; any TOML path works too::
+
+    name = "mcq-core"
+    description = "Exam-style multiple choice"
+    [defaults]          # optional: limit, seed, repeats, split
+    limit = 200
+    [[benchmark]]
+    name = "medqa"      # a benchmark name, NAME:SPLIT, or a spec.yaml path (relative to the suite)
+    options = { strategy = "zero-shot,cot" }
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from medevals.errors import ConfigError
+
+BUNDLED = Path(__file__).parent
+
+
+class SuiteDefaults(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    limit: int | None = Field(None, ge=1)
+    seed: int = 0
+    repeats: int = Field(1, ge=1)
+    split: str | None = None
+
+
+class SuiteEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    limit: int | None = Field(None, ge=1)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class Suite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    description: str = ""
+    defaults: SuiteDefaults = Field(default_factory=SuiteDefaults)
+    benchmark: list[SuiteEntry]
+    path: Path | None = None
+
+
+def bundled_suites() -> list[Path]:
+    return sorted(BUNDLED.glob("*.toml"))
+
+
+def load_suite(ref: str) -> Suite:
+    """A bundled suite by name or a TOML file by path."""
+    path = Path(ref)
+    if not path.suffix:
+        path = BUNDLED / f"{ref}.toml"
+        if not path.exists():
+            names = ", ".join(p.stem for p in bundled_suites())
+            raise ConfigError(f"unknown suite '{ref}' (bundled: {names}; or pass a .toml path)")
+    if not path.exists():
+        raise ConfigError(f"{path}: suite file not found")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: invalid TOML: {e}") from None
+    try:
+        suite = Suite.model_validate({**data, "path": path})
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"])
+        raise ConfigError(f"{path}: field '{loc}': {err['msg']}") from None
+    if not suite.benchmark:
+        raise ConfigError(f"{path}: a suite needs at least one [[benchmark]]")
+    for entry in suite.benchmark:  # spec paths are relative to the suite file
+        if entry.name.endswith((".yaml", ".yml")) and not Path(entry.name).is_absolute():
+            entry.name = str((path.parent / entry.name).resolve())
+    return suite
