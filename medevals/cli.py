@@ -128,9 +128,13 @@ def _progress_runner(cfg: RunConfig, quiet: bool) -> RunOutcome:
 
 
 def _finish(outcome: RunOutcome, report: bool, quiet: bool) -> None:
-    from medevals.report.table import run_table
+    from medevals.report.table import run_table, usage_lines
 
-    out.print(run_table(outcome.metrics))
+    compact = out.width < 110
+    out.print(run_table(outcome.metrics, compact=compact))
+    if compact:
+        for line in usage_lines(outcome.metrics):
+            out.print(line, highlight=False)
     s = outcome.stats
     if not quiet:
         err.print(
@@ -174,6 +178,10 @@ def demo(
     )
     outcome = _progress_runner(cfg, quiet)
     _finish(outcome, report=True, quiet=quiet)
+    out.print(
+        "[dim]Gemma 3 270M (base) is a plumbing check, near chance on medicine: this number is not a result. "
+        "Next: `medevals run -m openai:NAME --base-url URL -b medqa`.[/dim]"
+    )
 
 
 @app.command("list")

@@ -25,38 +25,53 @@ def _fmt_s(v: float | None) -> str:
     return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.2f}s"
 
 
-def run_table(metrics: dict[str, Any], title: str | None = None) -> Table:
+def _tokens(n: int) -> str:
+    return f"{n / 1000:.1f}k" if n >= 10_000 else f"{n:,}"
+
+
+def usage_lines(metrics: dict[str, Any]) -> list[str]:
+    """Tokens, cost and latency per benchmark as plain lines (for narrow terminals)."""
+    lines = []
+    for name, b in metrics.get("benchmarks", {}).items():
+        u, lat = b.get("usage", {}), b.get("latency_s", {})
+        lines.append(
+            f"{name}: tokens {u.get('prompt_tokens', 0):,} in / {u.get('completion_tokens', 0):,} out · "
+            f"cost {fmt_cost(u.get('cost_usd'))} · latency p50 {_fmt_s(lat.get('p50'))} p95 {_fmt_s(lat.get('p95'))}"
+        )
+    return lines
+
+
+def run_table(metrics: dict[str, Any], title: str | None = None, *, compact: bool = False) -> Table:
+    """One row per benchmark; ``compact`` leaves tokens/cost/latency to ``usage_lines``."""
     t = Table(
         title=title or f"{metrics.get('model', '')}  ({metrics.get('run_id', '')})", title_justify="left"
     )
-    t.add_column("benchmark")
-    t.add_column("metric")
-    t.add_column("value % [95% CI]", justify="right")
-    t.add_column("n", justify="right")
-    t.add_column("unparseable", justify="right")
+    t.add_column("benchmark", no_wrap=True)
+    t.add_column("% [95% CI]", justify="right", no_wrap=True)
+    t.add_column("n", justify="right", no_wrap=True)
+    t.add_column("unparsed", justify="right")
     t.add_column("errors", justify="right")
-    t.add_column("tokens in/out", justify="right")
-    t.add_column("cost", justify="right")
-    t.add_column("latency p50/p95", justify="right")
+    if not compact:
+        t.add_column("tokens in/out", justify="right")
+        t.add_column("cost", justify="right")
+        t.add_column("p50/p95 s", justify="right")
     for name, b in metrics.get("benchmarks", {}).items():
         prim = b["primary"]
         m = b["metrics"].get(prim)
         u = b.get("usage", {})
         lat = b.get("latency_s", {})
         n = f"{b['n_scored']}/{b['expected']}" if b.get("expected") else str(b["n_scored"])
-        t.add_row(
-            name,
-            prim,
-            fmt_pct(m),
-            n,
-            str(b.get("n_unparseable", 0)),
-            str(b.get("n_errors", 0)),
-            f"{u.get('prompt_tokens', 0):,}/{u.get('completion_tokens', 0):,}",
-            fmt_cost(u.get("cost_usd")),
-            f"{_fmt_s(lat.get('p50'))}/{_fmt_s(lat.get('p95'))}",
-        )
+        label = name if prim == "accuracy" else f"{name} ({prim})"
+        row = [label, fmt_pct(m), n, str(b.get("n_unparseable", 0)), str(b.get("n_errors", 0))]
+        if not compact:
+            row += [
+                f"{_tokens(u.get('prompt_tokens', 0))}/{_tokens(u.get('completion_tokens', 0))}",
+                fmt_cost(u.get("cost_usd")),
+                f"{_fmt_s(lat.get('p50'))}/{_fmt_s(lat.get('p95'))}".replace("s/", "/"),
+            ]
+        t.add_row(*row)
         for sub, sm in (b.get("variants") or {}).items():
-            t.add_row("", f"  strategy {sub}", fmt_pct(sm), str(sm.get("n", "")), "", "", "", "", "")
+            t.add_row(f"  {sub}", fmt_pct(sm), str(sm.get("n", "")), "", "", *([""] * (0 if compact else 3)))
     return t
 
 
