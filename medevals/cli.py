@@ -228,21 +228,16 @@ def list_benchmarks(
     if as_json:
         out.print_json(json.dumps(rows))
         return
-    t = Table(title="medevals benchmarks", title_justify="left")
-    for col in ("name", "task", "items", "splits", "category", "source / hub", "local"):
+    t = Table(title="medevals benchmarks (--json adds sources and licences)", title_justify="left")
+    for col in ("name", "task", "items", "category", "data"):
         t.add_column(col, overflow="fold")
     for r in rows:
-        splits = ", ".join(f"{k}:{v}" for k, v in r["splits"].items())
-        src = r["source"] + (f"\nhub: {r['hub']}" if r["hub"] else "")
-        t.add_row(
-            r["name"],
-            r["task_type"],
-            str(r["size"]),
-            splits,
-            f"{r['category']}\n{r['subcategory']}",
-            src,
-            r["local"],
-        )
+        where = r["local"] if r["local"] == "bundled" else f"local:{r['local']}"
+        if r["hub"]:
+            where += f" · hub:{r['hub']}"
+        extra = [k for k in r["splits"] if k != r["default_split"]]
+        items = f"{r['size']} ({r['default_split']})" + (f" +{len(extra)} splits" if extra else "")
+        t.add_row(r["name"], r["task_type"], items, r["category"], where)
     out.print(t)
     if root is None:
         out.print(
