@@ -400,6 +400,10 @@ async def execute(
         manifest.ended_at = _now()
         manifest.stats = stats.as_dict()
         folder.write_manifest(manifest)
+        if status != "complete":
+            # Partial metrics, so `medevals report` works on an interrupted run; never mask the cause.
+            with contextlib.suppress(Exception):
+                folder.write_metrics(compute_metrics(folder, manifest))
     metrics = compute_metrics(folder, manifest)
     folder.write_metrics(metrics)
     return RunOutcome(folder, manifest, metrics, resumed, skipped, stats)

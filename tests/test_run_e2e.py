@@ -163,6 +163,7 @@ def test_resume_repeats_no_finished_call(fake_server, tmp_path):
     folder = _only_run(tmp_path / "runs")
     assert folder.read_manifest().status == "interrupted"
     assert len(list(folder.iter_samples())) == 7
+    assert folder.read_metrics()["benchmarks"]["demo"]["n"] == 7  # partial metrics for the report
     outcome = asyncio.run(execute(prepare(cfg())))
     assert outcome.resumed and outcome.skipped == 7 and outcome.folder.path == folder.path
     bodies = [json.dumps(r["body"], sort_keys=True) for r in server.requests]
