@@ -35,7 +35,7 @@ from medevals.engine.keys import canonical_json
 from medevals.errors import ConfigError, ModelError, RunError
 from medevals.models.registry import create_backend, make_record
 from medevals.protocols.base import Protocol, SolveContext
-from medevals.protocols.registry import get_protocol
+from medevals.protocols.registry import get_protocol, protocol_from_record
 from medevals.runs.folder import RunFolder, slug
 from medevals.schema import BenchmarkRecord, Item, ModelRecord, RunManifest, Sample, Unit
 from medevals.scoring.metrics import Aggregator
@@ -463,10 +463,8 @@ def compute_metrics(folder: RunFolder, manifest: RunManifest) -> dict[str, Any]:
         res = aggs[b.name].result()
         res["expected"] = b.n_items * len(b.variants) * manifest.repeats
         res["taxonomy"] = b.taxonomy.model_dump()
-        cls = get_protocol(b.protocol)
-        if cls.summarize is not Protocol.summarize:
-            opts = {k: v for k, v in b.options.items() if k in cls.Options.model_fields}
-            proto = cls(cls.parse_options(opts, where=f"{folder.manifest_path} [{b.name}]"))
+        if get_protocol(b.protocol).summarize is not Protocol.summarize:
+            proto = protocol_from_record(b, str(folder.manifest_path))
             extra = proto.summarize(s for s in folder.iter_samples() if s.benchmark == b.name)
             if extra:
                 res["extra"] = extra

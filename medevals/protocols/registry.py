@@ -6,10 +6,18 @@ import importlib
 
 from medevals.errors import ConfigError
 from medevals.protocols.base import Protocol
+from medevals.schema import BenchmarkRecord
 
 PROTOCOLS: dict[str, str] = {
     "mcq": "medevals.protocols.mcq:MCQProtocol",
 }
+
+
+def protocol_from_record(record: BenchmarkRecord, where: str) -> Protocol:
+    """Rebuild a benchmark's protocol from the options its run manifest recorded (for rescore and metrics)."""
+    cls = get_protocol(record.protocol)
+    opts = {k: v for k, v in record.options.items() if k in cls.Options.model_fields}
+    return cls(cls.parse_options(opts, where=f"{where} [{record.name}]"))
 
 
 def get_protocol(name: str) -> type[Protocol]:

@@ -12,18 +12,13 @@ from typing import Any
 from medevals.errors import RunError
 from medevals.evaluate import compute_metrics
 from medevals.protocols.base import Protocol
-from medevals.protocols.registry import get_protocol
+from medevals.protocols.registry import protocol_from_record
 from medevals.runs.folder import RunFolder
 
 
 def protocols_for(folder: RunFolder) -> dict[str, Protocol]:
     manifest = folder.read_manifest()
-    out: dict[str, Protocol] = {}
-    for b in manifest.benchmarks:
-        cls = get_protocol(b.protocol)
-        opts = {k: v for k, v in b.options.items() if k in cls.Options.model_fields}
-        out[b.name] = cls(cls.parse_options(opts, where=f"{folder.manifest_path} [{b.name}]"))
-    return out
+    return {b.name: protocol_from_record(b, str(folder.manifest_path)) for b in manifest.benchmarks}
 
 
 def rescore(folder: RunFolder) -> dict[str, Any]:
