@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,7 +118,7 @@ def prepare(cfg: RunConfig) -> Prepared:
     # llama.cpp's batched slots are not bit-deterministic (30.0% vs 25.0% on the demo across two
     # runs with 4 slots; identical with 1), so the builtin model defaults to one slot: -c 4 opts in.
     default_conc = 1 if model.backend in ("builtin", "hf") else 8
-    concurrency = cfg.concurrency or default_conc
+    concurrency = default_conc if cfg.concurrency is None else cfg.concurrency
     if concurrency < 1:
         raise ConfigError("--concurrency must be at least 1")
 
@@ -297,6 +297,15 @@ async def execute(
     on_start: Callable[[RunFolder, bool, int, int], None] | None = None,
 ) -> RunOutcome:
     cfg = p.cfg
+    # One backend per distinct model spec (a judge that is the candidate shares its server).
+    # Created before the run folder: a bad base URL or a missing API key leaves no folder behind.
+    backends: dict[str, Any] = {}
+    role_backend: dict[str, str] = {}
+    for role, record in [("candidate", p.model), *p.roles.items()]:
+        key = canonical_json(record.model_dump())
+        if key not in backends:
+            backends[key] = create_backend(record, concurrency=p.concurrency)
+        role_backend[role] = key
     folder, manifest, resumed = open_run_folder(p)
     folder.repair_tail()
     finished = folder.finished_units() if resumed else set()
@@ -304,13 +313,8 @@ async def execute(
     cache = ResponseCache(cfg.cache_path or default_cache_path()) if cfg.use_cache else None
     stats = CallStats()
 
-    # One backend per distinct model spec (a judge that is the candidate shares its server).
-    backends: dict[str, Any] = {}
     clients = {}
-    for role, record in [("candidate", p.model), *p.roles.items()]:
-        key = canonical_json(record.model_dump())
-        if key not in backends:
-            backends[key] = create_backend(record, concurrency=p.concurrency)
+    for role, key in role_backend.items():
         clients[role] = ModelClient(
             backends[key],
             role=role,
@@ -322,20 +326,26 @@ async def execute(
             journal=journal,
         )
 
-    units: list[tuple[PreparedBenchmark, Unit]] = []
-    total = 0
-    for pb in p.benchmarks:
-        for idx, item in enumerate(pb.items):
-            for variant in pb.record.variants:
-                for r in range(cfg.repeats):
-                    total += 1
-                    u = Unit(
-                        benchmark=pb.bench.name, item_index=idx, item_id=item.id, repeat=r, variant=variant
-                    )
-                    if u.unit_id not in finished:
-                        units.append((pb, u))
-    skipped = total - len(units)
-    if units:
+    def pending() -> Iterator[tuple[PreparedBenchmark, Unit]]:
+        """Units not finished yet, made as workers take them: memory stays flat in the unit count."""
+        for pb in p.benchmarks:
+            for idx, item in enumerate(pb.items):
+                for variant in pb.record.variants:
+                    for r in range(cfg.repeats):
+                        u = Unit(
+                            benchmark=pb.bench.name,
+                            item_index=idx,
+                            item_id=item.id,
+                            repeat=r,
+                            variant=variant,
+                        )
+                        if u.unit_id not in finished:
+                            yield pb, u
+
+    total = sum(len(pb.items) * len(pb.record.variants) for pb in p.benchmarks) * cfg.repeats
+    n_pending = sum(1 for _ in pending())
+    skipped = total - n_pending
+    if n_pending:
         # Load weights / open connections first: protocols read backend facts (base model or chat)
         # when building the first request, and a model that cannot load fails before any work.
         for client in clients.values():
@@ -349,17 +359,15 @@ async def execute(
         on_start(folder, resumed, skipped, total)
 
     done = skipped
-    queue: asyncio.Queue[tuple[PreparedBenchmark, Unit]] = asyncio.Queue()
-    for u in units:
-        queue.put_nowait(u)
+    todo = pending()  # shared by the workers; asyncio runs one next() at a time
     fatal: list[BaseException] = []
 
     async def worker() -> None:
         nonlocal done
         while not fatal:
             try:
-                pb, unit = queue.get_nowait()
-            except asyncio.QueueEmpty:
+                pb, unit = next(todo)
+            except StopIteration:
                 return
             sample = await run_unit(pb, unit, clients, cfg.seed)
             if isinstance(sample, BaseException):
@@ -372,8 +380,8 @@ async def execute(
 
     status = "interrupted"
     try:
-        if units:
-            workers = [asyncio.create_task(worker()) for _ in range(min(p.concurrency, len(units)))]
+        if n_pending:
+            workers = [asyncio.create_task(worker()) for _ in range(min(p.concurrency, n_pending))]
             try:
                 await asyncio.gather(*workers)
             finally:

@@ -2,8 +2,12 @@
 
 Raw asyncio HTTP/1.1 with keep-alive (no framework, so it is never the bottleneck), running
 in a background thread. Answers are scripted by a ``responder``; faults (429 with
-Retry-After, 500, 503, hangs, connection resets, truncated JSON, empty choices) are injected
-at configured rates with a seeded RNG. Every request body is recorded for assertions.
+Retry-After, 500, 503, hangs, connection resets, truncated JSON, empty choices, slow streams)
+are injected at configured rates with a seeded RNG. Every request body is recorded for assertions.
+
+``python tests/fake_openai.py --latency 0.2`` runs it as its own process (so a benchmark's
+client does not share the server's GIL): it prints ``PORT <n>`` once listening, and
+``GET /_stats`` returns request counts and first/last request times as JSON.
 This is a test fixture: it is never a user-facing backend.
 """
 
@@ -33,12 +37,23 @@ class Faults:
     rate_reset: float = 0.0
     rate_truncated: float = 0.0
     rate_empty: float = 0.0
+    rate_slow: float = 0.0
     retry_after: float = 0.05
     hang_s: float = 30.0
+    #: A slow stream sends the status line at once, then the body in small chunks over this long.
+    slow_s: float = 0.3
+
+    NAMES = ("429", "500", "503", "hang", "reset", "truncated", "empty", "slow")
+
+    @classmethod
+    def spread(cls, total: float, **kw: float) -> Faults:
+        """Every fault kind at an equal share of ``total`` (e.g. 0.2 -> 2.5% each)."""
+        share = total / len(cls.NAMES)
+        return cls(**{f"rate_{n}": share for n in cls.NAMES}, **kw)
 
     def pick(self, rng: random.Random) -> str | None:
         r = rng.random()
-        for name in ("429", "500", "503", "hang", "reset", "truncated", "empty"):
+        for name in self.NAMES:
             rate = getattr(self, f"rate_{name}")
             if r < rate:
                 return name
@@ -83,6 +98,14 @@ class FakeOpenAI:
     requests: list[dict[str, Any]] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
     record_bodies: bool = True
+    #: Injected faults by kind, and when the first and latest model request arrived (time.time()).
+    faults_sent: dict[str, int] = field(default_factory=dict)
+    first_request_t: float | None = None
+    last_request_t: float | None = None
+    #: A request whose prompt contains this marker is refused with 401, the body echoing the
+    #: Authorization header (as some proxies do), to test that keys are redacted from errors.
+    echo_auth_marker: str | None = None
+    auth_headers: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -91,6 +114,7 @@ class FakeOpenAI:
         self._thread: threading.Thread | None = None
         self.port = 0
         self.n_requests = 0
+        self._n_model = 0
         self._lock = threading.Lock()
 
     @property
@@ -99,13 +123,16 @@ class FakeOpenAI:
 
     # -- lifecycle
     def start(self) -> FakeOpenAI:
+        return self.start_on(0)
+
+    def start_on(self, port: int) -> FakeOpenAI:
         ready = threading.Event()
 
         def run() -> None:
             self._loop = asyncio.new_event_loop()
             asyncio.set_event_loop(self._loop)
             self._server = self._loop.run_until_complete(
-                asyncio.start_server(self._handle, "127.0.0.1", 0, backlog=1024)
+                asyncio.start_server(self._handle, "127.0.0.1", port, backlog=1024)
             )
             self.port = self._server.sockets[0].getsockname()[1]
             ready.set()
@@ -151,6 +178,9 @@ class FakeOpenAI:
                 }
                 length = int(headers.get("content-length", "0"))
                 raw = await reader.readexactly(length) if length else b""
+                if "authorization" in headers:
+                    self.auth_headers.add(headers["authorization"])
+                self._auth = headers.get("authorization", "")
                 keep = await self._respond(method, path, raw, writer)
                 if not keep:
                     break
@@ -167,6 +197,7 @@ class FakeOpenAI:
     ) -> None:
         reason = {
             200: "OK",
+            401: "Unauthorized",
             404: "Not Found",
             429: "Too Many Requests",
             500: "Internal Server Error",
@@ -179,9 +210,38 @@ class FakeOpenAI:
         writer.write(head.encode() + b"\r\n" + payload)
         self.statuses.append(status)
 
+    async def _send_slowly(self, writer: asyncio.StreamWriter, payload: bytes) -> None:
+        """Headers at once, then the body trickled in 8 chunks over ``faults.slow_s``."""
+        head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+        writer.write(head.encode())
+        await writer.drain()
+        step = max(1, -(-len(payload) // 8))
+        for i in range(0, len(payload), step):
+            await asyncio.sleep(self.faults.slow_s / 8)
+            writer.write(payload[i : i + step])
+            await writer.drain()
+        self.statuses.append(200)
+
     async def _respond(self, method: str, path: str, raw: bytes, writer: asyncio.StreamWriter) -> bool:
         with self._lock:
             self.n_requests += 1
+        if method == "GET" and path == "/_stats":
+            stats = {
+                "n_requests": self.n_requests,
+                "n_model_requests": len(self.requests) if self.record_bodies else self._n_model,
+                "first_request_t": self.first_request_t,
+                "last_request_t": self.last_request_t,
+                "faults": self.faults_sent,
+            }
+            self._send(writer, 200, json.dumps(stats).encode())
+            return True
+        if method == "POST" and path == "/_reset":
+            self.requests.clear()
+            self._n_model = 0
+            self.first_request_t = self.last_request_t = None
+            self.faults_sent = {}
+            self._send(writer, 200, b"{}")
+            return True
         if method == "GET" and path.endswith("/models"):
             self._send(writer, 200, json.dumps({"data": [{"id": self.model}]}).encode())
             return True
@@ -189,11 +249,21 @@ class FakeOpenAI:
             self._send(writer, 404, b'{"error":{"message":"not found"}}')
             return True
         body = json.loads(raw or b"{}")
-        if self.record_bodies:
-            self.requests.append({"path": path, "body": body, "t": time.time()})
+        now = time.time()
+        self.first_request_t = self.first_request_t or now
+        self.last_request_t = now
+        self._n_model += 1
         fault = self.faults.pick(self._rng)
+        if self.record_bodies:
+            self.requests.append({"path": path, "body": body, "t": now, "fault": fault})
+        if fault is not None:
+            self.faults_sent[fault] = self.faults_sent.get(fault, 0) + 1
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
+        if self.echo_auth_marker and self.echo_auth_marker in _last_user_text(body):
+            msg = {"error": {"message": f"invalid credentials in header: {self._auth}"}}
+            self._send(writer, 401, json.dumps(msg).encode())
+            return True
         if fault == "429":
             self._send(
                 writer,
@@ -221,6 +291,9 @@ class FakeOpenAI:
         if fault == "truncated":
             payload = payload[: len(payload) // 2]
             self._send(writer, 200, payload)
+            return True
+        if fault == "slow":
+            await self._send_slowly(writer, payload)
             return True
         self._send(writer, 200, payload)
         await writer.drain()
@@ -263,3 +336,48 @@ def make_response(kind: str, text: str, body: dict[str, Any], model: str = "fake
             "total_tokens": prompt_len + 1,
         },
     }
+
+
+def mcq_by_item_number(path: str, body: dict[str, Any]) -> str:
+    """For generated benchmark items ("... item 17 ..."): answer 'ANSWER: X', right for 4 in 5 items.
+
+    The correct letter of item i is "ABCD"[i % 4] (see benchmarks/throughput.py); every fifth
+    item gets the next letter instead, so every harness must score exactly 80%.
+    """
+    m = re.search(r"item (\d+)", _last_user_text(body) or json.dumps(body))
+    i = int(m.group(1)) if m else 0
+    letter = "ABCD"[(i + (1 if i % 5 == 0 else 0)) % 4]
+    return f"ANSWER: {letter}"
+
+
+def main() -> None:
+    """Serve until killed, in this process: ``PORT <n>`` on stdout once listening."""
+    import argparse
+    import signal
+
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--latency", type=float, default=0.0, help="seconds before every reply")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--fault-rate", type=float, default=0.0, help="total rate, spread over every kind")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--responder", choices=["mcq", "constant"], default="mcq")
+    args = ap.parse_args()
+    server = FakeOpenAI(
+        responder=mcq_by_item_number if args.responder == "mcq" else constant("The answer is (A)."),
+        latency_s=args.latency,
+        faults=Faults.spread(args.fault_rate),
+        seed=args.seed,
+        record_bodies=False,
+    )
+    server.start_on(args.port)
+    print(f"PORT {server.port}", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        while not stop.wait(0.5):
+            pass
+    server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,6 +1,10 @@
 """Any OpenAI-compatible HTTP server: vLLM, SGLang, llama.cpp, Ollama, hosted APIs.
 
-Uses one pooled ``httpx.AsyncClient`` (HTTP keep-alive, pool sized to the run's concurrency).
+Uses one pooled ``aiohttp.ClientSession`` (HTTP keep-alive, pool sized to the run's
+concurrency). aiohttp rather than httpx because httpcore's pool scans every connection (with a
+``poll`` syscall each) on every request: at 32-128 connections that cost ~3 ms of CPU per call
+and made the harness, not the server, the bottleneck (see benchmarks/throughput.py). Timeouts
+keep httpx's meaning: ``timeout`` bounds connecting and each wait for bytes, not the whole reply.
 The API key is read from an environment variable at start-up and lives only in the request
 headers; it is never part of a record, a cache key or a log line.
 """
@@ -13,7 +17,7 @@ import os
 import time
 from typing import Any
 
-import httpx
+import aiohttp
 
 from medevals.errors import ConfigError
 from medevals.models.base import ModelBackend, PermanentModelError, TransientModelError
@@ -40,6 +44,18 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def _env_proxy(url: str) -> tuple[str | None, aiohttp.BasicAuth | None]:
+    """The proxy the environment (HTTP_PROXY, HTTPS_PROXY, NO_PROXY) sets for ``url``, if any."""
+    from aiohttp.helpers import get_env_proxy_for_url
+    from yarl import URL
+
+    try:
+        proxy, auth = get_env_proxy_for_url(URL(url))
+    except LookupError:
+        return None, None
+    return str(proxy), auth
+
+
 class OpenAICompatBackend(ModelBackend):
     def __init__(
         self, record: ModelRecord, *, concurrency: int = 8, extra_headers: dict[str, str] | None = None
@@ -56,7 +72,10 @@ class OpenAICompatBackend(ModelBackend):
         self.base_url = record.base_url.rstrip("/")
         self._concurrency = concurrency
         self._headers = {"Content-Type": "application/json", **(extra_headers or {})}
-        self._client: httpx.AsyncClient | None = None
+        self._client: aiohttp.ClientSession | None = None
+        self._proxy: str | None = None
+        self._secret: str | None = None
+        self._proxy_auth: aiohttp.BasicAuth | None = None
         self._defaults: dict[str, Any] = dict(record.settings.get("extra_body") or {})
 
     def _api_key(self) -> str | None:
@@ -74,17 +93,25 @@ class OpenAICompatBackend(ModelBackend):
         if self._client is not None:
             return
         key = self._api_key()
+        self._secret = key or None
         headers = dict(self._headers)
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        limits = httpx.Limits(
-            max_connections=self._concurrency + 4, max_keepalive_connections=self._concurrency + 4
+        connector = aiohttp.TCPConnector(limit=self._concurrency + 4, limit_per_host=0)
+        # HTTP(S)_PROXY / NO_PROXY are honoured as by the httpx client this replaced, but looked up
+        # once here: aiohttp's trust_env does it (plus a .netrc read in a thread) on every request.
+        self._proxy, self._proxy_auth = _env_proxy(self.base_url)
+        self._client = aiohttp.ClientSession(
+            headers=headers, connector=connector, timeout=aiohttp.ClientTimeout(total=None)
         )
-        self._client = httpx.AsyncClient(base_url=self.base_url, headers=headers, limits=limits, timeout=None)
+
+    def _redact(self, text: str) -> str:
+        """A server that echoes the key in an error body must not put it in a run folder or log."""
+        return text.replace(self._secret, "[redacted]") if self._secret else text
 
     async def close(self) -> None:
         if self._client is not None:
-            await self._client.aclose()
+            await self._client.close()
             self._client = None
 
     async def send(self, kind: CallKind, body: dict[str, Any], timeout: float) -> dict[str, Any]:
@@ -92,24 +119,33 @@ class OpenAICompatBackend(ModelBackend):
             await self.start()
         assert self._client is not None
         payload = {**self._defaults, **body, "model": self.record.name}
+        limits = aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout)
         try:
-            resp = await self._client.post(_PATHS[kind], content=json.dumps(payload), timeout=timeout)
-        except httpx.TimeoutException as e:
-            raise TransientModelError(f"timeout after {timeout:g}s ({type(e).__name__})") from e
-        except (httpx.TransportError, OSError) as e:
+            async with self._client.post(
+                self.base_url + _PATHS[kind],
+                data=json.dumps(payload),
+                timeout=limits,
+                proxy=self._proxy,
+                proxy_auth=self._proxy_auth,
+            ) as resp:
+                status = resp.status
+                content = await resp.read()
+                retry_after = resp.headers.get("retry-after")
+        except aiohttp.ConnectionTimeoutError as e:
+            raise TransientModelError(f"timeout after {timeout:g}s (ConnectTimeout)") from e
+        except (TimeoutError, aiohttp.ServerTimeoutError) as e:
+            raise TransientModelError(f"timeout after {timeout:g}s (ReadTimeout)") from e
+        except (aiohttp.ClientError, OSError) as e:
             raise TransientModelError(f"connection error to {self.base_url}: {type(e).__name__}: {e}") from e
-        status = resp.status_code
         if status >= 400:
-            snippet = resp.text[:300].replace("\n", " ")
+            snippet = self._redact(content.decode("utf-8", "replace"))[:300].replace("\n", " ")
             if status in _RETRYABLE_STATUS:
-                raise TransientModelError(
-                    f"HTTP {status}: {snippet}", parse_retry_after(resp.headers.get("retry-after"))
-                )
+                raise TransientModelError(f"HTTP {status}: {snippet}", parse_retry_after(retry_after))
             raise PermanentModelError(f"HTTP {status} from {self.base_url}{_PATHS[kind]}: {snippet}")
         try:
-            raw = resp.json()
+            raw = json.loads(content)
         except ValueError as e:
-            raise TransientModelError(f"response body is not valid JSON ({len(resp.content)} bytes)") from e
+            raise TransientModelError(f"response body is not valid JSON ({len(content)} bytes)") from e
         try:
             return validate(raw, kind)
         except MalformedResponse as e:

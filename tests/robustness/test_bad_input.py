@@ -1,0 +1,176 @@
+"""Bad input sweep: each malformed input gives one clear line and exit code 2, and nothing
+already in the runs folder (a finished run) is touched, and no half-made run folder is left."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from clihelp import run_cli
+from fake_openai import FakeOpenAI, mcq_by_item_number
+
+GOOD = {"id": "q1", "question": "Which?", "options": {"A": "a", "B": "b", "C": "c", "D": "d"}, "answer": "B"}
+SPEC = "name: bad\ndata: {data}\nfields: {{id: id, question: question, options: options, answer: answer}}\n"
+
+
+def _jsonl(*rows: object) -> str:
+    return "".join(json.dumps(r) + "\n" for r in rows)
+
+
+def _row(**kw: object) -> dict:
+    r = {**GOOD, **kw}
+    return {k: v for k, v in r.items() if v is not None}
+
+
+def _files(spec: str | None = None, data: bytes | str | None = None, name: str = "items.jsonl"):
+    """A writer for spec.yaml (default spec over ``name``) + data file; returns the -b value."""
+
+    def write(d: Path) -> str:
+        if data is not None:
+            (d / name).write_bytes(data.encode() if isinstance(data, str) else data)
+        (d / "spec.yaml").write_text(spec if spec is not None else SPEC.format(data=name), encoding="utf-8")
+        return str(d / "spec.yaml")
+
+    return write
+
+
+Case = tuple[str, Callable[[Path], str], list[str], str]
+
+CASES: list[Case] = [
+    (
+        "truncated jsonl",
+        _files(data=_jsonl(GOOD, _row(id="q2")) + '{"id": "q3", "question": "Wh'),
+        [],
+        "items.jsonl:3: invalid JSON",
+    ),
+    (
+        "latin-1 encoding",
+        _files(data=_jsonl(GOOD).replace("Which?", "Qu'est-ce qui est bénin ?").encode("latin-1")),
+        [],
+        "items.jsonl:1: not valid UTF-8",
+    ),
+    (
+        "utf-16 encoding",
+        _files(data=_jsonl(GOOD, _row(id="q2")).encode("utf-16")),
+        [],
+        "items.jsonl:1: not valid UTF-8",
+    ),
+    ("missing answer key", _files(data=_jsonl(GOOD, _row(id="q2", answer=None))), [], ":2: field 'answer': missing"),
+    ("answer not among options", _files(data=_jsonl(_row(answer="E"))), [], "items.jsonl:1: field 'answer'"),
+    ("duplicate ids", _files(data=_jsonl(GOOD, _row(question="Other?"))), [], "duplicate item id 'q1'"),
+    ("empty file", _files(data=""), [], "items.jsonl: file is empty"),
+    ("blank lines only", _files(data="\n\n  \n"), [], "items.jsonl: file is empty"),
+    ("huge garbage line", _files(data=_jsonl(GOOD) + "x" * 5_000_000 + "\n"), [], "items.jsonl:2: invalid JSON"),
+    ("json array line", _files(data=_jsonl(GOOD, [1, 2])), [], "items.jsonl:2: expected a JSON object, got list"),
+    ("empty option", _files(data=_jsonl(_row(options={"A": "a", "B": "", "C": "c"}))), [], "option B is empty"),
+    ("options not a mapping", _files(data=_jsonl(_row(options="a|b|c"))), [], "options must be an object or a list"),
+    ("json not a list", _files(data='{"a": 1}', name="items.json"), [], "a .json data file must hold a list"),
+    ("csv wrong columns", _files(data="id,question\nq1,Which?,extra\n", name="items.csv"), [], "items.csv:2: expected 2 columns, found 3"),
+    ("unsupported format", _files(data="whatever", name="items.txt"), [], "unsupported data format '.txt'"),
+    ("yaml syntax error", _files(spec="name: bad\nfields: {id: id\ndata: x.jsonl\n"), [], "spec.yaml:3: invalid YAML"),
+    ("yaml not a mapping", _files(spec="- name: bad\n"), [], "spec.yaml:1: a benchmark spec must be a YAML mapping"),
+    ("yaml unknown key", _files(spec=SPEC.format(data="items.jsonl") + "colour: red\n", data=_jsonl(GOOD)), [], "spec.yaml:4: field 'colour': Extra inputs are not permitted"),
+    ("yaml missing field", _files(spec="name: bad\ndata: items.jsonl\nfields: {question: q, options: o}\n", data=_jsonl(GOOD)), [], "field 'fields.answer': Field required"),
+    ("yaml data file missing", _files(spec=SPEC.format(data="nowhere.jsonl")), [], "field 'data': file"),
+    ("yaml bad protocol option", _files(spec=SPEC.format(data="items.jsonl") + "options: {shots: 0}\n", data=_jsonl(GOOD)), [], "option 'shots'"),
+    ("spec file missing", lambda d: str(d / "missing.yaml"), [], "missing.yaml: benchmark spec not found"),
+    ("unknown benchmark", lambda d: "medqaa", [], "unknown benchmark 'medqaa'"),
+    ("unknown model prefix", _files(data=_jsonl(GOOD)), ["-m", "azure:gpt4"], "unknown prefix 'azure:'"),
+    ("model without prefix", _files(data=_jsonl(GOOD)), ["-m", "gpt4"], "expected PREFIX:NAME"),
+    ("bad base url", _files(data=_jsonl(GOOD)), ["--base-url", "ftp://h/v1"], "must start with http:// or https://"),
+    ("missing api key", _files(data=_jsonl(GOOD)), ["--base-url", "https://api.example.com/v1"], "environment variable OPENAI_API_KEY is not set"),
+    ("missing custom key env", _files(data=_jsonl(GOOD)), ["--api-key-env", "MEDEVALS_NO_SUCH_KEY"], "MEDEVALS_NO_SUCH_KEY is not set"),
+    ("bad concurrency", _files(data=_jsonl(GOOD)), ["-c", "0"], "--concurrency must be at least 1"),
+    ("resume a non-run", _files(data=_jsonl(GOOD)), ["--resume", "/nonexistent/run"], "not a run folder"),
+]  # fmt: skip
+
+
+def _snapshot(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def finished_runs(tmp_path_factory) -> tuple[Path, FakeOpenAI]:
+    """A runs folder holding one finished run (which no bad input may touch)."""
+    server = FakeOpenAI(responder=mcq_by_item_number).start()
+    d = tmp_path_factory.mktemp("ok")
+    spec = _files(data=_jsonl(GOOD, _row(id="q2")))(d)
+    runs = d / "runs"
+    code = run_cli_plain(
+        [
+            "run",
+            "-m",
+            "openai:fake",
+            "--base-url",
+            server.base_url,
+            "-b",
+            spec,
+            "--runs-dir",
+            str(runs),
+            "--no-cache",
+        ]
+    )
+    assert code == 0
+    yield runs, server
+    server.stop()
+
+
+def run_cli_plain(args: list[str]) -> int:
+    import sys
+
+    from medevals.cli import main
+
+    old, sys.argv = sys.argv, ["medevals", *args]
+    try:
+        main()
+    except SystemExit as e:
+        return int(e.code or 0)
+    finally:
+        sys.argv = old
+    return 0
+
+
+def test_there_are_at_least_20_cases():
+    assert len(CASES) >= 20 and len({c[0] for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize(("name", "make", "extra", "message"), CASES, ids=[c[0] for c in CASES])
+def test_bad_input_one_line_nothing_lost(
+    name, make, extra, message, finished_runs, tmp_path, capsys, monkeypatch
+):
+    runs, server = finished_runs
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    before, entries, n_requests = _snapshot(runs), sorted(runs.iterdir()), len(server.requests)
+    bench = make(tmp_path)
+    args = [
+        "run",
+        "-m",
+        "openai:fake",
+        "--base-url",
+        server.base_url,
+        "-b",
+        bench,
+        "--runs-dir",
+        str(runs),
+        "--no-cache",
+    ]
+    for flag in ("-m", "--base-url"):
+        if flag in extra:  # the case overrides it
+            i = args.index(flag)
+            del args[i : i + 2]
+    code, out, err = run_cli([*args, *extra], capsys)
+    text = err.strip()
+    assert code == 2, (code, out, err)
+    assert message in " ".join(text.split()), text
+    assert "Traceback" not in err and len(text.splitlines()) == 1, text
+    assert _snapshot(runs) == before, "the finished run folder was changed"
+    assert sorted(runs.iterdir()) == entries, "a run folder was left behind"
+    assert len(server.requests) == n_requests, "a model call was made"

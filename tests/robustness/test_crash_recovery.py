@@ -1,0 +1,131 @@
+"""``kill -9`` of a real ``medevals run`` at a random point, then the same command (or ``--resume``).
+
+What "no repeated model call" means precisely: a request whose response the killed run had
+recorded (in ``journal.jsonl`` or ``samples.jsonl``) is never sent again. A request that was
+in flight at the kill, its response never received, is sent again; there are at most
+``--concurrency`` of those. The finished run's samples equal an uninterrupted run's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from fake_openai import mcq_by_item_number
+from genbench import write_bench
+
+from medevals.runs.folder import RunFolder
+
+ROOT = Path(__file__).resolve().parents[2]
+N = 150
+CONCURRENCY = 4
+
+
+def _body(b: dict) -> str:
+    return json.dumps({k: v for k, v in b.items() if k != "model"}, sort_keys=True)
+
+
+def _cmd(server, spec: Path, runs: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "medevals",
+        "run",
+        "-m",
+        "openai:fake",
+        "--base-url",
+        server.base_url,
+        "-b",
+        str(spec),
+        "-c",
+        str(CONCURRENCY),
+        "--no-cache",
+        "--no-report",
+        "--quiet",
+        "--runs-dir",
+        str(runs),
+        *extra,
+    ]
+
+
+def _env() -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("OPENAI_API_KEY", None)
+    return env
+
+
+def _comparable(folder: RunFolder) -> dict[str, dict]:
+    """Per unit: what the model was asked, what it answered, and the score (not timings)."""
+    out = {}
+    for s in folder.iter_samples():
+        assert s.unit_id not in out, f"unit {s.unit_id} written twice"
+        out[s.unit_id] = {
+            "output": s.output,
+            "score": s.score.model_dump() if s.score else None,
+            "error": s.error,
+            "calls": [(c.key, c.request, c.raw, c.error) for c in s.calls],
+        }
+    return out
+
+
+def _recorded_bodies(folder: RunFolder) -> set[str]:
+    """Requests whose responses the killed run had written down (journal or samples)."""
+    done = set()
+    if folder.journal_path.exists():
+        for line in folder.journal_path.read_text(encoding="utf-8").splitlines(keepends=True):
+            if line.endswith("\n"):
+                rec = json.loads(line)
+                if rec.get("raw") is not None:
+                    done.add(_body(rec["request"]))
+    for s in folder.iter_sample_dicts():
+        for c in s["calls"]:
+            if c.get("raw") is not None:
+                done.add(_body(c["request"]))
+    return done
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["same command", "--resume"])
+def test_kill_9_then_rerun_repeats_no_recorded_call(fake_server, tmp_path, how):
+    spec = write_bench(tmp_path / "bench", N)
+    server = fake_server(responder=mcq_by_item_number, latency_s=0.01)
+
+    subprocess.run(_cmd(server, spec, tmp_path / "ref"), env=_env(), check=True, timeout=120)
+    reference = _comparable(RunFolder(next((tmp_path / "ref").iterdir())))
+    assert len(reference) == N
+    server.requests.clear()
+
+    kill_at = random.randint(5, N - 20)  # requests seen by the server before the kill
+    runs = tmp_path / "runs"
+    proc = subprocess.Popen(_cmd(server, spec, runs), env=_env())
+    deadline = time.time() + 60
+    while len(server.requests) < kill_at and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.001)
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait(10) == -signal.SIGKILL, f"run ended before the kill (kill_at={kill_at})"
+    first = [_body(r["body"]) for r in server.requests]
+    folder = RunFolder(next(runs.iterdir()))
+    recorded = _recorded_bodies(folder)
+    n_before = len(list(folder.iter_samples()))
+    assert n_before < N and folder.read_manifest().status == "running", kill_at
+
+    extra = ("--resume", str(folder.path)) if how == "--resume" else ()
+    subprocess.run(_cmd(server, spec, runs, *extra), env=_env(), check=True, timeout=120)
+    second = [_body(r["body"]) for r in server.requests[len(first) :]]
+
+    assert [p.name for p in runs.iterdir()] == [folder.path.name]  # resumed, not a new run
+    assert not set(second) & recorded, f"kill_at={kill_at}: a recorded call was sent again"
+    assert len(second) == len(set(second))
+    in_flight_at_kill = set(second) & set(first)
+    assert in_flight_at_kill <= set(first) - recorded
+    assert len(in_flight_at_kill) <= CONCURRENCY
+    assert len(set(first) | set(second)) == N
+    assert folder.read_manifest().status == "complete"
+    assert _comparable(folder) == reference, f"kill_at={kill_at}"
