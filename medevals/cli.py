@@ -471,6 +471,16 @@ from medevals.commands.results import leaderboard as _leaderboard  # noqa: E402
 
 app.command("leaderboard")(_leaderboard)
 app.add_typer(__import__("medevals.commands.suite", fromlist=["app"]).app, name="suite")
+# calculators (mcp)
+
+# judged (agreement)
+
+# agent in an EHR (fhir)
+
+# retrieval, RAG, NER
+
+# strategies and probes
+
 
 
 def main() -> None:

@@ -21,6 +21,12 @@ BUILTIN: dict[str, str] = {
     "mmlu-med": "medevals.benchmarks.mcq_sets:MMLU_MED",
     "medbullets": "medevals.benchmarks.mcq_sets:MEDBULLETS",
     "medagentsbench": "medevals.benchmarks.mcq_sets:MEDAGENTSBENCH",
+    # calculators
+    # judged (rubrics, diagnosis, error detection)
+    # interactive consultation
+    # agent in an EHR
+    # retrieval, RAG, NER
+    # strategies and probes
 }
 
 ALIASES: dict[str, str] = {"mmlu_med": "mmlu-med", "mmlu-medical": "mmlu-med", "medagents": "medagentsbench"}

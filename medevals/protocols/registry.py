@@ -10,6 +10,12 @@ from medevals.schema import BenchmarkRecord
 
 PROTOCOLS: dict[str, str] = {
     "mcq": "medevals.protocols.mcq:MCQProtocol",
+    # calculators
+    # judged (rubrics, diagnosis, error detection)
+    # interactive consultation
+    # agent in an EHR
+    # retrieval, RAG, NER
+    # strategies and probes
 }
 
 
