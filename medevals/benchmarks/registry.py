@@ -24,6 +24,9 @@ BUILTIN: dict[str, str] = {
     # calculators
     # judged (rubrics, diagnosis, error detection)
     # interactive consultation
+    "mediq-imedqa": "medevals.benchmarks.mediq:MEDIQ_IMEDQA",
+    "mediq-icraftmd": "medevals.benchmarks.mediq:MEDIQ_ICRAFTMD",
+    "medqa-interactive": "medevals.benchmarks.interactive_convert:MEDQA_INTERACTIVE",
     # agent in an EHR
     # retrieval, RAG, NER
     # strategies and probes

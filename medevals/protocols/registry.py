@@ -13,6 +13,7 @@ PROTOCOLS: dict[str, str] = {
     # calculators
     # judged (rubrics, diagnosis, error detection)
     # interactive consultation
+    "interactive": "medevals.protocols.interactive:InteractiveProtocol",
     # agent in an EHR
     # retrieval, RAG, NER
     # strategies and probes
