@@ -59,9 +59,30 @@ ABSTAIN_FORM = "ABSTAIN (only if, even after asking, you cannot choose an option
 CASE = "Initial information: {initial_info}\n{question_block}\n\n{budget}"
 BUDGET = "You may ask up to {n} more questions."
 NO_BUDGET = "You may not ask more questions: reply ANSWER: <letter>{or_abstain}."
+#: Base models copy "<letter>"-style placeholders verbatim, so their prompts state the format in words.
+BASE_SYSTEM = (
+    "A doctor consults a patient to answer a multiple-choice question. The doctor knows only part of the "
+    "case at first. Each doctor line is either ASK: followed by one question for the patient, ANSWER: "
+    "followed by the letter of the chosen option{or_abstain}."
+)
+BASE_NO_BUDGET = "You may not ask more questions."
 PATIENT_TURN = "Patient: {reply}\n\n{budget}"
 REPAIR = "Your reply did not follow the format. Reply with exactly one line: {forms}."
 PROBE = "Pause the consultation: which option would you choose now? Reply with one line: ANSWER: <letter>."
+#: Shown to base models (no chat training) before an interactive case: the reply format in use.
+BASE_EXAMPLE = (
+    "Example consultation:\n"
+    "Initial information: A 25-year-old woman comes to the clinic because of a sore throat.\n"
+    "Question: Which of the following is the most likely diagnosis?\n"
+    "Options:\nA. Streptococcal pharyngitis\nB. Infectious mononucleosis\nC. Peritonsillar abscess\n"
+    "D. Common cold\n\n{budget2}\n"
+    "Doctor: ASK: Have you had a fever?\n"
+    "Patient: Yes, a high fever for two days.\n\n{budget1}\n"
+    "Doctor: ASK: Do you have a cough?\n"
+    "Patient: No, I have no cough.\n\n" + BASE_NO_BUDGET + "\n"
+    "Doctor: ANSWER: A\n\n"
+    "Now the real consultation:\n"
+)
 BOUND_SYSTEM = (
     "You are a doctor answering a multiple-choice question about a patient. "
     "Reply with exactly one line: ANSWER: <letter of the option>."
@@ -185,6 +206,9 @@ class InteractiveProtocol(Protocol):
             "patient_turn": PATIENT_TURN,
             "repair": REPAIR,
             "probe": PROBE,
+            "base_model_system": self._base_system(),
+            "base_model_example": self._base_example(),
+            "base_model_no_budget": BASE_NO_BUDGET,
             "bound_system": BOUND_SYSTEM,
             "bound_case": BOUND_CASE,
             "patient_version": patient_sim.PATIENT_PROMPT_VERSION,
@@ -201,9 +225,11 @@ class InteractiveProtocol(Protocol):
             return "model" if ctx.has_role("patient") else "keyword"
         return mode
 
-    def _budget(self, left: int) -> str:
+    def _budget(self, left: int, base: bool = False) -> str:
         if left > 0:
             return BUDGET.format(n=left)
+        if base:
+            return BASE_NO_BUDGET
         return NO_BUDGET.format(or_abstain=" or ABSTAIN" if self.options.abstain else "")
 
     def _forms(self, allow_ask: bool) -> str:
@@ -212,18 +238,27 @@ class InteractiveProtocol(Protocol):
             forms.append("ABSTAIN")
         return ", ".join(forms[:-1]) + " or " + forms[-1] if len(forms) > 1 else forms[0]
 
-    def _request(self, ctx: SolveContext, messages: list[Message]) -> ModelRequest:
+    def _request(self, ctx: SolveContext, messages: list[Message], prefill: str = "") -> ModelRequest:
+        """Chat models get the conversation; base models a transcript ending in ``Doctor:``.
+
+        A base model also sees a worked example of the reply format (``BASE_EXAMPLE``) before an
+        interactive case, and ``prefill`` (e.g. "ANSWER:") is written after ``Doctor:`` for it.
+        """
         o = self.options
         if ctx.is_base_model():
             lines = []
             for m in messages:
                 if m["role"] == "system":
-                    lines.append(f"{m['content']}\n")
+                    if m["content"] == self._system():
+                        lines.append(self._base_system())
+                        lines.append(self._base_example())
+                    else:
+                        lines.append(f"{m['content']}\n")
                 elif m["role"] == "user":
                     lines.append(str(m["content"]))
                 else:
                     lines.append(f"Doctor: {m['content']}")
-            prompt = "\n".join(lines) + "\nDoctor:"
+            prompt = "\n".join(lines) + "\nDoctor:" + (f" {prefill}" if prefill else "")
             body = {
                 "prompt": prompt,
                 "max_tokens": o.max_tokens,
@@ -232,8 +267,24 @@ class InteractiveProtocol(Protocol):
             }
             return ModelRequest(kind="completion", body=body)
         return ModelRequest(
-            kind="chat", body={"messages": messages, "max_tokens": o.max_tokens, "temperature": o.temperature}
+            kind="chat",
+            # a copy: the conversation list grows after this call and the record must keep what was sent
+            body={"messages": list(messages), "max_tokens": o.max_tokens, "temperature": o.temperature},
         )
+
+    def _base_system(self) -> str:
+        return BASE_SYSTEM.format(or_abstain=", or ABSTAIN" if self.options.abstain else "") + "\n"
+
+    def _base_example(self) -> str:
+        return BASE_EXAMPLE.format(budget2=BUDGET.format(n=2), budget1=BUDGET.format(n=1))
+
+    async def _call(self, ctx: SolveContext, messages: list[Message], prefill: str = "") -> str:
+        """One expert call; the reply text, with the prefill a base model continued from put back."""
+        rec = await ctx.generate(self._request(ctx, messages, prefill))
+        text = openai_format.text(rec.raw).strip()
+        if prefill and ctx.is_base_model():
+            text = f"{prefill} {text}"
+        return text
 
     async def _ask_expert(
         self,
@@ -246,8 +297,7 @@ class InteractiveProtocol(Protocol):
         """One expert turn with at most one repair; appends to ``messages`` and ``transcript``."""
         allow_abstain = self.options.abstain
         for attempt in range(2):
-            rec = await ctx.generate(self._request(ctx, messages))
-            text = openai_format.text(rec.raw).strip()
+            text = await self._call(ctx, messages)
             action = parse_action(text, item.choices or {}, allow_ask=allow_ask, allow_abstain=allow_abstain)
             transcript.append(
                 {
@@ -300,8 +350,7 @@ class InteractiveProtocol(Protocol):
         self, ctx: SolveContext, messages: list[Message], item: Item, transcript: list[dict[str, Any]]
     ) -> tuple[Action, str]:
         for attempt in range(2):
-            rec = await ctx.generate(self._request(ctx, messages))
-            text = openai_format.text(rec.raw).strip()
+            text = await self._call(ctx, messages, prefill="ANSWER:")
             action = parse_action(text, item.choices or {}, allow_ask=False, allow_abstain=False)
             transcript.append(
                 {
@@ -325,10 +374,11 @@ class InteractiveProtocol(Protocol):
         o = self.options
         facts: list[str] = list(item.metadata.get("facts", []))
         mode = self._patient_mode(ctx)
+        base = ctx.is_base_model()
         case = CASE.format(
             initial_info=item.metadata.get("initial_info") or "(none given)",
             question_block=question_block(item),
-            budget=self._budget(o.max_turns),
+            budget=self._budget(o.max_turns, base),
         )
         messages: list[Message] = [
             {"role": "system", "content": self._system()},
@@ -373,7 +423,7 @@ class InteractiveProtocol(Protocol):
                 {
                     "role": "user",
                     "content": PATIENT_TURN.format(
-                        reply=reply.text, budget=self._budget(o.max_turns - questions)
+                        reply=reply.text, budget=self._budget(o.max_turns - questions, base)
                     ),
                 }
             )
@@ -416,7 +466,7 @@ class InteractiveProtocol(Protocol):
                 values={"patient_failure": 1.0},
                 explanation=f"patient failure: {output.get('problem')}",
             )
-        action = Action("invalid")
+        action = Action("invalid", method=_last_parse(output))
         if stop in ("answer", "abstain"):
             is_bound = variant != "interactive"
             action = parse_action(
@@ -583,6 +633,14 @@ class InteractiveProtocol(Protocol):
         if curve is not None:
             extra["accuracy_at_budget"] = [{"k": k, "accuracy": a, "n": n} for k, a, n in curve]
         return extra
+
+
+def _last_parse(output: dict[str, Any]) -> str:
+    """Why the last expert reply of a failed episode was unreadable (as recorded in its transcript)."""
+    for turn in reversed(output.get("transcript", [])):
+        if turn.get("role") == "expert":
+            return str(turn.get("parse", ""))
+    return "no expert reply"
 
 
 def _mean(vals: list[float]) -> float | str:
