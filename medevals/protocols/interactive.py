@@ -66,6 +66,10 @@ BASE_SYSTEM = (
     "followed by the letter of the chosen option{or_abstain}."
 )
 BASE_NO_BUDGET = "You may not ask more questions."
+BASE_BOUND_SYSTEM = (
+    "A doctor answers a multiple-choice question about a patient with one line: ANSWER: followed by the "
+    "letter of the chosen option."
+)
 PATIENT_TURN = "Patient: {reply}\n\n{budget}"
 REPAIR = "Your reply did not follow the format. Reply with exactly one line: {forms}."
 PROBE = "Pause the consultation: which option would you choose now? Reply with one line: ANSWER: <letter>."
@@ -209,6 +213,7 @@ class InteractiveProtocol(Protocol):
             "base_model_system": self._base_system(),
             "base_model_example": self._base_example(),
             "base_model_no_budget": BASE_NO_BUDGET,
+            "base_model_bound_system": BASE_BOUND_SYSTEM,
             "bound_system": BOUND_SYSTEM,
             "bound_case": BOUND_CASE,
             "patient_version": patient_sim.PATIENT_PROMPT_VERSION,
@@ -252,6 +257,8 @@ class InteractiveProtocol(Protocol):
                     if m["content"] == self._system():
                         lines.append(self._base_system())
                         lines.append(self._base_example())
+                    elif m["content"] == BOUND_SYSTEM:
+                        lines.append(f"{BASE_BOUND_SYSTEM}\n")
                     else:
                         lines.append(f"{m['content']}\n")
                 elif m["role"] == "user":

@@ -117,7 +117,9 @@ def test_ask_then_answer_with_keyword_patient(fake_server, tmp_path, capsys):
     assert not any(is_patient(r["body"]) for r in server.requests)
     assert len(server.requests) == 5
     # The patient's reply reaches the expert as the next user turn, with the remaining budget.
-    third = next(r["body"] for r in server.requests if not is_bound(r["body"]) and expert_turn(r["body"]) == 1)
+    third = next(
+        r["body"] for r in server.requests if not is_bound(r["body"]) and expert_turn(r["body"]) == 1
+    )
     assert last_user(third) == "Patient: Patient complains of fever.\n\nYou may ask up to 4 more questions."
     extra = folder.read_metrics()["benchmarks"]["mediq-imedqa"]["extra"]
     assert extra["accuracy_by_variant"] == {"interactive": 1.0, "full": 1.0, "initial": 1.0}
