@@ -624,9 +624,23 @@ class InteractiveProtocol(Protocol):
                     "points": [[k, a] for k, a, _ in curve],
                 }
             )
+        n_curves = len(series)
         for v in ("full", "initial"):
             if v in bounds:
                 series.append({"name": VARIANT_LABELS[v], "points": [[0, bounds[v]], [x_max, bounds[v]]]})
+        # The same points as a table (the report renders extra.tables): curves at each k, bounds flat.
+        lookups = [{int(x): y for x, y in sr["points"]} for sr in series[:n_curves]]
+        flat = [sr["points"][0][1] for sr in series[n_curves:]]
+        tables.append(
+            {
+                "title": "Accuracy vs number of questions asked, with the non-interactive bounds",
+                "columns": ["questions k", *[sr["name"] for sr in series]],
+                "rows": [
+                    [k, *[_pct(lk.get(k)) for lk in lookups], *[_pct(b) for b in flat]]
+                    for k in range(x_max + 1)
+                ],
+            }
+        )
         extra["plots"] = [
             {
                 "title": "Accuracy vs number of questions asked",
@@ -648,6 +662,10 @@ def _last_parse(output: dict[str, Any]) -> str:
         if turn.get("role") == "expert":
             return str(turn.get("parse", ""))
     return "no expert reply"
+
+
+def _pct(v: float | None) -> str:
+    return "" if v is None else f"{100 * v:.1f}%"
 
 
 def _mean(vals: list[float]) -> float | str:

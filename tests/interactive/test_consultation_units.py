@@ -226,6 +226,10 @@ def test_summarize_tables_and_curve():
     assert series["initial information only (lower bound)"] == [[0, 0.5], [3, 0.5]]
     ends = dict(map(tuple, extra["tables"][2]["rows"]))
     assert ends == {"abstain": 1, "answer": 3, "patient_failure": 1}
+    curve = extra["tables"][3]
+    assert curve["columns"][0] == "questions k" and len(curve["rows"]) == 4  # k = 0..max_turns
+    assert curve["rows"][0] == [0, "100.0%", "100.0%", "50.0%"]
+    assert curve["rows"][3] == [3, "", "100.0%", "50.0%"]
 
 
 def test_summarize_with_probes_adds_the_budget_curve():
