@@ -334,3 +334,45 @@ def test_converted_size_constant_matches_data(shared_data):
     medqa = base.load(registry.get("medqa"), "test", shared_data).items
     items, skipped = convert_items(medqa)
     assert len(items) == MEDQA_INTERACTIVE_TEST_SIZE and skipped == len(medqa) - MEDQA_INTERACTIVE_TEST_SIZE
+
+
+class _BaseCtx:
+    """Just enough of a SolveContext for building requests to a base (completion) model."""
+
+    def is_base_model(self, role: str = "candidate") -> bool:
+        return True
+
+
+def test_base_model_prompts_state_the_format_without_placeholders():
+    from medevals.protocols import interactive as inter
+    from medevals.protocols.patient_sim import _patient_request
+
+    proto = InteractiveProtocol(InteractiveOptions(max_turns=2))
+    item = _item()
+    case = inter.CASE.format(
+        initial_info=INITIAL, question_block=inter.question_block(item), budget=proto._budget(0, base=True)
+    )
+    req = proto._request(
+        _BaseCtx(), [{"role": "system", "content": proto._system()}, {"role": "user", "content": case}]
+    )
+    prompt = req.body["prompt"]
+    assert req.kind == "completion" and req.body["stop"] == ["\n"]
+    assert prompt.startswith(inter.BASE_SYSTEM.format(or_abstain=", or ABSTAIN"))
+    assert "Doctor: ANSWER: A\n" in prompt and prompt.endswith("You may not ask more questions.\nDoctor:")
+    assert "<" not in prompt
+    bound = proto._request(
+        _BaseCtx(),
+        [
+            {"role": "system", "content": inter.BOUND_SYSTEM},
+            {"role": "user", "content": "Patient information: x"},
+        ],
+        prefill="ANSWER:",
+    )
+    assert bound.body["prompt"].startswith(inter.BASE_BOUND_SYSTEM) and bound.body["prompt"].endswith(
+        "Doctor: ANSWER:"
+    )
+    patient = _patient_request(_BaseCtx(), item, "Any fever?", None, 32)
+    assert patient.body["prompt"].endswith(
+        "2. Patient complains of fever.\n3. Culture of joint fluid shows a bacteria.\n4. Bacteria does not ferment maltose.\n\nDoctor: Any fever?\nPatient:"
+    )
+    assert "Ceftriaxone" not in patient.body["prompt"]
