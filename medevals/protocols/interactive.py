@@ -641,6 +641,16 @@ class InteractiveProtocol(Protocol):
                 ],
             }
         )
+        paired = _paired_differences(by_variant)
+        if paired:
+            tables.append(
+                {
+                    "title": "Same items, paired: accuracy difference between settings",
+                    "columns": ["difference", "item pairs", "mean difference (95% bootstrap CI)"],
+                    "rows": [[name, d["n"], d] for name, d in paired.items()],
+                }
+            )
+            extra["paired_differences"] = paired
         extra["plots"] = [
             {
                 "title": "Accuracy vs number of questions asked",
@@ -662,6 +672,28 @@ def _last_parse(output: dict[str, Any]) -> str:
         if turn.get("role") == "expert":
             return str(turn.get("parse", ""))
     return "no expert reply"
+
+
+def _paired_differences(by_variant: dict[str, list[Sample]]) -> dict[str, dict[str, Any]]:
+    """Per-item accuracy differences between settings (same item and repeat, both scored)."""
+
+    def scores(v: str) -> dict[tuple[str, int], float]:
+        return {
+            (s.item.id, s.repeat): float(s.score.value)
+            for s in by_variant.get(v, [])
+            if s.score is not None and s.score.value is not None
+        }
+
+    inter, full, initial = scores("interactive"), scores("full"), scores("initial")
+    out: dict[str, dict[str, Any]] = {}
+    for name, hi, lo in (
+        ("interactive - initial information (gain from asking)", inter, initial),
+        ("full vignette - interactive (left to gain)", full, inter),
+    ):
+        keys = sorted(set(hi) & set(lo))
+        if keys:
+            out[name] = mean_ci([hi[k] - lo[k] for k in keys])
+    return out
 
 
 def _pct(v: float | None) -> str:

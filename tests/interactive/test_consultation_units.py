@@ -151,10 +151,10 @@ def test_volunteered_option_only_when_the_case_does_not_say_it():
 
 
 def _sample(
-    variant: str, questions: int, correct: bool, stop: str = "answer", revealed=None, probes=None
+    variant: str, questions: int, correct: bool, stop: str = "answer", revealed=None, probes=None, item_id="x"
 ) -> Sample:
     proto = InteractiveProtocol(InteractiveOptions(max_turns=3))
-    item = _item()
+    item = _item().model_copy(update={"id": item_id})
     letter = "C" if correct else "A"
     output = {
         "variant": variant,
@@ -167,7 +167,7 @@ def _sample(
     if probes is not None:
         output["probes"] = probes
     return Sample(
-        unit_id=f"b/x/{variant}/{questions}{stop}{correct}",
+        unit_id=f"b/{item_id}/{variant}/{questions}{stop}{correct}",
         benchmark="b",
         item=item,
         variant=variant,
@@ -230,6 +230,30 @@ def test_summarize_tables_and_curve():
     assert curve["columns"][0] == "questions k" and len(curve["rows"]) == 4  # k = 0..max_turns
     assert curve["rows"][0] == [0, "100.0%", "100.0%", "50.0%"]
     assert curve["rows"][3] == [3, "", "100.0%", "50.0%"]
+
+
+def test_paired_differences_match_items():
+    proto = InteractiveProtocol(InteractiveOptions(max_turns=3))
+    samples = [
+        # item 1: asking fixed it; item 2: right everywhere; item 3: asking did not help; item 4: no bound.
+        _sample("interactive", 2, True, item_id="1"),
+        _sample("initial", 0, False, item_id="1"),
+        _sample("full", 0, True, item_id="1"),
+        _sample("interactive", 1, True, item_id="2"),
+        _sample("initial", 0, True, item_id="2"),
+        _sample("full", 0, True, item_id="2"),
+        _sample("interactive", 3, False, item_id="3"),
+        _sample("initial", 0, False, item_id="3"),
+        _sample("full", 0, True, item_id="3"),
+        _sample("interactive", 0, False, item_id="4"),
+        _sample("interactive", 1, False, stop="patient_failure", item_id="5"),
+        _sample("initial", 0, True, item_id="5"),
+    ]
+    paired = proto.summarize(samples)["paired_differences"]
+    gain = paired["interactive - initial information (gain from asking)"]
+    assert gain["n"] == 3 and gain["value"] == pytest.approx(1 / 3)
+    left = paired["full vignette - interactive (left to gain)"]
+    assert left["n"] == 3 and left["value"] == pytest.approx(1 / 3)
 
 
 def test_summarize_with_probes_adds_the_budget_curve():
