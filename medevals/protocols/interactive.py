@@ -36,7 +36,7 @@ from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext
 from medevals.schema import CallRecord, Item, Message, ModelRequest, Sample, Score
 from medevals.scoring import consultation
 from medevals.scoring.extract import extract_choice
-from medevals.scoring.stats import mean_ci
+from medevals.scoring.stats import bootstrap_mean, mean_ci
 
 EXPERT_PROMPT_VERSION = "expert-v1"
 VARIANTS = ("interactive", "full", "initial")
@@ -692,7 +692,16 @@ def _paired_differences(by_variant: dict[str, list[Sample]]) -> dict[str, dict[s
     ):
         keys = sorted(set(hi) & set(lo))
         if keys:
-            out[name] = mean_ci([hi[k] - lo[k] for k in keys])
+            # Differences lie in [-1, 1]: always a bootstrap CI (mean_ci would take 0/1 data as a proportion).
+            diffs = [hi[k] - lo[k] for k in keys]
+            low, high = bootstrap_mean(diffs)
+            out[name] = {
+                "value": sum(diffs) / len(diffs),
+                "ci_low": low,
+                "ci_high": high,
+                "n": len(diffs),
+                "ci_method": "bootstrap",
+            }
     return out
 
 

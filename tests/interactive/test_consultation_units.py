@@ -254,6 +254,10 @@ def test_paired_differences_match_items():
     assert gain["n"] == 3 and gain["value"] == pytest.approx(1 / 3)
     left = paired["full vignette - interactive (left to gain)"]
     assert left["n"] == 3 and left["value"] == pytest.approx(1 / 3)
+    assert gain["ci_method"] == "bootstrap" and gain["ci_low"] <= gain["value"] <= gain["ci_high"]
+    same = proto.summarize([_sample("interactive", 0, True), _sample("full", 0, True)])["paired_differences"]
+    only = same["full vignette - interactive (left to gain)"]
+    assert (only["value"], only["ci_low"], only["ci_high"]) == (0.0, 0.0, 0.0)  # not a Wilson interval
 
 
 def test_summarize_with_probes_adds_the_budget_curve():
