@@ -315,7 +315,9 @@ class MCQProtocol(Protocol):
             if mode == "likelihood":
                 body.update(max_tokens=1, logprobs=o.top_logprobs, temperature=0.0)
             else:
-                body.update(max_tokens=o.max_tokens or (1024 if cot else 8), stop=["\n\n", "\nQuestion:"])
+                # a base model's reasoning may contain blank lines; only the next question ends it
+                stop = ["\nQuestion:"] if cot else ["\n\n", "\nQuestion:"]
+                body.update(max_tokens=o.max_tokens or (1024 if cot else 8), stop=stop)
         else:
             messages: list[Message] = []
             if o.system_prompt:

@@ -54,13 +54,9 @@ def _fmt(x: float) -> str:
     return f"{x:.1f}".rstrip("0").rstrip(".")
 
 
-_UNITS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"(\d+(?:\.\d+)?)\s?kg\b"), "kg"),
-    (re.compile(r"(\d+(?:\.\d+)?)\s?(?:lb|lbs|pounds)\b"), "lb"),
-    (re.compile(r"(\d+(?:\.\d+)?)\s?cm\b"), "cm"),
-    (re.compile(r"(\d+(?:\.\d+)?)\s?(?:°\s?C|degrees? C(?:elsius)?)\b"), "C"),
-    (re.compile(r"(\d+(?:\.\d+)?)\s?(?:°\s?F|degrees? F(?:ahrenheit)?)\b"), "F"),
-]
+_UNIT = re.compile(
+    r"(\d+(?:\.\d+)?)\s?(?:(kg)\b|(lbs?|pounds)\b|(cm)\b|(°\s?C|degrees? C(?:elsius)?)\b|(°\s?F|degrees? F(?:ahrenheit)?)\b)"
+)
 
 
 def _convert(value: float, unit: str) -> str:
@@ -76,63 +72,80 @@ def _convert(value: float, unit: str) -> str:
 
 
 def units(text: str, rng: random.Random | None = None) -> tuple[str, bool]:
-    """Rewrite quantities in other units (kg<->lb, cm->in, °C<->°F); same meaning, different surface."""
-    changed = False
-    for pattern, unit in _UNITS:
+    """Rewrite quantities in other units (kg<->lb, cm->in, °C<->°F) in one pass; same meaning, new surface."""
 
-        def sub(m: re.Match[str], unit: str = unit) -> str:
-            nonlocal changed
-            changed = True
-            return _convert(float(m.group(1)), unit)
+    def sub(m: re.Match[str]) -> str:
+        unit = ("kg", "lb", "cm", "C", "F")[next(i for i in range(5) if m.group(i + 2))]
+        return _convert(float(m.group(1)), unit)
 
-        text = pattern.sub(sub, text)
-    return text, changed
+    new = _UNIT.sub(sub, text)
+    return new, new != text
 
 
-_PARAPHRASE = [
-    (r"\bwhich of the following is the most likely\b", "what is the most probable"),
-    (r"\bwhich of the following is\b", "what is"),
-    (r"\bwhich of the following\b", "which option"),
-    (r"\bmost likely\b", "most probable"),
-    (r"\bmost appropriate\b", "best"),
-    (r"\bpresents to the\b", "comes to the"),
-    (r"\bpresents with\b", "comes in with"),
-    (r"\bpresents\b", "comes in"),
-    (r"\byear-old\b", "year old"),
-    (r"\bpatient\b", "person"),
-    (r"\bphysician\b", "doctor"),
-    (r"\bemergency department\b", "emergency room"),
-    (r"\bhistory of\b", "past history of"),
-    (r"\bcomplains of\b", "reports"),
-    (r"\bdemonstrates\b", "shows"),
-    (r"\breveals\b", "shows"),
-    (r"\bexamination\b", "exam"),
-    (r"\bsubsequently\b", "then"),
-    (r"\bapproximately\b", "about"),
-    (r"\btreatment\b", "therapy"),
-    (r"\bmedication\b", "drug"),
-    (r"\bsevere\b", "marked"),
-    (r"\bincreased\b", "raised"),
-    (r"\bdecreased\b", "lowered"),
-    (r"\bbegins\b", "starts"),
-    (r"\bcommonly\b", "often"),
-    (r"\bexperiences\b", "has"),
-    (r"\bindicated\b", "called for"),
-    (r"\bassociated with\b", "linked to"),
-    (r"\bcaused by\b", "due to"),
-    (r"\bshows\b", "displays"),
-    (r"\bused\b", "employed"),
-]
+_PARAPHRASE = {
+    "which of the following is the most likely": "what is the most probable",
+    "which of the following is": "what is",
+    "which of the following": "which listed option",
+    "most appropriate": "best",
+    "most common": "most frequent",
+    "presents to the": "comes to the",
+    "presents with": "comes in with",
+    "presents": "comes in",
+    "year-old": "year old",
+    "patient": "person",
+    "patients": "people",
+    "physician": "doctor",
+    "emergency department": "emergency room",
+    "complains of": "reports",
+    "demonstrates": "shows",
+    "reveals": "shows",
+    "shows": "displays",
+    "examination": "exam",
+    "subsequently": "then",
+    "approximately": "about",
+    "treatment": "therapy",
+    "medication": "drug",
+    "drug": "medication",
+    "severe": "marked",
+    "increased": "raised",
+    "elevated": "raised",
+    "decreased": "lowered",
+    "begins": "starts",
+    "commonly": "often",
+    "typically": "usually",
+    "experiences": "has",
+    "indicated": "called for",
+    "associated with": "linked to",
+    "caused by": "due to",
+    "characteristic": "typical",
+    "first-line": "initial",
+    "initial": "first",
+    "specific": "particular",
+    "deficiency": "lack",
+    "level": "concentration",
+    "levels": "concentrations",
+    "develops": "gets",
+    "which": "what",
+    "man": "male",
+    "woman": "female",
+    "child": "kid",
+    "used": "employed",
+}
+_PARA_RE = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(_PARAPHRASE, key=len, reverse=True)) + r")\b", re.I)
 
 
 def paraphrase(text: str) -> tuple[str, bool]:
-    """A mechanical surface paraphrase (fixed phrase substitutions): the control for the completion test.
+    """A mechanical surface paraphrase (fixed phrase substitutions, one pass): the completion test's control.
 
     It keeps the meaning and changes the wording, so a model that merely knows the topic
     continues both alike, while one that memorised the original text reproduces only the
     original. It is crude; items it does not change are reported as not applicable.
     """
-    out = text
-    for pat, rep in _PARAPHRASE:
-        out = re.sub(pat, rep, out, flags=re.I)
+
+    def sub(m: re.Match[str]) -> str:
+        word = m.group(0)
+        rep = _PARAPHRASE[word.lower()]
+        return rep[:1].upper() + rep[1:] if word[:1].isupper() else rep
+
+    out = _PARA_RE.sub(sub, text)
     return out, out != text
