@@ -213,6 +213,8 @@ def _calibration(
                 _pct(sa[0.8]),
             ]
         )
+        if st.probe:  # in the table (calibration shift under a probe), not in the plots
+            continue
         bins = reliability_bins(conf, corr)
         rel.append(
             {
@@ -244,6 +246,8 @@ def _calibration(
             "on the q most confident share of items.",
         }
     )
+    if not rel:
+        return
     plots.append(
         {
             "title": "Reliability diagram",

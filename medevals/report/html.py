@@ -463,7 +463,8 @@ def _svg_plot(plot: dict[str, Any], *, width: int = 520, height: int = 320) -> s
         if kind == "bar":
             lo = min(lo, 0.0)
         pad = (hi - lo) * 0.08 or (abs(hi) * 0.1 or 1.0)
-        return lo - (0 if kind == "bar" and lo == 0 else pad), hi + pad
+        # non-negative data (tokens, seconds, dollars) never gets a negative axis
+        return (lo - pad if lo - pad >= 0 or lo < 0 else 0.0), hi + pad
 
     ys = [p[1] for p in all_pts] + [v for *_, ivs in series for iv in ivs if iv for v in iv]
     x0, x1 = rng("x_range", [p[0] for p in all_pts], x_log)
@@ -657,7 +658,8 @@ def _pareto(runs: list[_Run], names: list[str]) -> str:
                 "series": _pareto_series(per_run, "latency_s", many),
             },
         ]
-        if all(_num(p.get("cost_usd")) is not None for _, p in flat):
+        costs = [_num(p.get("cost_usd")) for _, p in flat]
+        if all(c is not None for c in costs) and any(c for c in costs):
             plots.append(
                 {
                     "title": "Accuracy vs cost per item",
