@@ -75,3 +75,17 @@ def test_perturbations_change_only_what_they_say():
     assert perturb.units("No quantities here.") == ("No quantities here.", False)
     p, changed = perturb.paraphrase("Which of the following is the most likely diagnosis in this patient?")
     assert changed and p == "What is the most probable diagnosis in this person?"
+
+
+def test_completion_overlap_and_verbal_confidence():
+    from medevals.protocols.mcq import completion_overlap, split_for_completion, verbal_confidence
+
+    assert split_for_completion("too short to split") is None
+    prefix, tail = split_for_completion("one two three four five six seven eight nine ten")
+    assert prefix == "one two three four five six" and tail == "seven eight nine ten"
+    assert completion_overlap(" Seven, eight nine ten and more", tail) == 1.0
+    assert completion_overlap("seven eight ELEVEN ten", tail) == 0.5
+    assert completion_overlap("nothing alike", tail) == 0.0
+    assert verbal_confidence("The answer is (B).\nConfidence: 85%") == 0.85
+    assert verbal_confidence("confidence 40% ... Confidence: 70 %") == 0.7
+    assert verbal_confidence("Confidence: 150%") is None and verbal_confidence("no number") is None

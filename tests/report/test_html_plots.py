@@ -102,7 +102,7 @@ def test_pareto_across_runs(fake_server, tmp_path, capsys):
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed")
 def test_report_renders_in_headless_chromium(fake_server, tmp_path, capsys):
     server = fake_server(responder=_responder)
-    run = _fake_run(server, tmp_path, capsys, "zero-shot,cot+conf,sc3,probes,perturbations", "model-a")
+    run = _fake_run(server, tmp_path, capsys, "zero-shot,cot+conf,sc3,probe:position", "model-a")
     report = run.report_path
     assert report.exists()
     flags = [
