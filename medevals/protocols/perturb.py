@@ -55,7 +55,7 @@ def _fmt(x: float) -> str:
 
 
 _UNIT = re.compile(
-    r"(\d+(?:\.\d+)?)\s?(?:(kg)\b|(lbs?|pounds)\b|(cm)\b|(°\s?C|degrees? C(?:elsius)?)\b|(°\s?F|degrees? F(?:ahrenheit)?)\b)"
+    r"(\d+(?:\.\d+)?)\s?(?:(kg)\b(?!/)|(lbs?|pounds)\b(?!/)|(cm)\b(?!/)|(°\s?C|degrees? C(?:elsius)?)\b|(°\s?F|degrees? F(?:ahrenheit)?)\b)"
 )
 
 
@@ -72,7 +72,10 @@ def _convert(value: float, unit: str) -> str:
 
 
 def units(text: str, rng: random.Random | None = None) -> tuple[str, bool]:
-    """Rewrite quantities in other units (kg<->lb, cm->in, °C<->°F) in one pass; same meaning, new surface."""
+    """Rewrite quantities in other units (kg<->lb, cm->in, °C<->°F) in one pass; same meaning, new surface.
+
+    Compound units (kg/m2, cm/s) are left alone: converting only their first part would change the value.
+    """
 
     def sub(m: re.Match[str]) -> str:
         unit = ("kg", "lb", "cm", "C", "F")[next(i for i in range(5) if m.group(i + 2))]

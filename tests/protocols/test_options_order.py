@@ -73,6 +73,8 @@ def test_perturbations_change_only_what_they_say():
     u, changed = perturb.units("He weighs 80 kg, is 180 cm tall, temperature 38.5 °C.")
     assert changed and "176.4 lb" in u and "70.9 in" in u and "101.3°F" in u
     assert perturb.units("No quantities here.") == ("No quantities here.", False)
+    assert perturb.units("BMI 31 kg/m2, flow 20 cm/s.") == ("BMI 31 kg/m2, flow 20 cm/s.", False)
+    assert perturb.units("38°C (100.4°F)")[0] == "100.4°F (38°C)"
     p, changed = perturb.paraphrase("Which of the following is the most likely diagnosis in this patient?")
     assert changed and p == "What is the most probable diagnosis in this person?"
 
