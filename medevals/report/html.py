@@ -468,6 +468,8 @@ def _svg_plot(plot: dict[str, Any], *, width: int = 520, height: int = 320) -> s
 
     ys = [p[1] for p in all_pts] + [v for *_, ivs in series for iv in ivs if iv for v in iv]
     x0, x1 = rng("x_range", [p[0] for p in all_pts], x_log)
+    if x_log and x0 <= 0:  # a range that includes 0 cannot be drawn on a log axis
+        x_log = False
     y0, y1 = rng("y_range", ys, False)
     left, right, top, bottom = 56, 16, 12, 44
     pw, ph = width - left - right, height - top - bottom

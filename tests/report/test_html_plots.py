@@ -127,3 +127,19 @@ def test_report_renders_in_headless_chromium(fake_server, tmp_path, capsys):
     )
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000
+
+
+@pytest.mark.parametrize(
+    "plot",
+    [
+        {},
+        {"kind": "pie", "series": "nope"},
+        {"series": [{"points": [[1, 1]]}], "x_log": True, "x_range": [0, 10]},
+        {"series": [{"points": [[5, 5], [5, 5]]}], "y_range": ["a", "b"]},
+        {"series": [{"points": [[1e308, -1e308], [None, 1], [1, 2, 3]], "labels": "x", "intervals": [[1]]}]},
+        {"kind": "bar", "series": [{"points": [[-1, -2]]}], "frontier": True, "reference": "diagonal"},
+    ],
+)
+def test_malformed_plot_specs_never_break_the_report(plot):
+    svg = _svg_plot(plot)
+    assert svg.startswith('<figure class="plot">') and svg.endswith("</figure>")
