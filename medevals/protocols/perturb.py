@@ -134,7 +134,9 @@ _PARAPHRASE = {
     "child": "kid",
     "used": "employed",
 }
-_PARA_RE = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(_PARAPHRASE, key=len, reverse=True)) + r")\b", re.I)
+_PARA_RE = re.compile(
+    r"\b(" + "|".join(re.escape(k) for k in sorted(_PARAPHRASE, key=len, reverse=True)) + r")\b", re.I
+)
 
 
 def paraphrase(text: str) -> tuple[str, bool]:
