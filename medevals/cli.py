@@ -277,7 +277,10 @@ def run(
     ] = None,
     strategy: Annotated[
         str | None,
-        typer.Option(help="Prompting strategies, comma-separated: zero-shot, few-shot, 3shot, cot ..."),
+        typer.Option(
+            help="Strategies/probes, comma-separated; parts join with '+': zero-shot, 3shot, knn5, cot, sc5, "
+            "shuffle5, conf (e.g. knn5+cot+sc5); probes, perturbations (see README)."
+        ),
     ] = None,
     shots: Annotated[int | None, typer.Option(help="Examples for the few-shot strategy (default 5).")] = None,
     mode: Annotated[

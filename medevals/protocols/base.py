@@ -145,7 +145,13 @@ class Protocol(ABC):
         - ``tables``: ``[{"title": str, "columns": [str], "rows": [[cell, ...]]}]``; a cell is a
           string/number or a metric dict ``{"value", "ci_low", "ci_high", "n"}`` shown with a CI bar;
         - ``plots``: ``[{"title", "kind": "line"|"scatter"|"bar", "x_label", "y_label",
-          "series": [{"name": str, "points": [[x, y], ...]}]}]``.
+          "series": [{"name": str, "points": [[x, y], ...]}]}]``. Optional: ``x_range``/``y_range``,
+          ``x_log``, ``reference: "diagonal"`` (reliability diagrams), ``frontier: true`` (Pareto
+          staircase, lower x and higher y better); per series ``labels`` and ``intervals`` ([lo, hi]);
+        - a table may carry a ``caption`` (caveats, definitions), shown under it;
+        - ``pareto``: ``[{"label", "accuracy", "ci_low", "ci_high", "n", "tokens", "cost_usd",
+          "latency_s", "calls"}]`` per strategy: the report merges these across all runs it shows
+          into one cost-accuracy plot with the frontier.
 
         Anything else under ``extra`` is kept in metrics.json for tools.
         """

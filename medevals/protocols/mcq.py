@@ -1,24 +1,38 @@
-"""Multiple choice: zero-shot, few-shot and chain-of-thought prompting, generative or likelihood scoring.
+"""Multiple choice under composable prompting strategies and probes, generative or likelihood scoring.
 
 *generate* asks for the letter (chat models get a chat request, base models a completion
 ending in ``Answer:``) and reads it with ``scoring.extract.extract_choice``. *likelihood*
 asks for one token with the top logprobs and picks the option letter the model puts most
 probability on (HELM's "joint" multiple-choice adapter); it suits base models such as the
 builtin one and also yields a confidence for calibration. ``auto`` picks likelihood for base
-models and generate otherwise.
+models unless the strategy needs generated text (cot, scN, conf).
+
+Strategies (``--strategy``, see ``protocols/strategies.py``) compose examples (random or kNN),
+chain of thought, self-consistency, choice-shuffle ensembles and verbalised confidence; probes
+(position bias, contamination, perturbations) are variants answered zero-shot and compared with
+the ``zero-shot`` variant on the same items by ``summarize`` (``protocols/mcq_summary.py``).
+Every answer call of an ensemble is one ``ctx.generate`` call with its own ``sample_index``
+(and ``seed``), so each is cached and resumed on its own.
 """
 
 from __future__ import annotations
 
+import asyncio
+import math
+import random
 import re
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
 from medevals.errors import ConfigError
 from medevals.models import openai_format
+from medevals.protocols import options_order as oo
+from medevals.protocols import perturb
 from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext
-from medevals.schema import CallRecord, Item, Message, ModelRequest, Score
+from medevals.protocols.strategies import Strategy, expand, majority, parse
+from medevals.schema import CallRecord, Item, Message, ModelRequest, Sample, Score
 from medevals.scoring.extract import choice_from_logprobs, extract_choice
 
 INSTRUCTION = (
@@ -29,9 +43,30 @@ COT_INSTRUCTION = (
     "The following is a multiple-choice question about medicine. Think step by step, then end your reply "
     'with a final line "The answer is (X)" where X is the letter of the correct option.'
 )
+VERBAL_INSTRUCTION = (
+    'After the answer, add a last line "Confidence: N%" where N is your probability (0-100) that the '
+    "answer is correct."
+)
+OPTIONS_ONLY_INSTRUCTION = (
+    "The question of the following multiple-choice item is hidden. Answer with the letter of the option "
+    "most likely to be correct."
+)
+STEM_ONLY_INSTRUCTION = (
+    "The options of the following multiple-choice question are hidden; only their letters are given. "
+    "Answer with the letter of the correct option only."
+)
+COMPLETION_INSTRUCTION = (
+    "Continue the following text exactly as it appears in its original source. Reply with the "
+    "continuation only."
+)
 COMPLETION_HEADER = "The following are multiple-choice questions (with answers) about medicine.\n\n"
-
-_SHOT = re.compile(r"^(\d+)-?shot$")
+BASE_COT_CUE = " Let's think step by step."
+#: Share of the question's words shown in the completion probe; the rest is held back.
+COMPLETION_SHOWN = 0.6
+#: Words of the held-back tail compared (a longer tail is cut here).
+COMPLETION_WORDS = 12
+_CONF = re.compile(r"confidence\s*(?:level)?\s*[:=]?\s*(\d{1,3}(?:\.\d+)?)\s*%", re.I)
+_WORDS = re.compile(r"[a-z0-9]+")
 
 
 class MCQOptions(ProtocolOptions):
@@ -41,8 +76,12 @@ class MCQOptions(ProtocolOptions):
     context: bool = True
     max_tokens: int | None = Field(None, ge=1)
     temperature: float = Field(0.0, ge=0.0, le=2.0)
+    sc_temperature: float = Field(0.7, gt=0.0, le=2.0, description="sampling temperature of scN")
     top_logprobs: int = Field(20, ge=2, le=20)
     system_prompt: str | None = None
+    position_shifts: int | None = Field(
+        None, ge=2, description="cyclic shifts in probe:position (default all)"
+    )
 
     @field_validator("strategy", mode="before")
     @classmethod
@@ -54,21 +93,58 @@ class MCQOptions(ProtocolOptions):
     @field_validator("strategy")
     @classmethod
     def _known(cls, v: list[str]) -> list[str]:
-        for s in v:
-            if s not in ("zero-shot", "few-shot", "cot", "cot-few-shot") and not _SHOT.match(s):
-                raise ValueError(f"unknown strategy '{s}' (zero-shot, few-shot, Nshot, cot, cot-few-shot)")
-        return v
+        return expand(v)
 
 
-def format_question(item: Item, with_context: bool) -> str:
+def format_question(item: Item, with_context: bool, *, hide: str | None = None) -> str:
+    """The question block; ``hide`` is "stem" or "options" for the contamination baselines."""
     parts = []
-    if with_context and item.context:
+    if with_context and item.context and hide != "stem":
         parts.append(f"Context: {item.context}")
     question = item.input if isinstance(item.input, str) else str(item.input)
-    parts.append(f"Question: {question}")
+    parts.append("Question: (hidden)" if hide == "stem" else f"Question: {question}")
     assert item.choices is not None
-    parts.extend(f"{k}. {v}" for k, v in item.choices.items())
+    if hide == "options":
+        parts.append("Options: " + ", ".join(item.choices))
+    else:
+        parts.extend(f"{k}. {v}" for k, v in item.choices.items())
     return "\n".join(parts)
+
+
+def _words(text: str) -> list[str]:
+    return _WORDS.findall(text.lower())
+
+
+def split_for_completion(text: str) -> tuple[str, str] | None:
+    """(shown prefix, held-back tail) on a word boundary, or None when the question is too short."""
+    tokens = text.split()
+    if len(tokens) < 8:
+        return None
+    k = max(4, int(len(tokens) * COMPLETION_SHOWN))
+    return " ".join(tokens[:k]), " ".join(tokens[k:])
+
+
+def completion_overlap(generated: str, tail: str) -> float:
+    """Share of the held-back tail's first words that the continuation reproduces word for word, in order."""
+    want = _words(tail)[:COMPLETION_WORDS]
+    got = _words(generated)
+    if not want:
+        return math.nan
+    n = 0
+    for a, b in zip(want, got, strict=False):
+        if a != b:
+            break
+        n += 1
+    return n / len(want)
+
+
+def verbal_confidence(text: str) -> float | None:
+    """The last "Confidence: N%" in a reply as a probability, or None."""
+    found = _CONF.findall(text or "")
+    if not found:
+        return None
+    v = float(found[-1])
+    return v / 100 if 0 <= v <= 100 else None
 
 
 class MCQProtocol(Protocol):
@@ -77,11 +153,23 @@ class MCQProtocol(Protocol):
     Options = MCQOptions
     options: MCQOptions
 
+    def __init__(self, options: ProtocolOptions, benchmark: Any = None):
+        super().__init__(options, benchmark)
+        self._pool_vectors: tuple[int, list[list[float]]] | None = None
+        self._pool_lock: asyncio.Lock | None = None
+
+    # ------------------------------------------------------------------ configuration
+    def strategies(self) -> list[Strategy]:
+        return [parse(v, self.options.shots) for v in self.options.strategy]
+
     def variants(self) -> list[str]:
         return list(self.options.strategy)
 
     def uses_fewshot(self) -> bool:
-        return any(self._shots(v) for v in self.options.strategy)
+        return any(s.shots for s in self.strategies())
+
+    def default_roles(self) -> dict[str, str]:
+        return {"embedder": "builtin:minilm"} if any(s.knn for s in self.strategies()) else {}
 
     def templates(self) -> dict[str, str]:
         t = {
@@ -89,98 +177,383 @@ class MCQProtocol(Protocol):
             "completion_header": COMPLETION_HEADER,
             "question": "[Context: {context}\\n]Question: {question}\\n{letter}. {option} (one line per option)",
         }
-        if any(v.startswith("cot") for v in self.options.strategy):
+        sts = self.strategies()
+        if any(s.cot for s in sts):
             t["cot_instruction"] = COT_INSTRUCTION
+            t["base_cot_cue"] = BASE_COT_CUE
+        if any(s.verbal for s in sts):
+            t["verbal_confidence"] = VERBAL_INSTRUCTION
+        probes = {s.probe for s in sts}
+        if "probe:options-only" in probes:
+            t["options_only"] = OPTIONS_ONLY_INSTRUCTION
+        if "probe:stem-only" in probes:
+            t["stem_only"] = STEM_ONLY_INSTRUCTION
+        if "probe:completion" in probes:
+            t["completion_probe"] = COMPLETION_INSTRUCTION + " (base models: the bare prefix)"
         if self.options.system_prompt:
             t["system"] = self.options.system_prompt
         return t
 
-    def _shots(self, variant: str) -> int:
-        if variant in ("few-shot", "cot-few-shot"):
-            return self.options.shots
-        m = _SHOT.match(variant)
-        return int(m.group(1)) if m else 0
-
-    def _mode(self, ctx: SolveContext, variant: str) -> str:
+    def _mode(self, ctx: SolveContext, st: Strategy) -> str:
         mode = self.options.mode
         if mode == "auto":
-            mode = "likelihood" if ctx.is_base_model() and not variant.startswith("cot") else "generate"
-        if mode == "likelihood" and variant.startswith("cot"):
-            raise ConfigError("strategy 'cot' needs generated text: use --set mode=generate (or mode=auto)")
+            mode = "likelihood" if ctx.is_base_model() and not st.needs_text else "generate"
+        if mode == "likelihood" and st.needs_text:
+            raise ConfigError(
+                f"strategy '{st.name}' needs generated text: use --set mode=generate (or mode=auto)"
+            )
         return mode
 
-    def _examples(self, item: Item, ctx: SolveContext, k: int) -> list[Item]:
-        if not k:
-            return []
-        pool = [x for x in ctx.fewshot_pool if x.id != item.id and x.input != item.input]
+    # ------------------------------------------------------------------ examples
+    def _random_examples(self, item: Item, ctx: SolveContext, k: int) -> list[Item]:
+        pool = self._pool_without(item, ctx)
         if len(pool) < k:
             raise ConfigError(f"few-shot needs {k} examples but the pool has {len(pool)}")
         return ctx.rng.sample(pool, k)
 
-    def build_request(self, item: Item, ctx: SolveContext, variant: str) -> tuple[ModelRequest, str]:
+    @staticmethod
+    def _pool_without(item: Item, ctx: SolveContext) -> list[Item]:
+        return [x for x in ctx.fewshot_pool if x.id != item.id and x.input != item.input]
+
+    @staticmethod
+    def _embed_text(item: Item) -> str:
+        return format_question(item, with_context=False)
+
+    async def _pool_embeddings(self, ctx: SolveContext) -> list[list[float]]:
+        """Embeddings of the whole few-shot pool, computed once per run (cached by the engine on disk).
+
+        These run-level calls belong to no sample (like ``setup``), so they are not in any
+        sample's cost; the per-item query embedding is.
+        """
+        if not ctx.has_role("embedder"):
+            raise ConfigError(
+                "kNN few-shot needs an embedder model (--embedder SPEC, default builtin:minilm)"
+            )
+        if self._pool_lock is None:
+            self._pool_lock = asyncio.Lock()
+        async with self._pool_lock:
+            pool = ctx.fewshot_pool
+            if self._pool_vectors is None or self._pool_vectors[0] != id(pool):
+                from medevals.engine.client import CallFailed
+
+                client = ctx.clients["embedder"]
+                vectors: list[list[float]] = []
+                texts = [self._embed_text(x) for x in pool]
+                for i in range(0, len(texts), 64):
+                    req = ModelRequest(kind="embedding", body={"input": texts[i : i + 64]})
+                    try:
+                        rec = await client.call(req, unit_id="knn-pool", sample_index=0)
+                    except CallFailed as e:
+                        raise ConfigError(f"embedding the few-shot pool failed: {e}") from None
+                    vectors.extend(openai_format.embeddings(rec.raw))
+                if len(vectors) != len(pool):
+                    raise ConfigError(f"embedder returned {len(vectors)} vectors for {len(pool)} pool items")
+                self._pool_vectors = (id(pool), vectors)
+            return self._pool_vectors[1]
+
+    async def _knn_examples(self, item: Item, ctx: SolveContext, k: int) -> list[Item]:
+        vectors = await self._pool_embeddings(ctx)
+        rec = await ctx.generate(
+            ModelRequest(kind="embedding", body={"input": [self._embed_text(item)]}), role="embedder"
+        )
+        (query,) = openai_format.embeddings(rec.raw)
+        candidates = [
+            (i, x) for i, x in enumerate(ctx.fewshot_pool) if x.id != item.id and x.input != item.input
+        ]
+        if len(candidates) < k:
+            raise ConfigError(f"kNN few-shot needs {k} examples but the pool has {len(candidates)}")
+        qn = math.sqrt(sum(v * v for v in query)) or 1.0
+
+        def sim(i: int) -> float:
+            v = vectors[i]
+            return sum(a * b for a, b in zip(query, v, strict=False)) / (
+                qn * (math.sqrt(sum(b * b for b in v)) or 1.0)
+            )
+
+        ranked = sorted(candidates, key=lambda c: (-sim(c[0]), c[0]))[:k]
+        return [x for _, x in reversed(ranked)]  # the nearest example sits next to the question
+
+    # ------------------------------------------------------------------ requests
+    def build_request(
+        self,
+        item: Item,
+        ctx: SolveContext,
+        *,
+        mode: str,
+        examples: list[Item] | None = None,
+        cot: bool = False,
+        verbal: bool = False,
+        hide: str | None = None,
+        sample: int | None = None,
+    ) -> ModelRequest:
+        """One answer request. ``sample`` set = a self-consistency draw (sampling temperature and seed)."""
         if not item.choices:
             raise ConfigError(f"item {item.id}: the mcq protocol needs options")
-        mode = self._mode(ctx, variant)
-        cot = variant.startswith("cot")
-        examples = self._examples(item, ctx, self._shots(variant))
+        examples = examples or []
         o = self.options
-        with_ctx = o.context
+        temperature = o.sc_temperature if sample is not None else o.temperature
+        instruction = (
+            OPTIONS_ONLY_INSTRUCTION
+            if hide == "stem"
+            else STEM_ONLY_INSTRUCTION
+            if hide == "options"
+            else COT_INSTRUCTION
+            if cot
+            else INSTRUCTION
+        )
+        if verbal:
+            instruction += " " + VERBAL_INSTRUCTION
         if ctx.is_base_model():
+            header = COMPLETION_HEADER if hide is None and not verbal else f"{instruction}\n\n"
             prompt = (
-                COMPLETION_HEADER
-                + "".join(f"{format_question(ex, with_ctx)}\nAnswer: {ex.target}\n\n" for ex in examples)
-                + f"{format_question(item, with_ctx)}\nAnswer:"
+                header
+                + "".join(f"{format_question(ex, o.context)}\nAnswer: {ex.target}\n\n" for ex in examples)
+                + f"{format_question(item, o.context, hide=hide)}\nAnswer:"
+                + (BASE_COT_CUE if cot else "")
             )
-            body: dict[str, Any] = {"prompt": prompt, "temperature": o.temperature}
+            body: dict[str, Any] = {"prompt": prompt, "temperature": temperature}
             if mode == "likelihood":
                 body.update(max_tokens=1, logprobs=o.top_logprobs, temperature=0.0)
             else:
-                body.update(max_tokens=o.max_tokens or (1024 if cot else 8), stop=["\n\n", "\nQuestion:"])
-            return ModelRequest(kind="completion", body=body), mode
-        messages: list[Message] = []
-        if o.system_prompt:
-            messages.append({"role": "system", "content": o.system_prompt})
-        instruction = COT_INSTRUCTION if cot else INSTRUCTION
-        for i, ex in enumerate(examples):
-            prefix = f"{instruction}\n\n" if i == 0 else ""
-            messages.append({"role": "user", "content": f"{prefix}{format_question(ex, with_ctx)}\nAnswer:"})
-            messages.append({"role": "assistant", "content": f"The answer is ({ex.target})."})
-        prefix = "" if examples else f"{instruction}\n\n"
-        messages.append({"role": "user", "content": f"{prefix}{format_question(item, with_ctx)}\nAnswer:"})
-        body = {"messages": messages, "temperature": o.temperature}
-        if mode == "likelihood":
-            body.update(max_tokens=1, logprobs=True, top_logprobs=o.top_logprobs, temperature=0.0)
+                # a base model's reasoning may contain blank lines; only the next question ends it
+                stop = ["\nQuestion:"] if cot else ["\n\n", "\nQuestion:"]
+                body.update(max_tokens=o.max_tokens or (1024 if cot else 8), stop=stop)
         else:
-            body["max_tokens"] = o.max_tokens or (2048 if cot else 32)
-        return ModelRequest(kind="chat", body=body), mode
+            messages: list[Message] = []
+            if o.system_prompt:
+                messages.append({"role": "system", "content": o.system_prompt})
+            for i, ex in enumerate(examples):
+                prefix = f"{instruction}\n\n" if i == 0 else ""
+                messages.append(
+                    {"role": "user", "content": f"{prefix}{format_question(ex, o.context)}\nAnswer:"}
+                )
+                messages.append({"role": "assistant", "content": f"The answer is ({ex.target})."})
+            prefix = "" if examples else f"{instruction}\n\n"
+            messages.append(
+                {"role": "user", "content": f"{prefix}{format_question(item, o.context, hide=hide)}\nAnswer:"}
+            )
+            body = {"messages": messages, "temperature": temperature}
+            if mode == "likelihood":
+                body.update(max_tokens=1, logprobs=True, top_logprobs=o.top_logprobs, temperature=0.0)
+            else:
+                body["max_tokens"] = o.max_tokens or (2048 if cot else 64 if verbal else 32)
+        if sample is not None and mode != "likelihood":
+            body["seed"] = ctx.seed * 1000 + sample
+        return ModelRequest(kind="completion" if ctx.is_base_model() else "chat", body=body)
 
+    def _completion_request(self, prefix: str, tail: str, ctx: SolveContext) -> ModelRequest:
+        n = max(16, 2 * len(tail.split()) + 8)
+        if ctx.is_base_model():
+            body: dict[str, Any] = {"prompt": f"Question: {prefix}", "max_tokens": n, "temperature": 0.0}
+            body["stop"] = ["\n"]
+            return ModelRequest(kind="completion", body=body)
+        msg = f"{COMPLETION_INSTRUCTION}\n\n{prefix}"
+        return ModelRequest(
+            kind="chat",
+            body={"messages": [{"role": "user", "content": msg}], "max_tokens": n, "temperature": 0.0},
+        )
+
+    # ------------------------------------------------------------------ solving
     async def solve(self, item: Item, ctx: SolveContext) -> dict[str, Any]:
-        request, mode = self.build_request(item, ctx, ctx.variant)
-        await ctx.generate(request)
-        return {"mode": mode}
+        if not item.choices:
+            raise ConfigError(f"item {item.id}: the mcq protocol needs options")
+        st = parse(ctx.variant, self.options.shots)
+        if st.probe:
+            return await self._solve_probe(item, ctx, st)
+        mode = self._mode(ctx, st)
+        parts: list[dict[str, Any]] = []
+        examples: list[Item] = []
+        if st.knn:
+            examples = await self._knn_examples(item, ctx, st.shots)
+            parts.append({"use": "embed"})
+        elif st.shots:
+            examples = self._random_examples(item, ctx, st.shots)
+        letters = list(item.choices)
+        rng = random.Random(f"{ctx.seed}:{item.id}:shuffle")
+        orders = [letters] + [
+            oo.random_order(letters, rng, not_identity=True) for _ in range(st.shuffles - 1)
+        ]
+        for j, order in enumerate(orders):
+            shown = item if order == letters else oo.reorder(item, order)
+            for i in range(st.samples):
+                k = j * st.samples + i
+                req = self.build_request(
+                    shown,
+                    ctx,
+                    mode=mode,
+                    examples=examples,
+                    cot=st.cot,
+                    verbal=st.verbal,
+                    sample=k if st.samples > 1 else None,
+                )
+                await ctx.generate(req, sample_index=ctx.repeat * 1000 + k if st.ensemble else None)
+                parts.append({"use": "answer", "order": None if order == letters else order})
+        out: dict[str, Any] = {"mode": mode, "parts": parts}
+        if examples:
+            out["examples"] = [x.id for x in examples]
+        return out
+
+    async def _solve_probe(self, item: Item, ctx: SolveContext, st: Strategy) -> dict[str, Any]:
+        assert item.choices is not None
+        probe = st.probe
+        letters = list(item.choices)
+        rng = random.Random(f"{ctx.seed}:{item.id}:{probe}")
+        if probe == "probe:completion":
+            return await self._solve_completion(item, ctx)
+        mode = self._mode(ctx, parse("zero-shot"))
+        parts: list[dict[str, Any]] = []
+        out: dict[str, Any] = {"mode": mode, "parts": parts}
+        if probe == "probe:position":
+            n = min(len(letters), self.options.position_shifts or len(letters))
+            for s in range(n):
+                order = oo.cyclic_order(letters, s)
+                shown = item if s == 0 else oo.reorder(item, order)
+                await ctx.generate(self.build_request(shown, ctx, mode=mode))
+                parts.append({"use": "answer", "order": None if s == 0 else order, "shift": s})
+            return out
+        shown = item
+        hide = None
+        applicable = True
+        shown_order: list[str] | None = None
+        question = item.input if isinstance(item.input, str) else None
+        if probe == "probe:options-only":
+            hide = "stem"
+        elif probe == "probe:stem-only":
+            hide = "options"
+        elif probe == "perturb:order":
+            shown_order = oo.random_order(letters, rng, not_identity=True)
+            shown = oo.reorder(item, shown_order)
+        elif question is None:
+            applicable = False
+        else:
+            fn = {
+                "perturb:typos": perturb.typos,
+                "perturb:distractor": perturb.distractor,
+                "perturb:units": perturb.units,
+            }[probe]  # type: ignore[index]
+            new, applicable = fn(question, rng)
+            shown = item.model_copy(update={"input": new})
+        await ctx.generate(self.build_request(shown, ctx, mode=mode, hide=hide))
+        parts.append({"use": "answer", "order": shown_order})
+        out["applicable"] = applicable
+        if probe.startswith("perturb:") and probe != "perturb:order":
+            out["perturbed"] = shown.input if isinstance(shown.input, str) else None
+        return out
+
+    async def _solve_completion(self, item: Item, ctx: SolveContext) -> dict[str, Any]:
+        question = item.input if isinstance(item.input, str) else None
+        split = split_for_completion(question) if question else None
+        para, changed = perturb.paraphrase(question) if question else ("", False)
+        psplit = split_for_completion(para) if changed else None
+        if split is None or psplit is None:
+            return {"mode": "completion", "parts": [], "applicable": False}
+        parts = []
+        for (prefix, tail), use in ((split, "original"), (psplit, "control")):
+            await ctx.generate(self._completion_request(prefix, tail, ctx))
+            parts.append({"use": use, "tail": tail})
+        return {"mode": "completion", "parts": parts, "applicable": True}
+
+    # ------------------------------------------------------------------ scoring
+    @staticmethod
+    def _read(
+        raw: dict[str, Any] | None, mode: str, choices: dict[str, str]
+    ) -> tuple[str | None, float | None, str, str]:
+        """(displayed letter, its probability in likelihood mode, extraction method, reply text)."""
+        if mode == "likelihood":
+            tops = openai_format.top_logprobs(raw)
+            answer, probs = choice_from_logprobs(tops[0] if tops else {}, list(choices))
+            return (
+                answer,
+                (probs.get(answer) if answer else None),
+                ("logprob" if answer else "unparseable"),
+                "",
+            )
+        reply = openai_format.text(raw)
+        ex = extract_choice(reply, choices)
+        return ex.answer, None, ex.method, reply
 
     def score(
         self, item: Item, output: dict[str, Any], calls: list[CallRecord], variant: str = "default"
     ) -> Score:
         assert item.choices is not None
-        raw = calls[-1].raw if calls else None
+        st = parse(variant, self.options.shots) if variant != "default" else parse("zero-shot")
+        mode = output.get("mode", "generate")
+        if mode == "completion":
+            return self._score_completion(item, output, calls)
         letters = list(item.choices)
-        confidence = None
-        if output.get("mode") == "likelihood":
-            tops = openai_format.top_logprobs(raw)
-            answer, probs = choice_from_logprobs(tops[0] if tops else {}, letters)
-            method = "logprob" if answer else "unparseable"
-            confidence = probs.get(answer) if answer else None
-        else:
-            ex = extract_choice(openai_format.text(raw), item.choices)
-            answer, method = ex.answer, ex.method
-        correct = float(answer == item.target)
+        parts = output.get("parts")
+        if parts is None:  # runs recorded before strategies composed: one answer call
+            parts = [{"use": "answer", "order": None}] * len(calls)
+        answers: list[str | None] = []
+        probs: list[float | None] = []
+        verbals: list[float | None] = []
+        methods: list[str] = []
+        for part, call in zip(parts, calls, strict=False):
+            if part.get("use") != "answer":
+                continue
+            order = part.get("order") or letters
+            shown = oo.reorder(item, order) if part.get("order") else item
+            assert shown.choices is not None
+            disp, prob, method, reply = self._read(call.raw, mode, shown.choices)
+            answers.append(oo.to_original(disp, order, letters))
+            probs.append(prob)
+            verbals.append(verbal_confidence(reply) if st.verbal else None)
+            methods.append(method)
+        if st.probe == "probe:position":
+            correct = [float(a == item.target) for a in answers]
+            value = sum(correct) / len(correct) if correct else 0.0
+            return Score(
+                value=value,
+                answer=answers,
+                target=item.target,
+                parsed=bool(answers) and all(a is not None for a in answers),
+                explanation="per cyclic shift: " + ", ".join(methods),
+            )
+        answer, agreement = majority(answers)
+        correct_f = float(answer is not None and answer == item.target)
+        confidence: float | None = None
+        if st.verbal:
+            agreeing = [v for a, v in zip(answers, verbals, strict=True) if a == answer and v is not None]
+            confidence = sum(agreeing) / len(agreeing) if agreeing else None
+        elif len(answers) > 1:
+            confidence = agreement if answer is not None else None
+        elif probs and probs[0] is not None:
+            confidence = probs[0]
+        explanation = (
+            methods[0]
+            if len(methods) == 1
+            else f"vote {agreement:.2f} of {len(answers)}: " + ", ".join(str(a) for a in answers)
+        )
+        values: dict[str, float | None] = {} if st.probe else {"accuracy": correct_f}
         return Score(
-            value=correct,
+            value=correct_f,
             answer=answer,
             target=item.target,
             parsed=answer is not None,
-            values={"accuracy": correct},
+            values=values,
             confidence=confidence,
-            explanation=method,
+            explanation=explanation,
         )
+
+    @staticmethod
+    def _score_completion(item: Item, output: dict[str, Any], calls: list[CallRecord]) -> Score:
+        if not output.get("applicable"):
+            return Score(
+                value=None, explanation="completion probe: question too short or paraphrase changed nothing"
+            )
+        found: dict[str, float] = {}
+        for part, call in zip(output.get("parts") or [], calls, strict=False):
+            found[part["use"]] = completion_overlap(openai_format.text(call.raw), part["tail"])
+        o, c = found.get("original", math.nan), found.get("control", math.nan)
+        return Score(
+            value=None,  # not an accuracy: kept out of the headline, summarised by summarize()
+            answer={"original_overlap": o, "control_overlap": c},
+            parsed=True,
+            values={"completion_overlap": o, "completion_control_overlap": c},
+            explanation="completion probe (contamination): overlap of the held-back tail, original vs paraphrase",
+        )
+
+    def summarize(self, samples: Iterable[Sample]) -> dict[str, Any]:
+        from medevals.protocols.mcq_summary import summarize
+
+        return summarize(samples, self.options.strategy)
