@@ -461,7 +461,9 @@ def compute_metrics(folder: RunFolder, manifest: RunManifest) -> dict[str, Any]:
     """Metrics per benchmark from samples.jsonl (streamed); used by run, rescore and report."""
     aggs: dict[str, Aggregator] = {}
     for b in manifest.benchmarks:
-        aggs[b.name] = Aggregator(primary=get_protocol(b.protocol).primary_metric, seed=manifest.seed)
+        aggs[b.name] = Aggregator(
+            primary=get_protocol(b.protocol).primary_metric, seed=manifest.seed, variants=b.variants
+        )
     for s in folder.iter_samples():
         if s.benchmark not in aggs:
             raise RunError(f"{folder.samples_path}: sample {s.unit_id} names a benchmark not in the manifest")

@@ -286,10 +286,12 @@ def _comparison(runs: list[_Run], names: list[str]) -> str:
             if errs:
                 err_detail = " (" + ", ".join(f"{_e(k)}: {_int(v)}" for k, v in errs.items()) + ")"
             unscored = b.get("n_unscored", 0)
+            head = b.get("headline_variant")
             out.append(
                 "<td>"
                 + _metric_cell(r.primary(name))
                 + '<dl class="facts">'
+                + (f"<dt>headline variant</dt><dd>{_e(head)}</dd>" if head else "")
                 + f"<dt>n scored</dt><dd>{n}</dd>"
                 + f"<dt>unparseable</dt><dd>{_int(b.get('n_unparseable', 0))}</dd>"
                 + (f"<dt>unscored</dt><dd>{_int(unscored)}</dd>" if unscored else "")

@@ -62,6 +62,8 @@ def run_table(metrics: dict[str, Any], title: str | None = None, *, compact: boo
         lat = b.get("latency_s", {})
         n = f"{b['n_scored']}/{b['expected']}" if b.get("expected") else str(b["n_scored"])
         label = name if prim == "accuracy" else f"{name} ({prim})"
+        if b.get("headline_variant"):
+            label += f" [{b['headline_variant']}]"
         row = [label, fmt_pct(m), n, str(b.get("n_unparseable", 0)), str(b.get("n_errors", 0))]
         if not compact:
             row += [

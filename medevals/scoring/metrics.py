@@ -3,6 +3,11 @@
 Works as a stream (``add`` one sample at a time) so metrics over a 100k-sample run need no
 list of samples in memory. Unscored samples (judge failures, protocol errors) leave the
 denominator and are counted; unparseable answers stay in it (they are the model's failure).
+
+A run with several variants (strategies, probes, bounds) puts different questions to the model:
+pooling them would mix a chain-of-thought accuracy with a stem-only probe. So the headline
+metrics are those of the *first* variant (the one the user listed first, or the protocol's
+main one), named in ``headline_variant``; every variant gets its own row under ``variants``.
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ from medevals.scoring.stats import mean_ci, percentile
 
 
 class Aggregator:
-    def __init__(self, primary: str = "accuracy", seed: int = 0):
+    def __init__(self, primary: str = "accuracy", seed: int = 0, variants: list[str] | None = None):
         self.primary = primary
+        self.variant_order = list(variants or [])
         self.seed = seed
         self.n = 0
         self.n_errors = 0
@@ -27,6 +33,7 @@ class Aggregator:
         self.values: dict[str, list[float]] = defaultdict(list)
         self.subsets: dict[str, list[float]] = defaultdict(list)
         self.variants: dict[str, list[float]] = defaultdict(list)
+        self.variant_values: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
         self.latencies: list[float] = []
         self.calls = 0
         self.cache_hits = 0
@@ -67,6 +74,15 @@ class Aggregator:
             for k, val in sc.values.items():
                 if val is not None and not (isinstance(val, float) and math.isnan(val)):
                     self.values[k].append(float(val))
+                    self.variant_values[s.variant][k].append(float(val))
+
+    def headline_variant(self) -> str | None:
+        """The variant whose numbers headline the benchmark, or None with a single variant."""
+        if len(self.variants) <= 1 and len(self.variant_order) <= 1:
+            return None
+        if self.variant_order:
+            return self.variant_order[0]
+        return sorted(self.variants)[0] if self.variants else None
 
     def result(self) -> dict[str, Any]:
         scored = len(self.primary_values)
@@ -78,9 +94,18 @@ class Aggregator:
             "n_errors": self.n_errors,
             "n_unparseable": self.n_unparseable,
             "unparseable_rate": (self.n_unparseable / scored) if scored else math.nan,
-            "metrics": {self.primary: mean_ci(self.primary_values, seed=self.seed)},
         }
-        for k, vals in sorted(self.values.items()):
+        head = self.headline_variant()
+        primary_values = self.primary_values if head is None else self.variants[head]
+        values = self.values
+        if head is not None:
+            # The headline variant's values; keys it never produces (a protocol's per-variant
+            # names such as ``accuracy_full_vignette``) come from the variants that do.
+            values = {**self.values, **self.variant_values[head]}
+        out["metrics"] = {self.primary: mean_ci(primary_values, seed=self.seed)}
+        if head is not None:
+            out["headline_variant"] = head
+        for k, vals in sorted(values.items()):
             if k != self.primary:
                 out["metrics"][k] = mean_ci(vals, seed=self.seed)
         if len(self.subsets) > 1 or (self.subsets and "" not in self.subsets):
