@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from medevals.calculators.base import calculator, choice, num
+from medevals.calculators.base import calculator, num
 from medevals.calculators.body import SEX, WEIGHT
+from medevals.calculators.errors import OutOfRange
 
 SODIUM = num("sodium", "serum sodium", "conc:sodium", 90, 200)
 CHLORIDE = num("chloride", "serum chloride", "conc:chloride", 50, 160)
@@ -17,6 +18,13 @@ _GAP = [SODIUM, CHLORIDE, BICARB]
 
 def anion_gap(v: dict[str, Any]) -> float:
     return v["sodium"] - (v["chloride"] + v["bicarbonate"])
+
+
+def _bicarb_drop(v: dict[str, Any], slug: str) -> float:
+    drop = 24.0 - v["bicarbonate"]
+    if abs(drop) < 1e-9:
+        raise OutOfRange(slug, "bicarbonate", "delta ratio is undefined at a normal bicarbonate of 24 mEq/L")
+    return drop
 
 
 def albumin_corrected_ag(v: dict[str, Any]) -> float:
@@ -38,7 +46,7 @@ def _dg(v: dict[str, Any]) -> float:
 @calculator(64, "delta-ratio", "Delta Ratio", "lab", "decimal", _GAP)
 def _dr(v: dict[str, Any]) -> float:
     """Delta ratio = (AG - 12) / (24 - HCO3) (Rastegar, J Am Soc Nephrol 2007;18:2429)."""
-    return (anion_gap(v) - 12.0) / (24.0 - v["bicarbonate"])
+    return (anion_gap(v) - 12.0) / _bicarb_drop(v, "delta-ratio")
 
 
 @calculator(65, "albumin-corrected-anion-gap", "Albumin Corrected Anion Gap", "lab", "decimal", [*_GAP, ALBUMIN], "mEq/L")
@@ -56,7 +64,7 @@ def _acdg(v: dict[str, Any]) -> float:
 @calculator(67, "albumin-corrected-delta-ratio", "Albumin Corrected Delta Ratio", "lab", "decimal", [*_GAP, ALBUMIN])
 def _acdr(v: dict[str, Any]) -> float:
     """Albumin-corrected delta ratio = (corrected AG - 12) / (24 - HCO3) (Figge 1998; Rastegar 2007)."""
-    return (albumin_corrected_ag(v) - 12.0) / (24.0 - v["bicarbonate"])
+    return (albumin_corrected_ag(v) - 12.0) / _bicarb_drop(v, "albumin-corrected-delta-ratio")
 
 
 @calculator(
@@ -145,5 +153,3 @@ def _fwd(v: dict[str, Any]) -> float:
         f = 0.5 if male else 0.45
     return f * v["weight"] * (v["sodium"] / 140.0 - 1.0)
 
-
-_ = choice  # re-exported helper kept for family modules

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from medevals.calculators.base import calculator, choice, num
@@ -84,7 +83,3 @@ def _mdrd(v: dict[str, Any]) -> float:
 def _fena(v: dict[str, Any]) -> float:
     """FENa = (UNa x SCr) / (SNa x UCr) x 100 (Espinel, JAMA 1976;236:579)."""
     return v["urine_sodium"] * v["creatinine"] / (v["sodium"] * v["urine_creatinine"]) * 100.0
-
-
-def ln(x: float) -> float:
-    return math.log(x)

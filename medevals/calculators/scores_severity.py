@@ -42,8 +42,13 @@ def _opt(p: Any) -> Any:
         BILI,
         num("albumin", "serum albumin", "conc:albumin", 0.5, 7),
         INR,
-        choice("ascites", "ascites", ("absent", "slight", "moderate")),
-        choice("encephalopathy", "hepatic encephalopathy", ("none", "grade 1-2", "grade 3-4")),
+        choice("ascites", "ascites (absent when the note does not mention it)", ("absent", "slight", "moderate"), "absent"),
+        choice(
+            "encephalopathy",
+            "hepatic encephalopathy (none when the note does not mention it)",
+            ("none", "grade 1-2", "grade 3-4"),
+            "none",
+        ),
     ],
 )
 def _child_pugh(v: dict[str, Any]) -> int:
