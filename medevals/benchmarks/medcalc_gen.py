@@ -33,7 +33,10 @@ def load_local(folder: Path, split: str, seed: int = 0) -> list[Item]:
                     "calculator_id": c.calculator_id,
                     "category": c.category,
                     "output_type": c.output_type,
-                    "labels": {"original": {"answer": c.answer, "lower": c.lower, "upper": c.upper}, "corrected": None},
+                    "labels": {
+                        "original": {"answer": c.answer, "lower": c.lower, "upper": c.upper},
+                        "corrected": None,
+                    },
                     "missing": c.missing,
                     "inputs": c.inputs,
                     "generator": f"medcalc-gen v{GENERATOR_VERSION} seed={seed} stamp={STAMPS[split]}",

@@ -70,7 +70,9 @@ class Param:
         return {"type": "string", "description": f"{self.description} (MM/DD/YYYY)"}
 
 
-def num(name: str, desc: str, dim: str | None, lo: float | None = None, hi: float | None = None, **kw: Any) -> Param:
+def num(
+    name: str, desc: str, dim: str | None, lo: float | None = None, hi: float | None = None, **kw: Any
+) -> Param:
     return Param(name, "number", desc, dimension=dim, lo=lo, hi=hi, **kw)
 
 
@@ -224,7 +226,9 @@ def calculator(
     """Decorator: the function's docstring is the citation of the published formula."""
 
     def deco(fn: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any]], Any]:
-        register(Calculator(id, slug, title, category, output, tuple(params), fn, (fn.__doc__ or "").strip(), unit))
+        register(
+            Calculator(id, slug, title, category, output, tuple(params), fn, (fn.__doc__ or "").strip(), unit)
+        )
         return fn
 
     return deco

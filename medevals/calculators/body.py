@@ -64,7 +64,9 @@ def _target_weight(v: dict[str, Any]) -> float:
     return v["target_bmi"] * (v["height"] / 100.0) ** 2
 
 
-@calculator(22, "maintenance-fluids", "Maintenance Fluids Calculations", "physical", "decimal", [WEIGHT], "mL/hr")
+@calculator(
+    22, "maintenance-fluids", "Maintenance Fluids Calculations", "physical", "decimal", [WEIGHT], "mL/hr"
+)
 def _maintenance(v: dict[str, Any]) -> float:
     """Holliday-Segar 4-2-1 rule: 4 mL/kg/h for the first 10 kg, 2 for the next 10, 1 thereafter
     (Holliday & Segar, Pediatrics 1957;19:823)."""
@@ -82,7 +84,10 @@ def _maintenance(v: dict[str, Any]) -> float:
     "Mean Arterial Pressure (MAP)",
     "physical",
     "decimal",
-    [num("sys_bp", "systolic blood pressure", "pressure", 20, 300), num("dia_bp", "diastolic blood pressure", "pressure", 5, 250)],
+    [
+        num("sys_bp", "systolic blood pressure", "pressure", 20, 300),
+        num("dia_bp", "diastolic blood pressure", "pressure", 5, 250),
+    ],
     "mm Hg",
 )
 def _map(v: dict[str, Any]) -> float:

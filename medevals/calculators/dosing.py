@@ -40,7 +40,11 @@ _STEROIDS = tuple(STEROID_EQUIVALENT_MG)
 def _steroid(v: dict[str, Any]) -> float:
     """Target dose = input dose / equivalent(input) x equivalent(target), using equivalent glucocorticoid
     doses (Liu et al., Allergy Asthma Clin Immunol 2013;9:30)."""
-    return v["input_dose"] / STEROID_EQUIVALENT_MG[v["input_steroid"]] * STEROID_EQUIVALENT_MG[v["target_steroid"]]
+    return (
+        v["input_dose"]
+        / STEROID_EQUIVALENT_MG[v["input_steroid"]]
+        * STEROID_EQUIVALENT_MG[v["target_steroid"]]
+    )
 
 
 # CDC 2016 opioid guideline conversion factors, as used by MDCalc / MedCalc-Bench (hydromorphone 5).
@@ -64,12 +68,24 @@ MME_FACTORS: dict[str, tuple[str, float, str]] = {
 def _mme_params() -> list[Param]:
     out: list[Param] = []
     for key, (label, _f, dim) in MME_FACTORS.items():
-        out.append(num(f"{key}_dose", f"{label} dose per administration (0 if not taken)", dim, 0, 10000, default=0.0))
+        out.append(
+            num(
+                f"{key}_dose", f"{label} dose per administration (0 if not taken)", dim, 0, 10000, default=0.0
+            )
+        )
         out.append(num(f"{key}_doses_per_day", f"{label} doses per day", "per_day", 0, 48, default=0.0))
     return out
 
 
-@calculator(49, "mme", "Morphine Milligram Equivalents (MME) Calculator", "dosage", "decimal", _mme_params(), "MME/day")
+@calculator(
+    49,
+    "mme",
+    "Morphine Milligram Equivalents (MME) Calculator",
+    "dosage",
+    "decimal",
+    _mme_params(),
+    "MME/day",
+)
 def _mme(v: dict[str, Any]) -> float:
     """Daily MME = sum over opioids of dose x doses/day x conversion factor (Dowell et al., CDC Guideline
     for Prescribing Opioids for Chronic Pain, MMWR Recomm Rep 2016;65:1)."""

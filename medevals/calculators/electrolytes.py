@@ -49,19 +49,37 @@ def _dr(v: dict[str, Any]) -> float:
     return (anion_gap(v) - 12.0) / _bicarb_drop(v, "delta-ratio")
 
 
-@calculator(65, "albumin-corrected-anion-gap", "Albumin Corrected Anion Gap", "lab", "decimal", [*_GAP, ALBUMIN], "mEq/L")
+@calculator(
+    65,
+    "albumin-corrected-anion-gap",
+    "Albumin Corrected Anion Gap",
+    "lab",
+    "decimal",
+    [*_GAP, ALBUMIN],
+    "mEq/L",
+)
 def _acag(v: dict[str, Any]) -> float:
     """Corrected AG = AG + 2.5 x (4 - albumin g/dL) (Figge et al., Crit Care Med 1998;26:1807)."""
     return albumin_corrected_ag(v)
 
 
-@calculator(66, "albumin-corrected-delta-gap", "Albumin Corrected Delta Gap", "lab", "decimal", [*_GAP, ALBUMIN], "mEq/L")
+@calculator(
+    66,
+    "albumin-corrected-delta-gap",
+    "Albumin Corrected Delta Gap",
+    "lab",
+    "decimal",
+    [*_GAP, ALBUMIN],
+    "mEq/L",
+)
 def _acdg(v: dict[str, Any]) -> float:
     """Albumin-corrected delta gap = corrected AG - 12 (Figge 1998; Wrenn 1990)."""
     return albumin_corrected_ag(v) - 12.0
 
 
-@calculator(67, "albumin-corrected-delta-ratio", "Albumin Corrected Delta Ratio", "lab", "decimal", [*_GAP, ALBUMIN])
+@calculator(
+    67, "albumin-corrected-delta-ratio", "Albumin Corrected Delta Ratio", "lab", "decimal", [*_GAP, ALBUMIN]
+)
 def _acdr(v: dict[str, Any]) -> float:
     """Albumin-corrected delta ratio = (corrected AG - 12) / (24 - HCO3) (Figge 1998; Rastegar 2007)."""
     return (albumin_corrected_ag(v) - 12.0) / _bicarb_drop(v, "albumin-corrected-delta-ratio")
@@ -81,7 +99,15 @@ def _ca(v: dict[str, Any]) -> float:
     return v["calcium"] + 0.8 * (4.0 - v["albumin"])
 
 
-@calculator(26, "sodium-correction", "Sodium Correction for Hyperglycemia", "lab", "decimal", [SODIUM, GLUCOSE], "mEq/L")
+@calculator(
+    26,
+    "sodium-correction",
+    "Sodium Correction for Hyperglycemia",
+    "lab",
+    "decimal",
+    [SODIUM, GLUCOSE],
+    "mEq/L",
+)
 def _na_corr(v: dict[str, Any]) -> float:
     """Corrected Na = Na + 0.024 x (glucose mg/dL - 100) (Hillier et al., Am J Med 1999;106:399)."""
     return v["sodium"] + 0.024 * (v["glucose"] - 100.0)
@@ -152,4 +178,3 @@ def _fwd(v: dict[str, Any]) -> float:
     else:
         f = 0.5 if male else 0.45
     return f * v["weight"] * (v["sodium"] / 140.0 - 1.0)
-

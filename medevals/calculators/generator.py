@@ -131,7 +131,12 @@ OPENERS = [
     "{Pronoun} is a {age}-year-old {sex_word} seen in clinic today.",
     "We evaluated a {age}-year-old {sex_word} on the medical ward.",
 ]
-NUM_TEMPLATES = ["{label} {value} {unit}", "{label} was {value} {unit}", "{label}: {value} {unit}", "{label} of {value} {unit}"]
+NUM_TEMPLATES = [
+    "{label} {value} {unit}",
+    "{label} was {value} {unit}",
+    "{label}: {value} {unit}",
+    "{label} of {value} {unit}",
+]
 TRUE_TEMPLATES = ["History is notable for {desc}.", "{desc_cap}: present.", "The patient has {desc}."]
 FALSE_TEMPLATES = ["No {desc}.", "{desc_cap}: absent.", "Denies {desc}."]
 
@@ -172,7 +177,11 @@ def _to_display(p: Param, canonical: float, unit: str) -> float:
 def _decimals(p: Param, unit: str, base: int) -> int:
     if unit in ("µmol/L", "/µL"):
         return 0
-    if unit in ("mmol/L",) and p.dimension and p.dimension[5:] in ("glucose", "bun", "cholesterol", "triglycerides", "calcium"):
+    if (
+        unit in ("mmol/L",)
+        and p.dimension
+        and p.dimension[5:] in ("glucose", "bun", "cholesterol", "triglycerides", "calcium")
+    ):
         return 2
     if unit == "10^9/L":
         return 1 if p.name == "wbc" else 0
@@ -192,7 +201,9 @@ def _sample_inputs(calc: Calculator, rng: random.Random, stamp: dt.date) -> dict
     if calc.slug == "mme":
         for key in rng.sample(sorted(MME_FACTORS), rng.randint(1, 3)):
             dim = MME_FACTORS[key][2]
-            vals[f"{key}_dose"] = float(rng.choice([12, 25, 50, 75, 100] if dim == "dose_ug" else [2, 5, 10, 15, 20, 30]))
+            vals[f"{key}_dose"] = float(
+                rng.choice([12, 25, 50, 75, 100] if dim == "dose_ug" else [2, 5, 10, 15, 20, 30])
+            )
             vals[f"{key}_doses_per_day"] = float(rng.randint(1, 4))
         return vals
     for p in calc.params:
@@ -207,19 +218,23 @@ def _sample_inputs(calc: Calculator, rng: random.Random, stamp: dt.date) -> dict
                 continue
             lo, hi, dec = RANGES.get(p.name, (p.lo or 0, p.hi or 100, 1))
             x = rng.uniform(lo, hi)
-            vals[p.name] = round(x, dec) if dec >= 0 else round(x, dec)
+            vals[p.name] = round(x, dec)
     if "current_date" in vals:
         vals["current_date"] = stamp
     if "menstrual_date" in vals and calc.slug in ("gestational-age",):
         vals["menstrual_date"] = stamp - dt.timedelta(days=rng.randint(20, 280))
     if calc.slug == "steroid-conversion" and vals["input_steroid"] == vals["target_steroid"]:
-        vals["target_steroid"] = next(c for c in calc.param("target_steroid").choices if c != vals["input_steroid"])
+        vals["target_steroid"] = next(
+            c for c in calc.param("target_steroid").choices if c != vals["input_steroid"]
+        )
     if "mean_arterial_pressure" in vals and "sys_bp" in vals:
         del vals["mean_arterial_pressure"]
     if calc.slug == "apache-ii":
         vals.setdefault("sys_bp", 120.0)
         vals.setdefault("dia_bp", 70.0)
-        vals["a_a_gradient" if vals["fio2"] >= 50 else "pao2"] = round(rng.uniform(*RANGES["a_a_gradient" if vals["fio2"] >= 50 else "pao2"][:2]))
+        vals["a_a_gradient" if vals["fio2"] >= 50 else "pao2"] = round(
+            rng.uniform(*RANGES["a_a_gradient" if vals["fio2"] >= 50 else "pao2"][:2])
+        )
     return vals
 
 
@@ -305,7 +320,9 @@ def _question(calc: Calculator) -> str:
     if calc.output == "weeks_days":
         return "What is the patient's estimated gestational age? Answer as (weeks, days)."
     unit = f" in {calc.unit}" if calc.unit else ""
-    return f"What is the patient's {calc.title}{unit}? If a needed value is missing from the note, answer N/A."
+    return (
+        f"What is the patient's {calc.title}{unit}? If a needed value is missing from the note, answer N/A."
+    )
 
 
 def _answer(calc: Calculator, value: Any) -> tuple[str, str | None, str | None, str]:
@@ -323,7 +340,9 @@ def _answer(calc: Calculator, value: Any) -> tuple[str, str | None, str | None, 
     return f"{x:.4f}", f"{lo:.6f}", f"{hi:.6f}", "decimal"
 
 
-def generate(seed: int, stamp: str = "2026-01-01", per_calculator: int = CASES_PER_CALCULATOR) -> list[GenCase]:
+def generate(
+    seed: int, stamp: str = "2026-01-01", per_calculator: int = CASES_PER_CALCULATOR
+) -> list[GenCase]:
     """``per_calculator`` cases for each of the 55 calculators; one omits a required input (answer N/A)."""
     day = dt.date.fromisoformat(stamp)
     cases: list[GenCase] = []

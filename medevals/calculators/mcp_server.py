@@ -22,7 +22,10 @@ def build_server() -> Any:
 
     async def list_tools(ctx: Any, params: Any) -> types.ListToolsResult:
         return types.ListToolsResult(
-            tools=[types.Tool(name=s["name"], description=s["description"], input_schema=s["parameters"]) for s in specs]
+            tools=[
+                types.Tool(name=s["name"], description=s["description"], input_schema=s["parameters"])
+                for s in specs
+            ]
         )
 
     async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:

@@ -6,7 +6,10 @@ from typing import Any
 
 from medevals.calculators.base import calculator, num
 
-_P = [num("heart_rate", "heart rate", "rate", 20, 300), num("qt_interval", "QT interval", "interval", 150, 800)]
+_P = [
+    num("heart_rate", "heart rate", "rate", 20, 300),
+    num("qt_interval", "QT interval", "interval", 150, 800),
+]
 
 
 def _rr(hr: float) -> float:

@@ -37,14 +37,28 @@ def _cg(v: dict[str, Any]) -> float:
     return (140.0 - v["age"]) * adj * k / (v["creatinine"] * 72.0)
 
 
-@calculator(3, "ckd-epi-2021", "CKD-EPI Equations for Glomerular Filtration Rate", "lab", "decimal", [AGE, SEX, CREATININE], "mL/min/1.73 m²")
+@calculator(
+    3,
+    "ckd-epi-2021",
+    "CKD-EPI Equations for Glomerular Filtration Rate",
+    "lab",
+    "decimal",
+    [AGE, SEX, CREATININE],
+    "mL/min/1.73 m²",
+)
 def _ckd_epi(v: dict[str, Any]) -> float:
     """2021 race-free CKD-EPI creatinine: 142 x min(SCr/k,1)^a x max(SCr/k,1)^-1.200 x 0.9938^age x 1.012 [female];
     k = 0.7 (F) / 0.9 (M), a = -0.241 (F) / -0.302 (M) (Inker et al., N Engl J Med 2021;385:1737)."""
     scr, female = v["creatinine"], v["sex"] == "Female"
     k = 0.7 if female else 0.9
     a = -0.241 if female else -0.302
-    return 142.0 * min(scr / k, 1.0) ** a * max(scr / k, 1.0) ** -1.2 * 0.9938 ** v["age"] * (1.012 if female else 1.0)
+    return (
+        142.0
+        * min(scr / k, 1.0) ** a
+        * max(scr / k, 1.0) ** -1.2
+        * 0.9938 ** v["age"]
+        * (1.012 if female else 1.0)
+    )
 
 
 @calculator(
@@ -53,7 +67,17 @@ def _ckd_epi(v: dict[str, Any]) -> float:
     "MDRD GFR Equation",
     "lab",
     "decimal",
-    [AGE, SEX, CREATININE, choice("race", "race (the 1.212 coefficient applies to Black patients)", ("Black", "White", "Other"), "Other")],
+    [
+        AGE,
+        SEX,
+        CREATININE,
+        choice(
+            "race",
+            "race (the 1.212 coefficient applies to Black patients)",
+            ("Black", "White", "Other"),
+            "Other",
+        ),
+    ],
     "mL/min/1.73 m²",
 )
 def _mdrd(v: dict[str, Any]) -> float:

@@ -65,7 +65,15 @@ def _has_bled(v: dict[str, Any]) -> int:
     drugs, alcohol >= 8 drinks/week (Pisters et al., Chest 2010;138:1093)."""
     s = sum(
         bool(v[k])
-        for k in ("hypertension", "renal_disease", "liver_disease", "stroke", "prior_bleeding", "labile_inr", "medications_for_bleeding")
+        for k in (
+            "hypertension",
+            "renal_disease",
+            "liver_disease",
+            "stroke",
+            "prior_bleeding",
+            "labile_inr",
+            "medications_for_bleeding",
+        )
     )
     s += v["age"] > 65
     s += v["alcoholic_drinks"] >= 8
@@ -80,7 +88,12 @@ def _has_bled(v: dict[str, Any]) -> int:
     "integer",
     [
         AGE,
-        choice("history", "suspicion from history", ("Slightly suspicious", "Moderately suspicious", "Highly suspicious"), "Slightly suspicious"),
+        choice(
+            "history",
+            "suspicion from history",
+            ("Slightly suspicious", "Moderately suspicious", "Highly suspicious"),
+            "Slightly suspicious",
+        ),
         choice(
             "electrocardiogram",
             "ECG finding",
@@ -110,9 +123,21 @@ def _heart(v: dict[str, Any]) -> int:
     """History, ECG, Age, Risk factors, Troponin, 0-2 each (Six et al., Neth Heart J 2008;16:191). Risk factors:
     0 -> 0, 1-2 -> 1, >= 3 or known atherosclerotic disease -> 2."""
     s = ["Slightly suspicious", "Moderately suspicious", "Highly suspicious"].index(v["history"])
-    s += ["Normal", "Non-specific repolarization disturbance", "Significant ST deviation"].index(v["electrocardiogram"])
+    s += ["Normal", "Non-specific repolarization disturbance", "Significant ST deviation"].index(
+        v["electrocardiogram"]
+    )
     s += 2 if v["age"] >= 65 else 1 if v["age"] >= 45 else 0
-    n = sum(bool(v[k]) for k in ("hypertension", "hypercholesterolemia", "diabetes_mellitus", "obesity", "smoking", "family_with_cvd"))
+    n = sum(
+        bool(v[k])
+        for k in (
+            "hypertension",
+            "hypercholesterolemia",
+            "diabetes_mellitus",
+            "obesity",
+            "smoking",
+            "family_with_cvd",
+        )
+    )
     s += 2 if (n >= 3 or v["atherosclerotic_disease"]) else 1 if n >= 1 else 0
     s += [
         "less than or equal to normal limit",
@@ -140,7 +165,16 @@ def _heart(v: dict[str, Any]) -> int:
 def _rcri(v: dict[str, Any]) -> int:
     """One point each: high-risk surgery, ischemic heart disease, CHF, cerebrovascular disease, insulin,
     creatinine > 2 mg/dL (Lee et al., Circulation 1999;100:1043)."""
-    s = sum(bool(v[k]) for k in ("elevated_risk_surgery", "ischemic_heart_disease", "congestive_heart_failure", "cerebrovascular_disease", "insulin_treatment"))
+    s = sum(
+        bool(v[k])
+        for k in (
+            "elevated_risk_surgery",
+            "ischemic_heart_disease",
+            "congestive_heart_failure",
+            "cerebrovascular_disease",
+            "insulin_treatment",
+        )
+    )
     return int(s + (v["creatinine"] > 2.0))
 
 
@@ -256,18 +290,38 @@ def _framingham(v: dict[str, Any]) -> float:
     with sex-specific log coefficients; the age in the age x smoker term is capped at 70 (men) / 78 (women)
     (NCEP ATP III, Circulation 2002;106:3143, appendix)."""
     age, male = v["age"], v["sex"] == "Male"
-    la, ltc, lhdl, lsbp = math.log(age), math.log(v["total_cholesterol"]), math.log(v["hdl_cholesterol"]), math.log(v["sys_bp"])
+    la, ltc, lhdl, lsbp = (
+        math.log(age),
+        math.log(v["total_cholesterol"]),
+        math.log(v["hdl_cholesterol"]),
+        math.log(v["sys_bp"]),
+    )
     smk, med = float(v["smoker"]), float(v["bp_medicine"])
     las = math.log(min(age, 70 if male else 78))
     if male:
         L = (
-            52.00961 * la + 20.014077 * ltc - 0.905964 * lhdl + 1.305784 * lsbp + 0.241549 * med + 12.096316 * smk
-            - 4.605038 * la * ltc - 2.84367 * las * smk - 2.93323 * la * la - 172.300168
+            52.00961 * la
+            + 20.014077 * ltc
+            - 0.905964 * lhdl
+            + 1.305784 * lsbp
+            + 0.241549 * med
+            + 12.096316 * smk
+            - 4.605038 * la * ltc
+            - 2.84367 * las * smk
+            - 2.93323 * la * la
+            - 172.300168
         )
         return (1.0 - 0.9402 ** math.exp(L)) * 100.0
     L = (
-        31.764001 * la + 22.465206 * ltc - 1.187731 * lhdl + 2.552905 * lsbp + 0.420251 * med + 13.07543 * smk
-        - 5.060998 * la * ltc - 2.996945 * las * smk - 146.5933061
+        31.764001 * la
+        + 22.465206 * ltc
+        - 1.187731 * lhdl
+        + 2.552905 * lsbp
+        + 0.420251 * med
+        + 13.07543 * smk
+        - 5.060998 * la * ltc
+        - 2.996945 * las * smk
+        - 146.5933061
     )
     return (1.0 - 0.98767 ** math.exp(L)) * 100.0
 
@@ -300,7 +354,14 @@ _CAPRINI_FLAGS: dict[str, tuple[str, int]] = {
     "copd": ("chronic obstructive pulmonary disease", 1),
     "malignancy": ("present or previous malignancy", 2),
 }
-_CAPRINI_SURGERY = {"none": 0, "minor": 1, "major": 2, "laparoscopic": 2, "arthroscopic": 2, "elective major lower extremity arthroplasty": 5}
+_CAPRINI_SURGERY = {
+    "none": 0,
+    "minor": 1,
+    "major": 2,
+    "laparoscopic": 2,
+    "arthroscopic": 2,
+    "elective major lower extremity arthroplasty": 5,
+}
 _CAPRINI_MOBILITY = {"normal": 0, "on bed rest": 1, "confined to bed >72 hours": 2}
 
 

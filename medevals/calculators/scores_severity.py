@@ -42,7 +42,12 @@ def _opt(p: Any) -> Any:
         BILI,
         num("albumin", "serum albumin", "conc:albumin", 0.5, 7),
         INR,
-        choice("ascites", "ascites (absent when the note does not mention it)", ("absent", "slight", "moderate"), "absent"),
+        choice(
+            "ascites",
+            "ascites (absent when the note does not mention it)",
+            ("absent", "slight", "moderate"),
+            "absent",
+        ),
         choice(
             "encephalopathy",
             "hepatic encephalopathy (none when the note does not mention it)",
@@ -131,7 +136,12 @@ def _centor(v: dict[str, Any]) -> int:
     (McIsaac et al., CMAJ 1998;158:75)."""
     age = v["age"]
     s = 1 if 3 <= age <= 14 else -1 if age >= 45 else 0
-    s += v["exudate_swelling_tonsils"] + v["tender_lymph_nodes"] + (v["temperature"] > 38.0) + v["cough_absent"]
+    s += (
+        v["exudate_swelling_tonsils"]
+        + v["tender_lymph_nodes"]
+        + (v["temperature"] > 38.0)
+        + v["cough_absent"]
+    )
     return int(s)
 
 
@@ -155,7 +165,13 @@ def _feverpain(v: dict[str, Any]) -> int:
     return int(sum(bool(x) for x in v.values()))
 
 
-_EYE = {"eyes open spontaneously": 4, "eye opening to verbal command": 3, "eye opening to pain": 2, "no eye opening": 1, "not testable": 1}
+_EYE = {
+    "eyes open spontaneously": 4,
+    "eye opening to verbal command": 3,
+    "eye opening to pain": 2,
+    "no eye opening": 1,
+    "not testable": 1,
+}
 _VERBAL = {
     "oriented": 5,
     "confused": 4,
@@ -189,7 +205,9 @@ _MOTOR = {
 def _gcs(v: dict[str, Any]) -> int:
     """Eye 1-4 + verbal 1-5 + motor 1-6; a non-testable component scores 1 as on MDCalc
     (Teasdale & Jennett, Lancet 1974;2:81)."""
-    return _EYE[v["best_eye_response"]] + _VERBAL[v["best_verbal_response"]] + _MOTOR[v["best_motor_response"]]
+    return (
+        _EYE[v["best_eye_response"]] + _VERBAL[v["best_verbal_response"]] + _MOTOR[v["best_motor_response"]]
+    )
 
 
 @calculator(
@@ -245,7 +263,14 @@ def _band(x: float, table: list[tuple[float, int]], below: int) -> int:
     [
         AGE,
         TEMP,
-        num("mean_arterial_pressure", "mean arterial pressure (else computed from SBP/DBP)", "pressure", 10, 250, default=None),
+        num(
+            "mean_arterial_pressure",
+            "mean arterial pressure (else computed from SBP/DBP)",
+            "pressure",
+            10,
+            250,
+            default=None,
+        ),
         _opt(SBP),
         _opt(DBP),
         HR,
@@ -262,7 +287,9 @@ def _band(x: float, table: list[tuple[float, int]], below: int) -> int:
         num("a_a_gradient", "A-a gradient (used when FiO2 >= 50%)", "pressure", 0, 800, default=None),
         flag("acute_renal_failure", "acute renal failure (doubles creatinine points)"),
         flag("chronic_renal_failure", "chronic renal failure"),
-        flag("organ_failure_or_immunocompromise", "history of severe organ insufficiency or immunocompromise"),
+        flag(
+            "organ_failure_or_immunocompromise", "history of severe organ insufficiency or immunocompromise"
+        ),
         choice("surgery_type", "admission type", ("Nonoperative", "Emergency", "Elective"), "Nonoperative"),
     ],
 )
@@ -274,17 +301,63 @@ def _apache(v: dict[str, Any]) -> int:
     if v["organ_failure_or_immunocompromise"]:
         s += 2 if v["surgery_type"] == "Elective" else 5
     t = v["temperature"]
-    s += 4 if t >= 41 else 3 if t >= 39 else 1 if t >= 38.5 else 0 if t >= 36 else 1 if t >= 34 else 2 if t >= 32 else 3 if t >= 30 else 4
+    s += (
+        4
+        if t >= 41
+        else 3
+        if t >= 39
+        else 1
+        if t >= 38.5
+        else 0
+        if t >= 36
+        else 1
+        if t >= 34
+        else 2
+        if t >= 32
+        else 3
+        if t >= 30
+        else 4
+    )
     m = v["mean_arterial_pressure"]
     if m is None:
         if v["sys_bp"] is None or v["dia_bp"] is None:
-            raise MissingParameter("apache-ii", "mean_arterial_pressure", "needs MAP or both systolic and diastolic pressure")
+            raise MissingParameter(
+                "apache-ii", "mean_arterial_pressure", "needs MAP or both systolic and diastolic pressure"
+            )
         m = 2.0 / 3.0 * v["dia_bp"] + 1.0 / 3.0 * v["sys_bp"]
     s += 4 if m >= 160 else 3 if m >= 130 else 2 if m >= 110 else 0 if m >= 70 else 2 if m >= 50 else 4
     hr = v["heart_rate"]
-    s += 4 if hr >= 180 else 3 if hr >= 140 else 2 if hr >= 110 else 0 if hr >= 70 else 2 if hr >= 55 else 3 if hr >= 40 else 4
+    s += (
+        4
+        if hr >= 180
+        else 3
+        if hr >= 140
+        else 2
+        if hr >= 110
+        else 0
+        if hr >= 70
+        else 2
+        if hr >= 55
+        else 3
+        if hr >= 40
+        else 4
+    )
     rr = v["respiratory_rate"]
-    s += 4 if rr >= 50 else 3 if rr >= 35 else 1 if rr >= 25 else 0 if rr >= 12 else 1 if rr >= 10 else 2 if rr >= 6 else 4
+    s += (
+        4
+        if rr >= 50
+        else 3
+        if rr >= 35
+        else 1
+        if rr >= 25
+        else 0
+        if rr >= 12
+        else 1
+        if rr >= 10
+        else 2
+        if rr >= 6
+        else 4
+    )
     if v["fio2"] >= 50:
         g = v["a_a_gradient"]
         if g is None:
@@ -296,11 +369,55 @@ def _apache(v: dict[str, Any]) -> int:
             raise MissingParameter("apache-ii", "pao2", "needed when FiO2 < 50%")
         s += 0 if p > 70 else 1 if p >= 61 else 3 if p >= 55 else 4
     ph = v["ph"]
-    s += 4 if ph >= 7.7 else 3 if ph >= 7.6 else 1 if ph >= 7.5 else 0 if ph >= 7.33 else 2 if ph >= 7.25 else 3 if ph >= 7.15 else 4
+    s += (
+        4
+        if ph >= 7.7
+        else 3
+        if ph >= 7.6
+        else 1
+        if ph >= 7.5
+        else 0
+        if ph >= 7.33
+        else 2
+        if ph >= 7.25
+        else 3
+        if ph >= 7.15
+        else 4
+    )
     na = v["sodium"]
-    s += 4 if na >= 180 else 3 if na >= 160 else 2 if na >= 155 else 1 if na >= 150 else 0 if na >= 130 else 2 if na >= 120 else 3 if na >= 111 else 4
+    s += (
+        4
+        if na >= 180
+        else 3
+        if na >= 160
+        else 2
+        if na >= 155
+        else 1
+        if na >= 150
+        else 0
+        if na >= 130
+        else 2
+        if na >= 120
+        else 3
+        if na >= 111
+        else 4
+    )
     k = v["potassium"]
-    s += 4 if k >= 7 else 3 if k >= 6 else 1 if k >= 5.5 else 0 if k >= 3.5 else 1 if k >= 3 else 2 if k >= 2.5 else 4
+    s += (
+        4
+        if k >= 7
+        else 3
+        if k >= 6
+        else 1
+        if k >= 5.5
+        else 0
+        if k >= 3.5
+        else 1
+        if k >= 3
+        else 2
+        if k >= 2.5
+        else 4
+    )
     cr = v["creatinine"]
     cp = 4 if cr >= 3.5 else 3 if cr >= 2 else 2 if cr >= 1.5 else 0 if cr >= 0.6 else 2
     s += cp * 2 if v["acute_renal_failure"] else cp
@@ -326,7 +443,9 @@ def _apache(v: dict[str, Any]) -> int:
         _opt(num("platelet_count", "platelet count", "count", 100, 2_000_000)),
         _opt(num("gcs", "Glasgow Coma Scale", None, 3, 15)),
         _opt(BILI),
-        _opt(num("mean_arterial_pressure", "mean arterial pressure (else from SBP/DBP)", "pressure", 10, 250)),
+        _opt(
+            num("mean_arterial_pressure", "mean arterial pressure (else from SBP/DBP)", "pressure", 10, 250)
+        ),
         _opt(SBP),
         _opt(DBP),
         flag("hypotension", "hypotension"),
@@ -427,9 +546,15 @@ def _psi(v: dict[str, Any]) -> int:
     def ge(k: str, t: float) -> bool:
         return v[k] is not None and v[k] >= t
 
-    s += 20 * ge("respiratory_rate", 30) + 20 * lt("sys_bp", 90) + 15 * (lt("temperature", 35) or ge("temperature", 40))
+    s += (
+        20 * ge("respiratory_rate", 30)
+        + 20 * lt("sys_bp", 90)
+        + 15 * (lt("temperature", 35) or ge("temperature", 40))
+    )
     s += 10 * ge("heart_rate", 125) + 30 * lt("ph", 7.35) + 20 * ge("bun", 30) + 20 * lt("sodium", 130)
-    s += 10 * ge("glucose", 250) + 10 * lt("hematocrit", 30) + 10 * lt("pao2", 60) + 10 * v["pleural_effusion"]
+    s += (
+        10 * ge("glucose", 250) + 10 * lt("hematocrit", 30) + 10 * lt("pao2", 60) + 10 * v["pleural_effusion"]
+    )
     return int(s)
 
 
@@ -495,7 +620,12 @@ def _sirs(v: dict[str, Any]) -> int:
         flag("connective_tissue_disease", "connective tissue disease"),
         flag("peptic_ulcer_disease", "peptic ulcer disease"),
         choice("liver_disease", "liver disease", ("none", "mild", "moderate to severe"), "none"),
-        choice("diabetes_mellitus", "diabetes", ("none or diet-controlled", "uncomplicated", "end-organ damage"), "none or diet-controlled"),
+        choice(
+            "diabetes_mellitus",
+            "diabetes",
+            ("none or diet-controlled", "uncomplicated", "end-organ damage"),
+            "none or diet-controlled",
+        ),
         flag("hemiplegia", "hemiplegia"),
         flag("moderate_to_severe_ckd", "moderate to severe chronic kidney disease"),
         choice("solid_tumor", "solid tumor", ("none", "localized", "metastatic"), "none"),
@@ -510,7 +640,18 @@ def _cci(v: dict[str, Any]) -> int:
     liver 3; metastatic tumor, AIDS 6 (Charlson et al., J Chronic Dis 1987;40:373; age-adjusted 1994)."""
     age = v["age"]
     s = 4 if age >= 80 else 3 if age >= 70 else 2 if age >= 60 else 1 if age >= 50 else 0
-    s += sum(bool(v[k]) for k in ("mi", "chf", "peripheral_vascular_disease", "dementia", "copd", "connective_tissue_disease", "peptic_ulcer_disease"))
+    s += sum(
+        bool(v[k])
+        for k in (
+            "mi",
+            "chf",
+            "peripheral_vascular_disease",
+            "dementia",
+            "copd",
+            "connective_tissue_disease",
+            "peptic_ulcer_disease",
+        )
+    )
     s += v["cva"] or v["tia"]
     s += {"none": 0, "mild": 1, "moderate to severe": 3}[v["liver_disease"]]
     s += {"none or diet-controlled": 0, "uncomplicated": 1, "end-organ damage": 2}[v["diabetes_mellitus"]]

@@ -121,21 +121,52 @@ class Dimension:
             raise ValueError(f"unknown temperature unit '{unit}' (°C or °F)")
         if u in self.factors:
             return value * self.factors[u]
-        raise ValueError(f"unknown unit '{unit}' for {self.name} (accepted: {', '.join(sorted(self.factors))})")
+        raise ValueError(
+            f"unknown unit '{unit}' for {self.name} (accepted: {', '.join(sorted(self.factors))})"
+        )
 
 
-_PER_UL = {"µl": 1.0, "/µl": 1.0, "mm^3": 1.0, "/mm^3": 1.0, "m^3": 1.0, "cells/µl": 1.0, "l": 1e-6, "/l": 1e-6}
+_PER_UL = {
+    "µl": 1.0,
+    "/µl": 1.0,
+    "mm^3": 1.0,
+    "/mm^3": 1.0,
+    "m^3": 1.0,
+    "cells/µl": 1.0,
+    "l": 1e-6,
+    "/l": 1e-6,
+}
 _PER_UL.update({"10^9/l": 1e3, "x10^9/l": 1e3, "10^3/µl": 1e3, "x10^3/µl": 1e3, "k/µl": 1e3, "10^6/µl": 1e6})
 
 DIMENSIONS: dict[str, Dimension] = {
-    "weight": Dimension("weight", "kg", {"kg": 1.0, "g": 1e-3, "lb": 0.453592, "lbs": 0.453592, "oz": 0.0283495}),
-    "height": Dimension("height", "cm", {"cm": 1.0, "m": 100.0, "mm": 0.1, "in": 2.54, "inch": 2.54, "inches": 2.54, "ft": 30.48}),
+    "weight": Dimension(
+        "weight", "kg", {"kg": 1.0, "g": 1e-3, "lb": 0.453592, "lbs": 0.453592, "oz": 0.0283495}
+    ),
+    "height": Dimension(
+        "height",
+        "cm",
+        {"cm": 1.0, "m": 100.0, "mm": 0.1, "in": 2.54, "inch": 2.54, "inches": 2.54, "ft": 30.48},
+    ),
     "age": Dimension(
-        "age", "years", {"years": 1.0, "year": 1.0, "y": 1.0, "months": 1 / 12, "month": 1 / 12, "weeks": 7 / 365.25, "days": 1 / 365.25}
+        "age",
+        "years",
+        {
+            "years": 1.0,
+            "year": 1.0,
+            "y": 1.0,
+            "months": 1 / 12,
+            "month": 1 / 12,
+            "weeks": 7 / 365.25,
+            "days": 1 / 365.25,
+        },
     ),
     "temperature": Dimension("temperature", "°C", {}),
     "pressure": Dimension("pressure", "mm Hg", {"mmhg": 1.0, "mm[hg]": 1.0, "kpa": 7.50062, "torr": 1.0}),
-    "rate": Dimension("rate", "per minute", {"beatsperminute": 1.0, "bpm": 1.0, "/min": 1.0, "breathsperminute": 1.0, "perminute": 1.0}),
+    "rate": Dimension(
+        "rate",
+        "per minute",
+        {"beatsperminute": 1.0, "bpm": 1.0, "/min": 1.0, "breathsperminute": 1.0, "perminute": 1.0},
+    ),
     "interval": Dimension("interval", "msec", {"msec": 1.0, "ms": 1.0, "s": 1000.0, "sec": 1000.0}),
     "count": Dimension("count", "per µL", _PER_UL),
     "percent": Dimension("percent", "%", {"%": 1.0, "percent": 1.0, "fraction": 100.0}),

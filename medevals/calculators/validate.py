@@ -106,7 +106,16 @@ def check_items(items: list[Any]) -> ValidationReport:
         ok_c: bool | None = None
         if corr is not None and not na:
             ok_c = bool(judge(text, corr, md["output_type"])[0]) if error is None else False
-        row = RowCheck(it.id.removeprefix("medcalc-"), cid, calc.title, format_result(calc, value) if error is None else None, error, ok_o, ok_c, na)
+        row = RowCheck(
+            it.id.removeprefix("medcalc-"),
+            cid,
+            calc.title,
+            format_result(calc, value) if error is None else None,
+            error,
+            ok_o,
+            ok_c,
+            na,
+        )
         if ok_c is False:
             row.klass = "entity_error" if error else "entities_stale" if ok_o else "library_differs"
         report.rows.append(row)

@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Clinical calculator library: list, compute, validate against MedCalc-Bench.", no_args_is_help=True)
+app = typer.Typer(
+    help="Clinical calculator library: list, compute, validate against MedCalc-Bench.", no_args_is_help=True
+)
 
 
 @app.command("list")
@@ -37,7 +39,9 @@ def compute(
 @app.command("validate")
 def validate(
     data_dir: Annotated[Path | None, typer.Option(help="Data root (default $MEDEVALS_DATA).")] = None,
-    disagreements: Annotated[Path | None, typer.Option(help="Write every disagreeing row as JSONL here.")] = None,
+    disagreements: Annotated[
+        Path | None, typer.Option(help="Write every disagreeing row as JSONL here.")
+    ] = None,
     per_calculator: Annotated[bool, typer.Option(help="Print agreement per calculator.")] = False,
 ) -> None:
     """Recompute each MedCalc-Bench row from its Relevant Entities; report agreement and disagreement classes."""

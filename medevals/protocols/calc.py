@@ -17,7 +17,6 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from medevals.errors import ConfigError
 from medevals.models import openai_format
 from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext
 from medevals.schema import CallRecord, Item, Message, ModelRequest, Sample, Score
@@ -42,6 +41,10 @@ COMPLETION = "Patient note:\n{note}\n\nQuestion: {question}\nGive only the final
 
 class CalcOptions(ProtocolOptions):
     tools: Literal["calculators"] | None = None
+    tool_set: Literal["all", "matching"] = Field(
+        "all",
+        description="offer all 55 calculators, or only the item's own calculator (small context windows)",
+    )
     max_turns: int = Field(6, ge=1, le=30, description="model calls per item in tool mode")
     max_tokens: int | None = Field(None, ge=1)
     temperature: float = Field(0.0, ge=0.0, le=2.0)
@@ -95,15 +98,17 @@ class CalcProtocol(Protocol):
         return {"mode": "chat"}
 
     async def _solve_tools(self, note: str, question: str, ctx: SolveContext) -> dict[str, Any]:
+        from medevals.calculators import get
         from medevals.calculators.tools import openai_tools, run_tool
 
-        if ctx.is_base_model():
-            raise ConfigError("--tools calculators needs a chat model with function calling (not a base model)")
         messages: list[Message] = [
             {"role": "system", "content": TOOLS_SYSTEM},
             {"role": "user", "content": USER.format(note=note, question=question)},
         ]
-        tools = openai_tools()
+        if self.options.tool_set == "matching" and "calculator_id" in ctx.item.metadata:
+            tools = openai_tools([get(ctx.item.metadata["calculator_id"])])
+        else:
+            tools = openai_tools()
         trace: list[dict[str, Any]] = []
         for _turn in range(self.options.max_turns):
             body = {
@@ -117,7 +122,9 @@ class CalcProtocol(Protocol):
             calls = openai_format.tool_calls(rec.raw)
             if not calls:
                 return {"mode": "tools", "tool_calls": trace, "final_turn": True}
-            messages.append({"role": "assistant", "content": openai_format.text(rec.raw) or None, "tool_calls": calls})
+            messages.append(
+                {"role": "assistant", "content": openai_format.text(rec.raw) or None, "tool_calls": calls}
+            )
             for call in calls:
                 fn = call.get("function") or {}
                 result = run_tool(str(fn.get("name", "")), fn.get("arguments") or "{}")
@@ -182,7 +189,11 @@ class CalcProtocol(Protocol):
                     "title": "Accuracy by category",
                     "columns": ["category", "accuracy", "accuracy (corrected labels)"],
                     "rows": [
-                        [c, cell(by_cat[c]) if by_cat.get(c) else "-", cell(by_cat_corr[c]) if by_cat_corr.get(c) else "-"]
+                        [
+                            c,
+                            cell(by_cat[c]) if by_cat.get(c) else "-",
+                            cell(by_cat_corr[c]) if by_cat_corr.get(c) else "-",
+                        ]
                         for c in cats
                     ],
                 },

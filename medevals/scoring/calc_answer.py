@@ -15,7 +15,10 @@ from typing import Any
 _NUM = re.compile(r"[-+]?\d[\d,]*\.?\d*(?:[eE][-+]?\d+)?|[-+]?\.\d+")
 _DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b|\b(\d{4})-(\d{2})-(\d{2})\b")
 _WEEKS_DAYS = re.compile(r"(\d+)\s*weeks?\D{0,12}?(\d+)\s*days?", re.I)
-_ABSTAIN = re.compile(r"\b(n/?a|cannot (?:be )?comput\w*|can't compute|not computable|insufficient|unable to (?:compute|calculate))\b", re.I)
+_ABSTAIN = re.compile(
+    r"\b(n/?a|cannot (?:be )?comput\w*|can't compute|not computable|insufficient|unable to (?:compute|calculate))\b",
+    re.I,
+)
 
 
 def is_abstention(text: str) -> bool:
@@ -74,10 +77,16 @@ def judge(answer_text: str, label: dict[str, Any], output_type: str) -> tuple[bo
         if d is None:
             return None, None
         return d == parse_date(gold), d.strftime("%m/%d/%Y")
-    days = _label_days(gold) if ("week" in gold or output_type == "integer") and "week" in gold + text else None
+    days = (
+        _label_days(gold) if ("week" in gold or output_type == "integer") and "week" in gold + text else None
+    )
     if days is not None:
         wd = parse_weeks_days(text)
-        got = wd[0] * 7 + wd[1] if wd else (int(n) if (n := parse_number(text)) is not None and n.is_integer() else None)
+        got = (
+            wd[0] * 7 + wd[1]
+            if wd
+            else (int(n) if (n := parse_number(text)) is not None and n.is_integer() else None)
+        )
         if got is None:
             return None, None
         return got == days, got

@@ -20,7 +20,9 @@ async def _exercise(session) -> None:
     assert len(tools) == 55 and {"ckd_epi_2021", "bmi", "apache_ii", "mme"} <= names
     bmi = next(t for t in tools if t.name == "bmi")
     assert set(bmi.input_schema["required"]) == {"weight", "height"}
-    res = await session.call_tool("ckd_epi_2021", {"age": 50, "sex": "Female", "creatinine": 88.4, "creatinine_unit": "µmol/L"})
+    res = await session.call_tool(
+        "ckd_epi_2021", {"age": 50, "sex": "Female", "creatinine": 88.4, "creatinine_unit": "µmol/L"}
+    )
     assert not res.is_error
     out = json.loads(res.content[0].text)
     assert out["result"] == pytest.approx(68.6, abs=0.1)
@@ -33,12 +35,14 @@ def test_stdio_client_lists_and_calls_tools():
     from mcp.client.stdio import StdioServerParameters, stdio_client
 
     async def main():
-        params = StdioServerParameters(command=sys.executable, args=["-m", "medevals", "mcp", "calculators"], cwd=str(ROOT))
-        async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
-            await _exercise(session)
+        params = StdioServerParameters(
+            command=sys.executable, args=["-m", "medevals", "mcp", "calculators"], cwd=str(ROOT)
+        )
+        with anyio.fail_after(60):
+            async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+                await _exercise(session)
 
-    with anyio.fail_after(60):
-        anyio.run(main)
+    anyio.run(main)
 
 
 def _free_port() -> int:
@@ -47,6 +51,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_streamable_http_client_lists_and_calls_tools():
     from mcp.client.session import ClientSession
     from mcp.client.streamable_http import streamable_http_client
@@ -69,12 +74,14 @@ def test_streamable_http_client_lists_and_calls_tools():
             pytest.fail("MCP HTTP server did not start: " + proc.stderr.read().decode()[:500])
 
         async def main():
-            async with streamable_http_client(f"http://127.0.0.1:{port}/mcp") as streams:
-                async with ClientSession(streams[0], streams[1]) as session:
+            with anyio.fail_after(60):
+                async with (
+                    streamable_http_client(f"http://127.0.0.1:{port}/mcp") as streams,
+                    ClientSession(streams[0], streams[1]) as session,
+                ):
                     await _exercise(session)
 
-        with anyio.fail_after(60):
-            anyio.run(main)
+        anyio.run(main)
     finally:
         proc.terminate()
         proc.wait(timeout=10)

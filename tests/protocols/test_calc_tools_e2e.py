@@ -33,11 +33,21 @@ def tool_agent(items):
             if it.metadata["missing"]:
                 return '{"answer": "N/A"}'
             name = {2: "cockcroft_gault", 3: "ckd_epi_2021"}[it.metadata["calculator_id"]]
-            call = {"id": "call_1", "type": "function", "function": {"name": name, "arguments": json.dumps(it.metadata["inputs"])}}
+            call = {
+                "id": "call_1",
+                "type": "function",
+                "function": {"name": name, "arguments": json.dumps(it.metadata["inputs"])},
+            }
             return {
                 "id": "x",
                 "object": "chat.completion",
-                "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": None, "tool_calls": [call]}}],
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "tool_calls",
+                        "message": {"role": "assistant", "content": None, "tool_calls": [call]},
+                    }
+                ],
                 "usage": {"prompt_tokens": 10, "completion_tokens": 5},
             }
         result = json.loads(tool_msgs[-1]["content"])
@@ -47,7 +57,7 @@ def tool_agent(items):
 
 
 def _run(server, tmp_path, capsys, *extra):
-    code, out, err = run_cli(
+    code, _out, err = run_cli(
         ["run", "-m", "openai:fake", "--base-url", server.base_url, "-b", "medcalc-gen", "--seed", "7",
          "--limit", str(LIMIT), "--runs-dir", str(tmp_path / "runs"), "--no-cache", "-q", *extra],
         capsys,
@@ -77,7 +87,17 @@ def test_tools_protocol_executes_calls_and_feeds_results_back(fake_server, tmp_p
 def test_step_limit_stops_a_model_that_only_calls_tools(fake_server, tmp_path, capsys):
     def loop(path, body):
         call = {"id": "c", "type": "function", "function": {"name": "bmi", "arguments": "{}"}}
-        return {"id": "x", "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": None, "tool_calls": [call]}}], "usage": {}}
+        return {
+            "id": "x",
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "tool_calls",
+                    "message": {"role": "assistant", "content": None, "tool_calls": [call]},
+                }
+            ],
+            "usage": {},
+        }
 
     server = fake_server(responder=loop)
     folder = _run(server, tmp_path, capsys, "--tools", "calculators", "--max-turns", "3")
@@ -94,7 +114,9 @@ def test_without_tools_the_answer_json_is_scored(fake_server, tmp_path, capsys):
     def respond(path, body):
         assert "tools" not in body
         it = items[_note_of(body)]
-        return 'Step by step... {"step_by_step_thinking": "...", "answer": "%s"}' % it.target["answer"]
+        return "Step by step... " + json.dumps(
+            {"step_by_step_thinking": "...", "answer": it.target["answer"]}
+        )
 
     server = fake_server(responder=respond)
     folder = _run(server, tmp_path, capsys)
