@@ -140,7 +140,10 @@ class CalcProtocol(Protocol):
         text = openai_format.text(calls[-1].raw) if calls else ""
         if output.get("mode") == "tools" and not output.get("final_turn", True):
             text = ""  # step limit reached without a final answer
-        ans = text if output.get("mode") == "completion" else answer_text(text)
+        if output.get("mode") == "completion":  # base model: the answer is the first line it writes
+            ans = next((ln for ln in text.splitlines() if ln.strip()), "")
+        else:
+            ans = answer_text(text)
         otype = item.metadata.get("output_type", "decimal")
         ok, parsed = judge(ans, item.target, otype)
         values: dict[str, float | None] = {"accuracy": float(bool(ok))}

@@ -47,3 +47,38 @@ def test_na_labels_expect_abstention():
 def test_answer_text_reads_json_last():
     assert answer_text('thinking... {"step_by_step_thinking": "x", "answer": "12.5"}') == "12.5"
     assert answer_text("The answer is 7").strip() == "is 7"
+
+
+def _score(mode: str, text: str, target: dict, labels: dict | None = None, otype: str = "decimal"):
+    from medevals.protocols.calc import CalcOptions, CalcProtocol
+    from medevals.schema import CallRecord, Item
+
+    item = Item(
+        id="x",
+        input="q",
+        context="note",
+        target=target,
+        metadata={"output_type": otype, "labels": labels or {"original": target, "corrected": None}},
+    )
+    raw = (
+        {"choices": [{"index": 0, "text": text}]}
+        if mode == "completion"
+        else {"choices": [{"index": 0, "message": {"role": "assistant", "content": text}}]}
+    )
+    rec = CallRecord(model="m", kind="completion" if mode == "completion" else "chat", request={}, raw=raw)
+    return CalcProtocol(CalcOptions()).score(item, {"mode": mode}, [rec])
+
+
+def test_protocol_scores_both_label_sets():
+    orig = {"answer": "25.238", "lower": "23.9761", "upper": "26.4999"}
+    corr = {"answer": "9", "lower": "8.55", "upper": "9.45"}
+    s = _score("chat", 'reasoning {"answer": "25.1"}', orig, {"original": orig, "corrected": corr})
+    assert s.value == 1.0 and s.values["accuracy_original"] == 1.0 and s.values["accuracy_corrected"] == 0.0
+    s = _score("chat", "I am not sure", orig)
+    assert s.value == 0.0 and s.parsed is False and s.values["accuracy_corrected"] is None
+
+
+def test_base_model_completion_answer_is_its_first_line():
+    target = {"answer": "10.4", "lower": "9.88", "upper": "10.92"}
+    s = _score("completion", "\nThe creatinine clearance was 10.5 mL/min.\nThe weight is 70 kg", target)
+    assert s.value == 1.0 and s.answer == 10.5
