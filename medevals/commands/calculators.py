@@ -71,3 +71,31 @@ def validate(
                 if r.klass or not r.ok_original:
                     fh.write(json.dumps(asdict(r), default=str) + "\n")
         typer.echo(f"disagreeing rows: {disagreements}")
+
+
+@app.command("generate")
+def generate(
+    out: Annotated[Path, typer.Option(help="JSONL file to write (one case per line).")],
+    seed: Annotated[int, typer.Option(help="Generator seed.")] = 0,
+    stamp: Annotated[str, typer.Option(help="Date stamp YYYY-MM-DD: the notes' 'today'.")] = "2026-01-01",
+    per_calculator: Annotated[int, typer.Option(help="Cases per calculator (the last omits a value).")] = 4,
+) -> None:
+    """Write a fresh medcalc-gen set (note, question, answer, limits, inputs) for any seed and date stamp."""
+    import datetime as dt
+    from dataclasses import asdict
+
+    from medevals.calculators.generator import generate as gen
+    from medevals.errors import ConfigError
+
+    try:
+        dt.date.fromisoformat(stamp)
+    except ValueError:
+        raise ConfigError(f"--stamp {stamp!r} is not a date YYYY-MM-DD") from None
+    if per_calculator < 1:
+        raise ConfigError("--per-calculator must be at least 1")
+    cases = gen(seed, stamp, per_calculator)
+    with out.open("w") as fh:
+        for c in cases:
+            fh.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
+    na = sum(c.answer == "N/A" for c in cases)
+    typer.echo(f"{len(cases)} cases ({na} 'N/A') for seed {seed}, stamp {stamp}: {out}")

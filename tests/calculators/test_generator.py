@@ -44,3 +44,20 @@ def test_notes_mix_units_and_carry_distractors():
     for unit in ("lb", "µmol/L", "°F", "mmol/L", "kg", "mg/dL"):
         assert unit in notes
     assert "Magnesium" in notes or "Lactate" in notes
+
+
+def test_generate_command_writes_a_dated_set(tmp_path, capsys):
+    import json
+
+    from clihelp import run_cli
+
+    out = tmp_path / "set.jsonl"
+    code, stdout, err = run_cli(
+        ["calculators", "generate", "--seed", "3", "--stamp", "2026-11-29", "--out", str(out)], capsys
+    )
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 220 and rows[0]["id"].startswith("gen-2026-11-29-s3-")
+    assert "220 cases" in stdout
+    code, _, err = run_cli(["calculators", "generate", "--stamp", "soon", "--out", str(out)], capsys)
+    assert code == 2 and "not a date" in err
