@@ -165,7 +165,7 @@ def _coerce(calc: str, p: Param, v: Any, unit: Any) -> Any:
     if p.kind == "choice":
         if not isinstance(v, str):
             raise InvalidValue(calc, p.name, f"expected one of {list(p.choices)}, got {v!r}")
-        key = v.strip().lower()
+        key = _SEX_ALIASES.get(v.strip().lower(), v.strip().lower()) if p.name == "sex" else v.strip().lower()
         for c in p.choices:
             if c.lower() == key:
                 return c
@@ -183,6 +183,8 @@ def _coerce(calc: str, p: Param, v: Any, unit: Any) -> Any:
         except ValueError:
             raise InvalidValue(calc, p.name, f"expected a number, got {v!r}") from None
     x = float(v)
+    if unit is not None and str(unit).strip() and p.dimension is None:
+        raise UnitError(calc, p.name, f"is dimensionless; got unit {unit!r}")
     if unit is not None and p.dimension is not None:
         try:
             if p.dimension.startswith("conc:"):
@@ -196,6 +198,9 @@ def _coerce(calc: str, p: Param, v: Any, unit: Any) -> Any:
     if (p.lo is not None and x < p.lo) or (p.hi is not None and x > p.hi):
         raise OutOfRange(calc, p.name, f"{x:g} {p.unit} outside the accepted range {p.lo}..{p.hi}")
     return x
+
+
+_SEX_ALIASES = {"m": "male", "man": "male", "f": "female", "woman": "female"}
 
 
 def parse_date(calc: str, name: str, v: Any) -> dt.date:

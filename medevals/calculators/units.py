@@ -178,5 +178,5 @@ DIMENSIONS: dict[str, Dimension] = {
     "enzyme": Dimension("enzyme", "U/L", {"u/l": 1.0, "iu/l": 1.0}),
     "insulin": Dimension("insulin", "µIU/mL", {"µiu/ml": 1.0, "miu/l": 1.0, "pmol/l": 1 / 6.0}),
     "per_day": Dimension("per_day", "per day", {"perday": 1.0, "/day": 1.0, "timesaday": 1.0}),
-    "plain": Dimension("plain", "", {"": 1.0}),
+    "plain": Dimension("plain", "", {"": 1.0, "days": 1.0, "day": 1.0, "drinks": 1.0, "drinks/week": 1.0}),
 }

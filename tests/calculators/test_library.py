@@ -368,3 +368,13 @@ def test_typed_errors_never_default_silently():
         compute("delta-ratio", {"sodium": 140, "chloride": 100, "bicarbonate": 24})
     with pytest.raises(MissingParameter):
         compute("mme", {})
+    with pytest.raises(UnitError):
+        compute("meld-na", {"creatinine": 1, "bilirubin": 1, "inr": [1.2, "mg/dL"], "sodium": 137})
+
+
+def test_forgiving_spellings_that_are_unambiguous():
+    assert compute("ibw", {"sex": "f", "height": [60, "in"]}) == pytest.approx(45.5)
+    assert compute("ibw", {"sex": "MALE", "height": [60, "in"]}) == pytest.approx(50.0)
+    assert compute("due-date", {"menstrual_date": "01/01/2024", "cycle_length": [28, "days"]}) == dt.date(
+        2024, 10, 8
+    )
