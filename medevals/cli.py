@@ -475,6 +475,8 @@ from medevals.commands.results import leaderboard as _leaderboard  # noqa: E402
 app.command("leaderboard")(_leaderboard)
 app.add_typer(__import__("medevals.commands.suite", fromlist=["app"]).app, name="suite")
 # calculators (mcp)
+app.add_typer(__import__("medevals.commands.calculators", fromlist=["app"]).app, name="calculators")
+app.add_typer(__import__("medevals.commands.mcp", fromlist=["app"]).app, name="mcp")
 
 # judged (agreement)
 

@@ -145,7 +145,7 @@ def prepare(cfg: RunConfig) -> Prepared:
             needed = [r for r in roles if r == role or r.startswith(role + ":")]
             if not needed and getattr(opts, f"requires_{role}", False):
                 raise ConfigError(f"benchmark '{bench.name}' needs a {role} model (pass --{role} SPEC)")
-        data = bench_base.load(bench, split or cfg.split, cfg.data_dir)
+        data = bench_base.load(bench, split or cfg.split, cfg.data_dir, seed=cfg.seed)
         items = data.items[: cfg.limit] if cfg.limit else data.items
         fewshot: list[Item] = []
         fewshot_source = ""

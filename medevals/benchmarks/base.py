@@ -53,6 +53,8 @@ class Benchmark:
     options: dict[str, Any] = field(default_factory=dict)
     bundled_dir: Path | None = None
     aliases: tuple[str, ...] = ()
+    #: Generated benchmarks: ``load_local(folder, split, seed)`` receives the run's ``--seed``.
+    seeded: bool = False
 
     @property
     def size(self) -> int:
@@ -90,14 +92,16 @@ def check_unique(items: list[Item], where: str) -> None:
         seen.add(it.id)
 
 
-def load(bench: Benchmark, split: str | None = None, data_dir: str | Path | None = None) -> LoadedData:
+def load(
+    bench: Benchmark, split: str | None = None, data_dir: str | Path | None = None, seed: int = 0
+) -> LoadedData:
     split = split or bench.default_split
     if split not in bench.splits:
         raise ConfigError(
             f"benchmark '{bench.name}' has no split '{split}' (splits: {', '.join(bench.splits)})"
         )
     if bench.bundled_dir is not None:
-        return _load_folder(bench, bench.bundled_dir, split, "bundled")
+        return _load_folder(bench, bench.bundled_dir, split, "bundled", seed)
     root = data_root(data_dir)
     if root is not None:
         if not root.is_dir():
@@ -118,9 +122,13 @@ def load(bench: Benchmark, split: str | None = None, data_dir: str | Path | None
     return _load_hub(bench, split)
 
 
-def _load_folder(bench: Benchmark, folder: Path, split: str, source: str) -> LoadedData:
+def _load_folder(bench: Benchmark, folder: Path, split: str, source: str, seed: int = 0) -> LoadedData:
     assert bench.load_local is not None, f"benchmark {bench.name} has no local loader"
-    items = list(bench.load_local(folder, split))
+    if bench.seeded:
+        items = list(bench.load_local(folder, split, seed))  # type: ignore[call-arg]
+        source = f"{source} seed={seed}"
+    else:
+        items = list(bench.load_local(folder, split))
     files = (
         bench.local_files(folder, split)
         if bench.local_files

@@ -22,6 +22,8 @@ BUILTIN: dict[str, str] = {
     "medbullets": "medevals.benchmarks.mcq_sets:MEDBULLETS",
     "medagentsbench": "medevals.benchmarks.mcq_sets:MEDAGENTSBENCH",
     # calculators
+    "medcalc": "medevals.benchmarks.medcalc:MEDCALC",
+    "medcalc-gen": "medevals.benchmarks.medcalc_gen:MEDCALC_GEN",
     # judged (rubrics, diagnosis, error detection)
     # interactive consultation
     "mediq-imedqa": "medevals.benchmarks.mediq:MEDIQ_IMEDQA",

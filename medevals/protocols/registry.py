@@ -11,6 +11,7 @@ from medevals.schema import BenchmarkRecord
 PROTOCOLS: dict[str, str] = {
     "mcq": "medevals.protocols.mcq:MCQProtocol",
     # calculators
+    "calc": "medevals.protocols.calc:CalcProtocol",
     # judged (rubrics, diagnosis, error detection)
     # interactive consultation
     "interactive": "medevals.protocols.interactive:InteractiveProtocol",
