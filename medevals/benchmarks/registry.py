@@ -25,6 +25,7 @@ BUILTIN: dict[str, str] = {
     # judged (rubrics, diagnosis, error detection)
     # interactive consultation
     # agent in an EHR
+    "ehr-agent": "medevals.benchmarks.ehr_agent:EHR_AGENT",
     # retrieval, RAG, NER
     # strategies and probes
 }

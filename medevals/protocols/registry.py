@@ -14,6 +14,7 @@ PROTOCOLS: dict[str, str] = {
     # judged (rubrics, diagnosis, error detection)
     # interactive consultation
     # agent in an EHR
+    "ehr-agent": "medevals.protocols.ehr_agent:EHRAgentProtocol",
     # retrieval, RAG, NER
     # strategies and probes
 }
