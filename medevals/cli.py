@@ -476,6 +476,7 @@ app.add_typer(__import__("medevals.commands.suite", fromlist=["app"]).app, name=
 # judged (agreement)
 
 # agent in an EHR (fhir)
+app.add_typer(__import__("medevals.commands.fhir", fromlist=["app"]).app, name="fhir")
 
 # retrieval, RAG, NER
 

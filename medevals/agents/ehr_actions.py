@@ -186,7 +186,9 @@ def parse_tool_call(call: dict[str, Any]) -> Action:
         if isinstance(payload, str):
             payload = extract_json(payload, want=dict).value
         if not isinstance(payload, dict):
-            return Action("malformed", url=args["url"], error="fhir_post payload is not a JSON object", call_id=cid)
+            return Action(
+                "malformed", url=args["url"], error="fhir_post payload is not a JSON object", call_id=cid
+            )
         return Action("post", url=args["url"].strip(), payload=payload, call_id=cid)
     if name == "finish":
         answers = args.get("answers")

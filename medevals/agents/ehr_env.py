@@ -92,20 +92,29 @@ class FHIREnv:
         if not self.execute_posts:
             resource, problem, _ = validate_resource(rtype, payload)
             if problem is not None:
-                return Response(422, json.dumps({"resourceType": "OperationOutcome",
-                                                 "issue": [{"severity": "error", "code": "invariant",
-                                                            "diagnostics": problem}]}))
+                return Response(
+                    422,
+                    json.dumps(
+                        {
+                            "resourceType": "OperationOutcome",
+                            "issue": [{"severity": "error", "code": "invariant", "diagnostics": problem}],
+                        }
+                    ),
+                )
             return Response(201, json.dumps(resource))
         try:
             r = await self.client.post(
-                target, content=json.dumps(payload),
+                target,
+                content=json.dumps(payload),
                 headers={SESSION_HEADER: session, "Content-Type": "application/fhir+json"},
             )
         except Exception as e:
             return Response(599, f"{type(e).__name__}: {e}")
         return Response(r.status_code, r.text)
 
-    async def search_all(self, rtype: str, params: list[tuple[str, str]], limit_pages: int = 50) -> list[dict[str, Any]]:
+    async def search_all(
+        self, rtype: str, params: list[tuple[str, str]], limit_pages: int = 50
+    ) -> list[dict[str, Any]]:
         """Every resource a search returns, following ``next`` links (for ground truth on a user's server)."""
         from urllib.parse import urlencode
 

@@ -2,7 +2,7 @@
 
 Split ``synthetic`` (default) instantiates 30 tasks of each type over the sandbox's seeded
 synthetic patients (templates: the first original task of each type), with ground truth
-computed from that data. Split ``original`` is the 300 upstream tasks; they need the
+computed from that data; items are interleaved by type so ``--limit`` keeps every type. Split ``original`` is the 300 upstream tasks; they need the
 upstream data, so they run only with ``--fhir-base-url`` pointing at a loaded MedAgentBench
 server (their truth is read from that server when each task starts).
 """
@@ -74,6 +74,7 @@ def _load(folder: Path, split: str) -> list[Item]:
                     metadata={"spec": spec.as_dict(), "world": None, "functions": funcs},
                 )
             )
+        items.sort(key=lambda it: (int(it.id.split("_")[1]), it.metadata["spec"]["task_type"]))
         return items
     world = DEFAULT_WORLD
     store = build_store(world["patients"], world["seed"])
@@ -81,6 +82,8 @@ def _load(folder: Path, split: str) -> list[Item]:
         tasks = instantiate(rows, store, per_type=PER_TYPE, seed=world["seed"])
     except (TaskTextError, ValueError) as e:
         raise DataError(f"cannot instantiate task templates: {e}", path=path) from None
+    # round-robin over types, so ``--limit 20`` samples two tasks of every type
+    tasks.sort(key=lambda t: (int(t["id"].split("_")[1]), t["spec"]["task_type"]))
     for t in tasks:
         items.append(
             Item(

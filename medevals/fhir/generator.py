@@ -43,30 +43,168 @@ LABS: dict[str, Lab] = {
     "CREAT": Lab("CREAT", "2160-0", "Creatinine [Mass/volume] in Serum or Plasma", "mg/dL", 0.6, 1.3, 2),
 }
 
-GIVEN_F = ("Maria", "Linda", "Susan", "Karen", "Nancy", "Betty", "Helen", "Sandra", "Donna", "Carol",
-           "Ruth", "Sharon", "Michelle", "Laura", "Sarah", "Kimberly", "Deborah", "Jessica", "Shirley",
-           "Cynthia", "Angela", "Melissa", "Brenda", "Amy", "Anna", "Rebecca", "Virginia", "Kathleen",
-           "Pamela", "Martha", "Debra", "Amanda", "Stephanie", "Carolyn", "Christine", "Janet", "Irene")
-GIVEN_M = ("James", "John", "Robert", "Michael", "William", "David", "Richard", "Joseph", "Thomas",
-           "Charles", "Daniel", "Matthew", "Anthony", "Mark", "Donald", "Steven", "Paul", "Andrew",
-           "Joshua", "Kenneth", "Kevin", "Brian", "George", "Timothy", "Ronald", "Edward", "Jason",
-           "Jeffrey", "Ryan", "Jacob", "Gary", "Nicholas", "Eric", "Jonathan", "Stephen", "Larry")
-FAMILY = ("Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
-          "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor",
-          "Moore", "Jackson", "Martin", "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez",
-          "Clark", "Ramirez", "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright",
-          "Scott", "Torres", "Nguyen", "Hill", "Flores", "Green", "Adams", "Nelson", "Baker", "Hall",
-          "Rivera", "Campbell", "Mitchell", "Carter", "Roberts", "Okafor", "Kowalski", "Chen", "Patel")
-CITIES = (("Springfield", "IL", "62701"), ("Riverside", "CA", "92501"), ("Franklin", "TN", "37064"),
-          ("Greenville", "SC", "29601"), ("Madison", "WI", "53703"), ("Salem", "OR", "97301"))
-PROBLEMS = (("44054006", "Type 2 diabetes mellitus"), ("38341003", "Hypertensive disorder"),
-            ("55822004", "Hyperlipidemia"), ("195967001", "Asthma"),
-            ("13645005", "Chronic obstructive lung disease"), ("709044004", "Chronic kidney disease"))
-MEDS = (("metformin 500 mg oral tablet", "oral", 500, "mg"), ("lisinopril 10 mg oral tablet", "oral", 10, "mg"),
-        ("atorvastatin 20 mg oral tablet", "oral", 20, "mg"), ("albuterol 90 mcg inhaler", "inhalation", 90, "mcg"),
-        ("furosemide 40 mg oral tablet", "oral", 40, "mg"), ("amlodipine 5 mg oral tablet", "oral", 5, "mg"))
-PROCEDURES = (("45378", "Colonoscopy, diagnostic"), ("93000", "Electrocardiogram, complete"),
-              ("71046", "Chest X-ray, 2 views"))
+GIVEN_F = (
+    "Maria",
+    "Linda",
+    "Susan",
+    "Karen",
+    "Nancy",
+    "Betty",
+    "Helen",
+    "Sandra",
+    "Donna",
+    "Carol",
+    "Ruth",
+    "Sharon",
+    "Michelle",
+    "Laura",
+    "Sarah",
+    "Kimberly",
+    "Deborah",
+    "Jessica",
+    "Shirley",
+    "Cynthia",
+    "Angela",
+    "Melissa",
+    "Brenda",
+    "Amy",
+    "Anna",
+    "Rebecca",
+    "Virginia",
+    "Kathleen",
+    "Pamela",
+    "Martha",
+    "Debra",
+    "Amanda",
+    "Stephanie",
+    "Carolyn",
+    "Christine",
+    "Janet",
+    "Irene",
+)
+GIVEN_M = (
+    "James",
+    "John",
+    "Robert",
+    "Michael",
+    "William",
+    "David",
+    "Richard",
+    "Joseph",
+    "Thomas",
+    "Charles",
+    "Daniel",
+    "Matthew",
+    "Anthony",
+    "Mark",
+    "Donald",
+    "Steven",
+    "Paul",
+    "Andrew",
+    "Joshua",
+    "Kenneth",
+    "Kevin",
+    "Brian",
+    "George",
+    "Timothy",
+    "Ronald",
+    "Edward",
+    "Jason",
+    "Jeffrey",
+    "Ryan",
+    "Jacob",
+    "Gary",
+    "Nicholas",
+    "Eric",
+    "Jonathan",
+    "Stephen",
+    "Larry",
+)
+FAMILY = (
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Perez",
+    "Thompson",
+    "White",
+    "Harris",
+    "Sanchez",
+    "Clark",
+    "Ramirez",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Torres",
+    "Nguyen",
+    "Hill",
+    "Flores",
+    "Green",
+    "Adams",
+    "Nelson",
+    "Baker",
+    "Hall",
+    "Rivera",
+    "Campbell",
+    "Mitchell",
+    "Carter",
+    "Roberts",
+    "Okafor",
+    "Kowalski",
+    "Chen",
+    "Patel",
+)
+CITIES = (
+    ("Springfield", "IL", "62701"),
+    ("Riverside", "CA", "92501"),
+    ("Franklin", "TN", "37064"),
+    ("Greenville", "SC", "29601"),
+    ("Madison", "WI", "53703"),
+    ("Salem", "OR", "97301"),
+)
+PROBLEMS = (
+    ("44054006", "Type 2 diabetes mellitus"),
+    ("38341003", "Hypertensive disorder"),
+    ("55822004", "Hyperlipidemia"),
+    ("195967001", "Asthma"),
+    ("13645005", "Chronic obstructive lung disease"),
+    ("709044004", "Chronic kidney disease"),
+)
+MEDS = (
+    ("metformin 500 mg oral tablet", "oral", 500, "mg"),
+    ("lisinopril 10 mg oral tablet", "oral", 10, "mg"),
+    ("atorvastatin 20 mg oral tablet", "oral", 20, "mg"),
+    ("albuterol 90 mcg inhaler", "inhalation", 90, "mcg"),
+    ("furosemide 40 mg oral tablet", "oral", 40, "mg"),
+    ("amlodipine 5 mg oral tablet", "oral", 5, "mg"),
+)
+PROCEDURES = (
+    ("45378", "Colonoscopy, diagnostic"),
+    ("93000", "Electrocardiogram, complete"),
+    ("71046", "Chest X-ray, 2 views"),
+)
 
 
 def _iso(dt: datetime) -> str:
@@ -85,14 +223,30 @@ class _Builder:
                 "resourceType": "Observation",
                 "id": f"obs-{mrn}-{n}",
                 "status": "final",
-                "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                                          "code": "laboratory", "display": "Laboratory"}]}],
-                "code": {"coding": [{"system": LOINC, "code": lab.loinc, "display": lab.display}], "text": lab.code},
+                "category": [
+                    {
+                        "coding": [
+                            {
+                                "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                "code": "laboratory",
+                                "display": "Laboratory",
+                            }
+                        ]
+                    }
+                ],
+                "code": {
+                    "coding": [{"system": LOINC, "code": lab.loinc, "display": lab.display}],
+                    "text": lab.code,
+                },
                 "subject": {"reference": f"Patient/{mrn}"},
                 "effectiveDateTime": _iso(when),
                 "issued": _iso(when + timedelta(hours=1)),
-                "valueQuantity": {"value": value, "unit": lab.unit, "system": "http://unitsofmeasure.org",
-                                  "code": lab.unit},
+                "valueQuantity": {
+                    "value": value,
+                    "unit": lab.unit,
+                    "system": "http://unitsofmeasure.org",
+                    "code": lab.unit,
+                },
             }
         )
 
@@ -114,17 +268,40 @@ def _patient(rng: random.Random, mrn: str) -> dict[str, Any]:
     return {
         "resourceType": "Patient",
         "id": mrn,
-        "identifier": [{"use": "usual", "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203",
-                                                            "code": "MR", "display": "Medical Record Number"}]},
-                        "value": mrn}],
+        "identifier": [
+            {
+                "use": "usual",
+                "type": {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/v2-0203",
+                            "code": "MR",
+                            "display": "Medical Record Number",
+                        }
+                    ]
+                },
+                "value": mrn,
+            }
+        ],
         "active": True,
         "name": [{"use": "official", "family": family, "given": [given]}],
-        "telecom": [{"system": "phone", "value": f"555-{rng.randrange(100, 999)}-{rng.randrange(1000, 9999)}",
-                     "use": "home"}],
+        "telecom": [
+            {
+                "system": "phone",
+                "value": f"555-{rng.randrange(100, 999)}-{rng.randrange(1000, 9999)}",
+                "use": "home",
+            }
+        ],
         "gender": gender,
         "birthDate": birth.isoformat(),
-        "address": [{"line": [f"{rng.randrange(1, 999)} {rng.choice(FAMILY)} Street"], "city": city,
-                     "state": state, "postalCode": postal}],
+        "address": [
+            {
+                "line": [f"{rng.randrange(1, 999)} {rng.choice(FAMILY)} Street"],
+                "city": city,
+                "state": state,
+                "postalCode": postal,
+            }
+        ],
     }
 
 
@@ -171,8 +348,17 @@ def _vitals(b: _Builder, mrn: str) -> None:
                 "resourceType": "Observation",
                 "id": f"obs-{mrn}-{n}",
                 "status": "final",
-                "category": [{"coding": [{"system": "http://hl7.org/fhir/observation-category",
-                                          "code": "vital-signs", "display": "Vital Signs"}]}],
+                "category": [
+                    {
+                        "coding": [
+                            {
+                                "system": "http://hl7.org/fhir/observation-category",
+                                "code": "vital-signs",
+                                "display": "Vital Signs",
+                            }
+                        ]
+                    }
+                ],
                 "code": {"text": "BP"},
                 "subject": {"reference": f"Patient/{mrn}"},
                 "effectiveDateTime": _iso(when),
@@ -184,9 +370,21 @@ def _vitals(b: _Builder, mrn: str) -> None:
                 "resourceType": "Observation",
                 "id": f"obs-{mrn}-{n + 1}",
                 "status": "final",
-                "category": [{"coding": [{"system": "http://hl7.org/fhir/observation-category",
-                                          "code": "vital-signs", "display": "Vital Signs"}]}],
-                "code": {"coding": [{"system": LOINC, "code": "8867-4", "display": "Heart rate"}], "text": "PULSE"},
+                "category": [
+                    {
+                        "coding": [
+                            {
+                                "system": "http://hl7.org/fhir/observation-category",
+                                "code": "vital-signs",
+                                "display": "Vital Signs",
+                            }
+                        ]
+                    }
+                ],
+                "code": {
+                    "coding": [{"system": LOINC, "code": "8867-4", "display": "Heart rate"}],
+                    "text": "PULSE",
+                },
                 "subject": {"reference": f"Patient/{mrn}"},
                 "effectiveDateTime": _iso(when),
                 "valueQuantity": {"value": rng.randrange(55, 115), "unit": "/min"},
@@ -201,12 +399,29 @@ def _chart(b: _Builder, mrn: str) -> None:
             {
                 "resourceType": "Condition",
                 "id": f"cond-{mrn}-{code}",
-                "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
-                                               "code": "active"}]},
-                "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-category",
-                                          "code": "problem-list-item", "display": "Problem List Item"}]}],
-                "code": {"coding": [{"system": "http://snomed.info/sct", "code": code, "display": display}],
-                         "text": display},
+                "clinicalStatus": {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                            "code": "active",
+                        }
+                    ]
+                },
+                "category": [
+                    {
+                        "coding": [
+                            {
+                                "system": "http://terminology.hl7.org/CodeSystem/condition-category",
+                                "code": "problem-list-item",
+                                "display": "Problem List Item",
+                            }
+                        ]
+                    }
+                ],
+                "code": {
+                    "coding": [{"system": "http://snomed.info/sct", "code": code, "display": display}],
+                    "text": display,
+                },
                 "subject": {"reference": f"Patient/{mrn}"},
                 "onsetDateTime": _iso(b.past(200, 5000)),
             }
@@ -218,13 +433,26 @@ def _chart(b: _Builder, mrn: str) -> None:
                 "id": f"med-{mrn}-{i}",
                 "status": rng.choice(("active", "active", "completed")),
                 "intent": "order",
-                "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/medicationrequest-category",
-                                          "code": "community", "display": "Community"}]}],
+                "category": [
+                    {
+                        "coding": [
+                            {
+                                "system": "http://terminology.hl7.org/CodeSystem/medicationrequest-category",
+                                "code": "community",
+                                "display": "Community",
+                            }
+                        ]
+                    }
+                ],
                 "medicationCodeableConcept": {"text": name},
                 "subject": {"reference": f"Patient/{mrn}"},
                 "authoredOn": _iso(b.past(10, 900)),
-                "dosageInstruction": [{"route": {"text": route},
-                                       "doseAndRate": [{"doseQuantity": {"value": dose, "unit": unit}}]}],
+                "dosageInstruction": [
+                    {
+                        "route": {"text": route},
+                        "doseAndRate": [{"doseQuantity": {"value": dose, "unit": unit}}],
+                    }
+                ],
             }
         )
     for code, display in rng.sample(PROCEDURES, rng.randrange(0, 2)):
@@ -233,8 +461,12 @@ def _chart(b: _Builder, mrn: str) -> None:
                 "resourceType": "Procedure",
                 "id": f"proc-{mrn}-{code}",
                 "status": "completed",
-                "code": {"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": code, "display": display}],
-                         "text": display},
+                "code": {
+                    "coding": [
+                        {"system": "http://www.ama-assn.org/go/cpt", "code": code, "display": display}
+                    ],
+                    "text": display,
+                },
                 "subject": {"reference": f"Patient/{mrn}"},
                 "performedDateTime": _iso(b.past(30, 2000)),
             }

@@ -110,7 +110,9 @@ def _coding(payload: dict[str, Any], concept: str) -> tuple[Any, Any]:
     return c.get("system") if isinstance(c, dict) else None, c.get("code") if isinstance(c, dict) else None
 
 
-def _common(spec: TaskSpec, p: dict[str, Any], rtype: str, problems: list[str], *, authored: bool = True) -> None:
+def _common(
+    spec: TaskSpec, p: dict[str, Any], rtype: str, problems: list[str], *, authored: bool = True
+) -> None:
     if p.get("resourceType") != rtype:
         problems.append(f"wrote {p.get('resourceType')}, expected {rtype}")
     if _get(p, "subject", "reference") != f"Patient/{spec.mrn}":
@@ -152,8 +154,9 @@ def _check_bp(spec: TaskSpec, p: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _check_med(spec: TaskSpec, p: dict[str, Any], dose: float, unit: str, route: str,
-               rate: float | None) -> list[str]:
+def _check_med(
+    spec: TaskSpec, p: dict[str, Any], dose: float, unit: str, route: str, rate: float | None
+) -> list[str]:
     problems: list[str] = []
     _common(spec, p, "MedicationRequest", problems)
     _order_fields(p, problems, priority=False)
@@ -235,10 +238,15 @@ def _next_day_8am(now: str) -> str:
     return f"{day.date().isoformat()}T08:00"
 
 
-def grade(spec: TaskSpec, truth: dict[str, Any], answer: list[Any] | None,
-          writes: list[dict[str, Any]]) -> Grade:
+def grade(
+    spec: TaskSpec, truth: dict[str, Any], answer: list[Any] | None, writes: list[dict[str, Any]]
+) -> Grade:
     answer_ok, why = check_answer(spec, truth, answer)
     write_problems = check_writes(spec, truth, writes)
     problems = ([why] if why else []) + write_problems
-    return Grade(success=answer_ok and not write_problems, answer_ok=answer_ok,
-                 writes_ok=not write_problems, problems=problems)
+    return Grade(
+        success=answer_ok and not write_problems,
+        answer_ok=answer_ok,
+        writes_ok=not write_problems,
+        problems=problems,
+    )

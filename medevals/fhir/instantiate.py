@@ -72,7 +72,12 @@ def instantiate(
             spec = parse_task(task_id, instruction, context, None if t == 1 else p["id"])
             results = [search_all(store, rtype, params) for rtype, params in queries(spec)]
             out.append(
-                {"id": task_id, "instruction": instruction, "context": context,
-                 "spec": spec.as_dict(), "truth": compute_truth(spec, results)}
+                {
+                    "id": task_id,
+                    "instruction": instruction,
+                    "context": context,
+                    "spec": spec.as_dict(),
+                    "truth": compute_truth(spec, results),
+                }
             )
     return out

@@ -136,7 +136,10 @@ def create_app(store: Store, *, default_count: int = 100):
         kept = [(k, v) for k, v in params if k != "_offset"]
 
         def link(relation: str, off: int) -> dict[str, str]:
-            return {"relation": relation, "url": f"{base}/{rtype}?{urlencode(kept + [('_offset', str(off))])}"}
+            return {
+                "relation": relation,
+                "url": f"{base}/{rtype}?{urlencode([*kept, ('_offset', str(off))])}",
+            }
 
         links = [{"relation": "self", "url": str(request.url)}]
         if offset + count < page.total:
@@ -166,7 +169,11 @@ def create_app(store: Store, *, default_count: int = 100):
 
     async def create(rtype: str, request: Request) -> JSONResponse:
         if rtype not in CREATABLE:
-            return error(405, "not-supported", f"create is not supported for '{rtype}' (only {', '.join(sorted(CREATABLE))})")
+            return error(
+                405,
+                "not-supported",
+                f"create is not supported for '{rtype}' (only {', '.join(sorted(CREATABLE))})",
+            )
         raw = await request.body()
         try:
             payload = json.loads(raw)
@@ -174,7 +181,11 @@ def create_app(store: Store, *, default_count: int = 100):
             return error(400, "structure", f"body is not JSON: {e}")
         resource, problem, warnings = validate_resource(rtype, payload)
         if problem is not None or resource is None:
-            return error(422 if isinstance(payload, dict) else 400, "invariant" if isinstance(payload, dict) else "structure", problem or "invalid")
+            return error(
+                422 if isinstance(payload, dict) else 400,
+                "invariant" if isinstance(payload, dict) else "structure",
+                problem or "invalid",
+            )
         session = request.headers.get(SESSION_HEADER)
         pid = patient_of(resource)
         if pid is None:

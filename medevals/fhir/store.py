@@ -22,11 +22,26 @@ from medevals.fhir import dates
 
 SEARCH_PARAMS: dict[str, frozenset[str]] = {
     "Patient": frozenset(
-        {"_id", "name", "family", "given", "birthdate", "identifier", "gender", "legal-sex", "telecom",
-         "address", "address-city", "address-state", "address-postalcode"}
+        {
+            "_id",
+            "name",
+            "family",
+            "given",
+            "birthdate",
+            "identifier",
+            "gender",
+            "legal-sex",
+            "telecom",
+            "address",
+            "address-city",
+            "address-state",
+            "address-postalcode",
+        }
     ),
     "Observation": frozenset({"_id", "patient", "subject", "code", "category", "date", "status"}),
-    "MedicationRequest": frozenset({"_id", "patient", "subject", "code", "category", "date", "status", "intent"}),
+    "MedicationRequest": frozenset(
+        {"_id", "patient", "subject", "code", "category", "date", "status", "intent"}
+    ),
     "ServiceRequest": frozenset({"_id", "patient", "subject", "code", "category", "authored", "status"}),
     "Condition": frozenset({"_id", "patient", "subject", "code", "category", "clinical-status"}),
     "Procedure": frozenset({"_id", "patient", "subject", "code", "date", "status"}),
@@ -95,7 +110,14 @@ class Store:
     def load(self, resources: Iterable[dict[str, Any]]) -> int:
         """Bulk-insert shared (session-less) resources; returns how many."""
         rows = [
-            (r["resourceType"], r["id"], patient_of(r), instant_of(r), None, json.dumps(r, separators=(",", ":")))
+            (
+                r["resourceType"],
+                r["id"],
+                patient_of(r),
+                instant_of(r),
+                None,
+                json.dumps(r, separators=(",", ":")),
+            )
             for r in resources
         ]
         with self._lock:
@@ -114,8 +136,14 @@ class Store:
             resource = {**resource, "id": rid}
             self._db.execute(
                 "INSERT INTO resources(type, id, patient, instant, session, body) VALUES (?,?,?,?,?,?)",
-                (resource["resourceType"], rid, patient_of(resource), instant_of(resource), session,
-                 json.dumps(resource, separators=(",", ":"))),
+                (
+                    resource["resourceType"],
+                    rid,
+                    patient_of(resource),
+                    instant_of(resource),
+                    session,
+                    json.dumps(resource, separators=(",", ":")),
+                ),
             )
             self._db.commit()
         return resource
@@ -212,7 +240,7 @@ def _token_match(pairs: list[tuple[str | None, str]], value: str) -> bool:
     for alt in value.split(","):
         if "|" in alt:
             system, code = alt.split("|", 1)
-            if any((system == "" and s is None or s == system) and c == code for s, c in pairs):
+            if any(((system == "" and s is None) or s == system) and c == code for s, c in pairs):
                 return True
         elif any(c.lower() == alt.lower() for _, c in pairs):
             return True
@@ -258,13 +286,18 @@ def _filter(rtype: str, name: str, value: str) -> Callable[[dict[str, Any]], boo
         return lambda r: str(r.get("gender", "")).lower() in value.lower().split(",")
     if name == "identifier":
         return lambda r: _token_match(
-            [(i.get("system"), str(i.get("value"))) for i in r.get("identifier") or [] if i.get("value")], value
+            [(i.get("system"), str(i.get("value"))) for i in r.get("identifier") or [] if i.get("value")],
+            value,
         )
     if name == "telecom":
         return lambda r: any(t.get("value") in value.split(",") for t in r.get("telecom") or [])
     if name.startswith("address"):
-        field = {"address": None, "address-city": "city", "address-state": "state",
-                 "address-postalcode": "postalCode"}[name]
+        field = {
+            "address": None,
+            "address-city": "city",
+            "address-state": "state",
+            "address-postalcode": "postalCode",
+        }[name]
 
         def addr(r: dict[str, Any]) -> bool:
             parts: list[str] = []
@@ -283,13 +316,15 @@ def _filter(rtype: str, name: str, value: str) -> Callable[[dict[str, Any]], boo
     if name == "category":
         return lambda r: _token_match(
             [p for c in (r.get("category") or []) for p in _codes(c)]
-            if isinstance(r.get("category"), list) else _codes(r.get("category")),
+            if isinstance(r.get("category"), list)
+            else _codes(r.get("category")),
             value,
         )
     if name in ("status", "intent", "clinical-status"):
         key = {"clinical-status": "clinicalStatus"}.get(name, name)
         return lambda r: (
-            _token_match(_codes(r.get(key)), value) if isinstance(r.get(key), dict)
+            _token_match(_codes(r.get(key)), value)
+            if isinstance(r.get(key), dict)
             else str(r.get(key, "")).lower() in value.lower().split(",")
         )
     if name in ("date", "authored"):

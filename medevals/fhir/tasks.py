@@ -125,7 +125,7 @@ def queries(spec: TaskSpec) -> list[tuple[str, list[tuple[str, str]]]]:
     """The FHIR searches whose results determine the task's ground truth."""
     if spec.task_type == 1:
         assert spec.name and spec.dob
-        *given, family = spec.name.split()
+        *_given, family = spec.name.split()
         return [("Patient", [("family", family), ("birthdate", spec.dob)])]
     if spec.task_type == 2:
         return [("Patient", [("identifier", spec.mrn or "")])]
@@ -175,8 +175,11 @@ def compute_truth(spec: TaskSpec, results: list[list[dict[str, Any]]]) -> dict[s
         ]
         return {"mrn": hits[0] if len(hits) == 1 else None, "matches": hits}
     if t == 2:
-        pts = [p for p in results[0] if p.get("id") == spec.mrn or any(
-            i.get("value") == spec.mrn for i in p.get("identifier") or [])]
+        pts = [
+            p
+            for p in results[0]
+            if p.get("id") == spec.mrn or any(i.get("value") == spec.mrn for i in p.get("identifier") or [])
+        ]
         if not pts or not pts[0].get("birthDate"):
             return {"value": None}
         return {"value": age_on(pts[0]["birthDate"], now)}
@@ -187,9 +190,16 @@ def compute_truth(spec: TaskSpec, results: list[list[dict[str, Any]]]) -> dict[s
     if t in (4, 5):
         last = recent[-1] if recent else None
         value = last[1] if last else None
-        return {"value": value, "when": last[2] if last else None, "order": value is not None and value <= 1.9}
+        return {
+            "value": value,
+            "when": last[2] if last else None,
+            "order": value is not None and value <= 1.9,
+        }
     if t == 6:
-        return {"value": round(sum(p[1] for p in recent) / len(recent), 4) if recent else None, "n": len(recent)}
+        return {
+            "value": round(sum(p[1] for p in recent) / len(recent), 4) if recent else None,
+            "n": len(recent),
+        }
     last = points[-1] if points else None
     value = last[1] if last else None
     if t == 7:

@@ -89,7 +89,9 @@ class EHRAgentProtocol(Protocol):
                 "FHIR server (or use split 'synthetic')"
             )
         if o.post_mode == "record":
-            raise ConfigError("post_mode=record is for external servers; the sandbox isolates each episode's writes")
+            raise ConfigError(
+                "post_mode=record is for external servers; the sandbox isolates each episode's writes"
+            )
         from medevals.fhir.server import create_app
         from medevals.fhir.world import build_store
 
@@ -113,7 +115,9 @@ class EHRAgentProtocol(Protocol):
         functions = render_functions(item.metadata.get("functions") or [], env.api_base, compact)
         tpl = TOOLS_PROMPT if o.mode == "tools" else PROMPT
         question = item.input if isinstance(item.input, str) else json.dumps(item.input)
-        return tpl.format(api_base=env.api_base, functions=functions, context=item.context or "", question=question)
+        return tpl.format(
+            api_base=env.api_base, functions=functions, context=item.context or "", question=question
+        )
 
     def _request(self, messages: list[Message], base_model: bool) -> ModelRequest:
         o = self.options
@@ -142,8 +146,14 @@ class EHRAgentProtocol(Protocol):
 
         env = await self._env(item)
         spec = TaskSpec.from_dict(item.metadata["spec"])
-        out: dict[str, Any] = {"status": "step-limit", "answer": None, "actions": [], "writes": [],
-                               "malformed": [], "steps": 0}
+        out: dict[str, Any] = {
+            "status": "step-limit",
+            "answer": None,
+            "actions": [],
+            "writes": [],
+            "malformed": [],
+            "steps": 0,
+        }
         if item.metadata.get("world") is None and item.target is None:
             # original tasks on a user's server: read the truth before the agent can change anything
             results = [await env.search_all(rtype, params) for rtype, params in queries(spec)]
@@ -199,9 +209,17 @@ class EHRAgentProtocol(Protocol):
         r = await env.post(act.url, act.payload, session)
         out["actions"].append({"step": step, "kind": "POST", "url": act.url, "status": r.status})
         rtype = str(act.payload.get("resourceType", "")) if isinstance(act.payload, dict) else ""
-        out["writes"].append({"step": step, "url": act.url, "resourceType": rtype, "payload": act.payload,
-                              "status": r.status, "accepted": r.ok,
-                              "diagnostics": None if r.ok else r.diagnostics()})
+        out["writes"].append(
+            {
+                "step": step,
+                "url": act.url,
+                "resourceType": rtype,
+                "payload": act.payload,
+                "status": r.status,
+                "accepted": r.ok,
+                "diagnostics": None if r.ok else r.diagnostics(),
+            }
+        )
         if r.ok:
             return POST_OK
         return f"POST request rejected: HTTP {r.status}: {r.diagnostics()}"
@@ -259,22 +277,32 @@ class EHRAgentProtocol(Protocol):
         rows = []
         for name in sorted(by_type, key=lambda n: order.get(n, 99)):
             v = by_type[name]
-            rows.append([
-                name,
-                len(v["success"]),
-                mean_ci(v["success"]),
-                round(sum(v["answer_ok"]) / len(v["answer_ok"]), 3),
-                round(sum(v["writes_ok"]) / len(v["writes_ok"]), 3),
-                round(sum(v["steps"]) / len(v["steps"]), 2),
-                int(sum(v["malformed_actions"])),
-                int(sum(v["rejected_writes"])),
-            ])
+            rows.append(
+                [
+                    name,
+                    len(v["success"]),
+                    mean_ci(v["success"]),
+                    round(sum(v["answer_ok"]) / len(v["answer_ok"]), 3),
+                    round(sum(v["writes_ok"]) / len(v["writes_ok"]), 3),
+                    round(sum(v["steps"]) / len(v["steps"]), 2),
+                    int(sum(v["malformed_actions"])),
+                    int(sum(v["rejected_writes"])),
+                ]
+            )
         return {
             "tables": [
                 {
                     "title": "Success by task type",
-                    "columns": ["task type", "n", "success", "answer ok", "writes ok", "mean steps",
-                                "malformed actions", "rejected writes"],
+                    "columns": [
+                        "task type",
+                        "n",
+                        "success",
+                        "answer ok",
+                        "writes ok",
+                        "mean steps",
+                        "malformed actions",
+                        "rejected writes",
+                    ],
                     "rows": rows,
                 }
             ],

@@ -24,22 +24,49 @@ def oracle_posts(spec: TaskSpec, truth: dict[str, Any]) -> list[tuple[str, dict[
     """The writes a correct agent makes (as (resource type, payload))."""
     t = spec.task_type
     if t == 3:
-        return [("Observation", {
-            "resourceType": "Observation",
-            "category": [{"coding": [{"system": "http://hl7.org/fhir/observation-category", "code": "vital-signs",
-                                      "display": "Vital Signs"}]}],
-            "code": {"text": "BP"}, "effectiveDateTime": spec.now, "status": "final",
-            "valueString": spec.value_to_record, "subject": _subject(spec)})]
+        return [
+            (
+                "Observation",
+                {
+                    "resourceType": "Observation",
+                    "category": [
+                        {
+                            "coding": [
+                                {
+                                    "system": "http://hl7.org/fhir/observation-category",
+                                    "code": "vital-signs",
+                                    "display": "Vital Signs",
+                                }
+                            ]
+                        }
+                    ],
+                    "code": {"text": "BP"},
+                    "effectiveDateTime": spec.now,
+                    "status": "final",
+                    "valueString": spec.value_to_record,
+                    "subject": _subject(spec),
+                },
+            )
+        ]
     if t == 5 and truth["order"]:
         grams, hours = mg_dose(truth["value"])
         return [("MedicationRequest", _med(spec, "IV", grams, "g", hours))]
     if t == 8:
-        return [("ServiceRequest", _service(spec, "http://snomed.info/sct", spec.snomed, note={"text": spec.note_text}))]
+        return [
+            (
+                "ServiceRequest",
+                _service(spec, "http://snomed.info/sct", spec.snomed, note={"text": spec.note_text}),
+            )
+        ]
     if t == 9 and truth["order"]:
         return [
             ("MedicationRequest", _med(spec, "oral", k_dose(truth["value"]), "mEq", None)),
-            ("ServiceRequest", _service(spec, "http://loinc.org", spec.loinc,
-                                        occurrenceDateTime="2023-11-14T08:00:00+00:00")),
+            (
+                "ServiceRequest",
+                _service(
+                    spec, "http://loinc.org", spec.loinc, occurrenceDateTime="2023-11-14T08:00:00+00:00"
+                ),
+            ),
         ]
     if t == 10 and truth["order"]:
         return [("ServiceRequest", _service(spec, "http://loinc.org", spec.loinc))]
@@ -50,11 +77,19 @@ def _med(spec: TaskSpec, route: str, dose: float, unit: str, hours: float | None
     rate = {"rateQuantity": {"value": hours, "unit": "h"}} if hours is not None else {}
     return {
         "resourceType": "MedicationRequest",
-        "medicationCodeableConcept": {"coding": [{"system": "http://hl7.org/fhir/sid/ndc", "code": spec.ndc}]},
+        "medicationCodeableConcept": {
+            "coding": [{"system": "http://hl7.org/fhir/sid/ndc", "code": spec.ndc}]
+        },
         "authoredOn": spec.now,
-        "dosageInstruction": [{"route": {"text": route},
-                               "doseAndRate": [{"doseQuantity": {"value": dose, "unit": unit}, **rate}]}],
-        "status": "active", "intent": "order", "subject": _subject(spec),
+        "dosageInstruction": [
+            {
+                "route": {"text": route},
+                "doseAndRate": [{"doseQuantity": {"value": dose, "unit": unit}, **rate}],
+            }
+        ],
+        "status": "active",
+        "intent": "order",
+        "subject": _subject(spec),
     }
 
 
@@ -62,8 +97,12 @@ def _service(spec: TaskSpec, system: str, code: str | None, **extra: Any) -> dic
     return {
         "resourceType": "ServiceRequest",
         "code": {"coding": [{"system": system, "code": code}]},
-        "authoredOn": spec.now, "status": "active", "intent": "order", "priority": "stat",
-        "subject": _subject(spec), **extra,
+        "authoredOn": spec.now,
+        "status": "active",
+        "intent": "order",
+        "priority": "stat",
+        "subject": _subject(spec),
+        **extra,
     }
 
 
