@@ -13,6 +13,7 @@ PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb")
 _YEAR = re.compile(r"^\d{4}$")
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_SPACE_TZ = re.compile(r"(?<=\d) (\d{2}:\d{2})$")
 
 
 class DateParamError(ValueError):
@@ -22,6 +23,8 @@ class DateParamError(ValueError):
 def parse_instant(text: str) -> datetime:
     """An ISO date or dateTime as an aware UTC datetime (dates mean their midnight UTC)."""
     t = text.strip().replace("Z", "+00:00")
+    # an unencoded "+" in a URL query arrives as a space ("...T10:15:00 00:00"): read it as "+"
+    t = _SPACE_TZ.sub(r"+\1", t)
     if _DAY.match(t):
         t += "T00:00:00+00:00"
     try:

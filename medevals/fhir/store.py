@@ -204,7 +204,7 @@ class Store:
             if base in ("patient", "subject") and rtype != "Patient":
                 patient = value.rsplit("/", 1)[-1]
                 continue
-            filters.append(_filter(rtype, base, value))
+            filters.append(_filter(rtype, name, value))
         sql = "SELECT body FROM resources WHERE type=? AND (session IS NULL OR session=?)"
         args: list[Any] = [rtype, session]
         if patient is not None:

@@ -118,17 +118,18 @@ def oracle_answer(spec: TaskSpec, truth: dict[str, Any]) -> list[Any]:
     return [-1 if value is None else value]
 
 
-def oracle_script(item: Item) -> list[str]:
+def oracle_script(item: Item, base: str = BASE) -> list[str]:
+    b = base.rstrip("/")
     spec = TaskSpec.from_dict(item.metadata["spec"])
     truth = item.target
     if spec.task_type == 1:
         *_, family = (spec.name or "").split()
-        first = f"GET {BASE}/Patient?{urlencode({'family': family, 'birthdate': spec.dob})}"
+        first = f"GET {b}/Patient?{urlencode({'family': family, 'birthdate': spec.dob})}"
     elif spec.lab_code:
-        first = f"GET {BASE}/Observation?patient={spec.mrn}&code={spec.lab_code}&_sort=-date"
+        first = f"GET {b}/Observation?patient={spec.mrn}&code={spec.lab_code}&_sort=-date"
     else:
-        first = f"GET {BASE}/Patient?identifier={spec.mrn}"
-    posts = [f"POST {BASE}/{rtype}\n{json.dumps(p)}" for rtype, p in oracle_posts(spec, truth)]
+        first = f"GET {b}/Patient?identifier={spec.mrn}"
+    posts = [f"POST {b}/{rtype}\n{json.dumps(p)}" for rtype, p in oracle_posts(spec, truth)]
     return [first, *posts, f"FINISH({json.dumps(oracle_answer(spec, truth))})"]
 
 
@@ -148,7 +149,7 @@ def scripted(items: list[Item], script) -> Any:
     """A responder replaying ``script(item)`` (a list of replies) turn by turn."""
     by_question = {f"Question: {it.input}": script(it) for it in items}
 
-    def respond(path: str, body: dict[str, Any]) -> str:
+    def respond(path: str, body: dict[str, Any]) -> str | dict[str, Any]:
         first = _first_user(body)
         for q, replies in by_question.items():
             if q in first:
@@ -161,3 +162,37 @@ def scripted(items: list[Item], script) -> Any:
 
 def do_nothing(item: Item) -> list[str]:
     return ["FINISH([])"]
+
+
+def as_tool_calls(replies: list[str]) -> list[dict[str, Any]]:
+    """The same script as native tool-call responses (full chat.completion bodies)."""
+    out = []
+    for i, r in enumerate(replies):
+        verb, _, rest = r.partition(" ")
+        if verb == "GET":
+            name, args = "fhir_get", {"url": rest}
+        elif verb == "POST":
+            url, _, payload = rest.partition("\n")
+            name, args = "fhir_post", {"url": url, "payload": json.loads(payload)}
+        else:
+            name, args = "finish", {"answers": json.loads(r[len("FINISH(") : -1])}
+        call = {
+            "id": f"call_{i}",
+            "type": "function",
+            "function": {"name": name, "arguments": json.dumps(args)},
+        }
+        out.append(
+            {
+                "id": f"chatcmpl-{i}",
+                "object": "chat.completion",
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": None, "tool_calls": [call]},
+                        "finish_reason": "tool_calls",
+                    }
+                ],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 5},
+            }
+        )
+    return out
