@@ -125,9 +125,10 @@ class EHRAgentProtocol(Protocol):
             prompt = _transcript(messages, budget=6000)
             body: dict[str, Any] = {
                 "prompt": prompt,
-                "max_tokens": o.max_tokens or 256,
+                # one action is a line or a short JSON payload; base models otherwise write both sides
+                "max_tokens": o.max_tokens or 160,
                 "temperature": o.temperature,
-                "stop": ["\nUSER:", "\n\nUSER"],
+                "stop": ["\nUSER:", "\nAGENT:", "\nQuestion:", "\n\n\n"],
             }
             return ModelRequest(kind="completion", body=body)
         body = {"messages": messages, "temperature": o.temperature, "max_tokens": o.max_tokens or 2048}

@@ -192,3 +192,11 @@ def test_original_split_needs_a_server_and_reads_truth_from_it(fake_server, item
     assert by_id["task4_1"].output["truth"] == {"value": None, "when": None, "order": False}
     assert by_id["task4_1"].score.value == 0.0
     assert by_id["task5_1"].score.value == 1.0  # nothing due, nothing done
+
+
+@pytest.mark.slow
+def test_oracle_scores_100_percent_on_all_300(fake_server, items, tmp_path, capsys) -> None:
+    server = fake_server(responder=scripted(items, oracle_script))
+    folder = _run(capsys, tmp_path, server)
+    m = folder.read_metrics()["benchmarks"]["ehr-agent"]
+    assert m["n"] == 300 and m["metrics"]["success"]["value"] == 1.0
