@@ -12,7 +12,10 @@ from typing import Any
 from medevals.fhir.generator import generate
 from medevals.fhir.store import Store
 
-DEFAULT_WORLD = {"patients": 300, "seed": 0}
+GENERATOR_VERSION = 1
+"""Bumped whenever ``generator`` changes what a seed produces (recorded in every item's metadata)."""
+
+DEFAULT_WORLD = {"patients": 300, "seed": 0, "generator": GENERATOR_VERSION}
 
 
 @lru_cache(maxsize=4)

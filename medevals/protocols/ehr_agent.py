@@ -93,10 +93,15 @@ class EHRAgentProtocol(Protocol):
                 "post_mode=record is for external servers; the sandbox isolates each episode's writes"
             )
         from medevals.fhir.server import create_app
-        from medevals.fhir.world import build_store
+        from medevals.fhir.world import GENERATOR_VERSION, build_store
 
         for key in worlds:
             w = json.loads(key)
+            if w.get("generator", GENERATOR_VERSION) != GENERATOR_VERSION:
+                raise ConfigError(
+                    f"these items were made by synthetic-patient generator v{w.get('generator')}, this medevals "
+                    f"has v{GENERATOR_VERSION}: their ground truth would not match the sandbox"
+                )
             app = create_app(build_store(int(w["patients"]), int(w["seed"])), default_count=o.page_size)
             self._envs[key] = FHIREnv.sandbox(app, SANDBOX_BASE)
 
