@@ -69,6 +69,9 @@ def test_oracle_agent_scores_100_percent_with_per_type_table(fake_server, items,
     # the agent saw the server's real data
     first_get = next(c for c in samples[3].calls[1].request["messages"] if "response from the GET" in str(c))
     assert '"resourceType":"Bundle"' in first_get["content"]
+    # scores are recomputed from the stored transcript alone (no model, no sandbox)
+    code, out, err = run_cli(["rescore", str(folder.path)], capsys)
+    assert code == 0 and "0 sample score(s) changed" in out + err
 
 
 def test_do_nothing_scores_only_where_no_action_is_correct(fake_server, items, tmp_path, capsys) -> None:
