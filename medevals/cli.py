@@ -481,6 +481,7 @@ app.add_typer(__import__("medevals.commands.mcp", fromlist=["app"]).app, name="m
 # judged (agreement)
 
 # agent in an EHR (fhir)
+app.add_typer(__import__("medevals.commands.fhir", fromlist=["app"]).app, name="fhir")
 
 # retrieval, RAG, NER
 

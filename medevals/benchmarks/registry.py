@@ -30,6 +30,7 @@ BUILTIN: dict[str, str] = {
     "mediq-icraftmd": "medevals.benchmarks.mediq:MEDIQ_ICRAFTMD",
     "medqa-interactive": "medevals.benchmarks.interactive_convert:MEDQA_INTERACTIVE",
     # agent in an EHR
+    "ehr-agent": "medevals.benchmarks.ehr_agent:EHR_AGENT",
     # retrieval, RAG, NER
     # strategies and probes
 }

@@ -16,6 +16,7 @@ PROTOCOLS: dict[str, str] = {
     # interactive consultation
     "interactive": "medevals.protocols.interactive:InteractiveProtocol",
     # agent in an EHR
+    "ehr-agent": "medevals.protocols.ehr_agent:EHRAgentProtocol",
     # retrieval, RAG, NER
     # strategies and probes
 }

@@ -1,0 +1,1 @@
+"""Agents acting in environments: the EHR agent's action language and its FHIR environment."""

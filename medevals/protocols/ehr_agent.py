@@ -1,0 +1,333 @@
+"""EHR agent: a GET/POST/FINISH tool loop against a FHIR server, graded on answer AND writes.
+
+``setup`` builds the synthetic world the items were instantiated over and serves it
+in-process (FastAPI app behind an ASGI transport: no port, nothing to tear down), or binds to
+``--fhir-base-url``. ``solve`` runs the loop for at most ``max_turns`` model calls: in text
+mode (default, MedAgentBench's format; many servers lack tool calling) each reply is parsed
+as one GET/POST/FINISH; in tools mode the model gets ``fhir_get``/``fhir_post``/``finish``
+tools, read through ``openai_format.tool_calls`` (a text reply there is parsed as text
+protocol). Malformed actions are recorded and answered with an error message; they never end
+the episode. ``score`` grades the final answer and the accepted writes with
+``fhir.grading`` from the stored output only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from pydantic import Field
+
+from medevals.agents.ehr_actions import (
+    GET_REPLY,
+    MALFORMED_REPLY,
+    POST_OK,
+    PROMPT,
+    TOOLS,
+    TOOLS_PROMPT,
+    Action,
+    parse_text,
+    parse_tool_call,
+    render_functions,
+)
+from medevals.errors import ConfigError
+from medevals.models import openai_format
+from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext
+from medevals.schema import CallRecord, Item, Message, ModelRequest, Sample, Score
+
+SANDBOX_BASE = "http://localhost:8080/fhir/"
+"""What the agent is told the sandbox lives at; routed in-process, never contacted."""
+
+
+class EHRAgentOptions(ProtocolOptions):
+    mode: Literal["text", "tools"] = "text"
+    max_turns: int = Field(8, ge=1, le=100, description="model calls per task (MedAgentBench: 8)")
+    fhir_base_url: str | None = None
+    post_mode: Literal["auto", "execute", "record"] = "auto"
+    functions: Literal["auto", "full", "compact"] = "auto"
+    max_response_chars: int | None = Field(None, ge=200)
+    max_tokens: int | None = Field(None, ge=16)
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+    page_size: int = Field(100, ge=1, le=1000, description="sandbox search page size (_count default)")
+
+
+class EHRAgentProtocol(Protocol):
+    name = "ehr-agent"
+    primary_metric = "success"
+    Options = EHRAgentOptions
+    options: EHRAgentOptions
+
+    def __init__(self, options: ProtocolOptions, benchmark: Any = None):
+        super().__init__(options, benchmark)
+        self._envs: dict[str, Any] = {}
+
+    def templates(self) -> dict[str, str]:
+        return {
+            "text_prompt": PROMPT,
+            "tools_prompt": TOOLS_PROMPT,
+            "get_reply": GET_REPLY,
+            "post_ok": POST_OK,
+            "malformed_reply": MALFORMED_REPLY,
+        }
+
+    # ------------------------------------------------------------------ environment
+
+    async def setup(self, items: list[Item], clients: dict[str, Any]) -> None:
+        from medevals.agents.ehr_env import FHIREnv
+
+        o = self.options
+        if o.fhir_base_url:
+            execute = o.post_mode == "execute"
+            self._envs["external"] = FHIREnv.remote(o.fhir_base_url, execute_posts=execute)
+            return
+        worlds = {json.dumps(it.metadata.get("world"), sort_keys=True) for it in items}
+        if "null" in worlds:
+            raise ConfigError(
+                "these EHR tasks need their original data: pass --fhir-base-url URL of a loaded MedAgentBench "
+                "FHIR server (or use split 'synthetic')"
+            )
+        if o.post_mode == "record":
+            raise ConfigError(
+                "post_mode=record is for external servers; the sandbox isolates each episode's writes"
+            )
+        from medevals.fhir.server import create_app
+        from medevals.fhir.world import GENERATOR_VERSION, build_store
+
+        for key in worlds:
+            w = json.loads(key)
+            if w.get("generator", GENERATOR_VERSION) != GENERATOR_VERSION:
+                raise ConfigError(
+                    f"these items were made by synthetic-patient generator v{w.get('generator')}, this medevals "
+                    f"has v{GENERATOR_VERSION}: their ground truth would not match the sandbox"
+                )
+            app = create_app(build_store(int(w["patients"]), int(w["seed"])), default_count=o.page_size)
+            self._envs[key] = FHIREnv.sandbox(app, SANDBOX_BASE)
+
+    async def _env(self, item: Item):
+        if not self._envs:  # solve without a run-level setup (e.g. one item in a test)
+            await self.setup([item], {})
+        if "external" in self._envs:
+            return self._envs["external"]
+        return self._envs[json.dumps(item.metadata.get("world"), sort_keys=True)]
+
+    # ------------------------------------------------------------------ the loop
+
+    def _prompt(self, item: Item, env: Any, base_model: bool) -> str:
+        o = self.options
+        compact = o.functions == "compact" or (o.functions == "auto" and base_model)
+        functions = render_functions(item.metadata.get("functions") or [], env.api_base, compact)
+        tpl = TOOLS_PROMPT if o.mode == "tools" else PROMPT
+        question = item.input if isinstance(item.input, str) else json.dumps(item.input)
+        return tpl.format(
+            api_base=env.api_base, functions=functions, context=item.context or "", question=question
+        )
+
+    def _request(self, messages: list[Message], base_model: bool) -> ModelRequest:
+        o = self.options
+        if base_model:
+            prompt = _transcript(messages, budget=6000)
+            body: dict[str, Any] = {
+                "prompt": prompt,
+                # one action is a line or a short JSON payload; base models otherwise write both sides
+                "max_tokens": o.max_tokens or 160,
+                "temperature": o.temperature,
+                "stop": ["\nUSER:", "\nAGENT:", "\nQuestion:", "\n\n\n"],
+            }
+            return ModelRequest(kind="completion", body=body)
+        body = {"messages": messages, "temperature": o.temperature, "max_tokens": o.max_tokens or 2048}
+        if o.mode == "tools":
+            body["tools"] = TOOLS
+        return ModelRequest(kind="chat", body=body)
+
+    def _clip(self, text: str, base_model: bool) -> str:
+        limit = self.options.max_response_chars or (1500 if base_model else None)
+        if limit and len(text) > limit:
+            return text[:limit] + f"... [truncated: {len(text) - limit} more characters]"
+        return text
+
+    async def solve(self, item: Item, ctx: SolveContext) -> dict[str, Any]:
+        from medevals.fhir.tasks import TaskSpec, compute_truth, queries
+
+        env = await self._env(item)
+        spec = TaskSpec.from_dict(item.metadata["spec"])
+        out: dict[str, Any] = {
+            "status": "step-limit",
+            "answer": None,
+            "actions": [],
+            "writes": [],
+            "malformed": [],
+            "steps": 0,
+        }
+        if item.metadata.get("world") is None and item.target is None:
+            # original tasks on a user's server: read the truth before the agent can change anything
+            results = [await env.search_all(rtype, params) for rtype, params in queries(spec)]
+            out["truth"] = compute_truth(spec, results)
+        base_model = ctx.is_base_model()
+        tools = self.options.mode == "tools" and not base_model
+        session = ctx.unit_id
+        messages: list[Message] = [{"role": "user", "content": self._prompt(item, env, base_model)}]
+        for step in range(1, self.options.max_turns + 1):
+            out["steps"] = step
+            rec = await ctx.generate(self._request(messages, base_model))
+            text = openai_format.text(rec.raw)
+            calls = openai_format.tool_calls(rec.raw) if tools else []
+            if calls:
+                messages.append({"role": "assistant", "content": text or None, "tool_calls": calls})
+                actions = [parse_tool_call(c) for c in calls]
+            else:
+                messages.append({"role": "assistant", "content": text})
+                actions = [parse_text(text)]
+            finished = False
+            for act in actions:
+                reply = await self._act(act, env, session, step, out, text, base_model)
+                if act.call_id is not None:
+                    messages.append({"role": "tool", "tool_call_id": act.call_id, "content": reply or "done"})
+                elif reply is not None:
+                    messages.append({"role": "user", "content": reply})
+                if act.kind == "finish":
+                    out["status"] = "finished" if act.error is None else "finish-unreadable"
+                    out["answer"] = act.answer
+                    finished = True
+                    break
+            if finished:
+                break
+        return out
+
+    async def _act(
+        self, act: Action, env: Any, session: str, step: int, out: dict[str, Any], text: str, base_model: bool
+    ) -> str | None:
+        """Carry out one action, record it in ``out``, and return the message the agent gets back."""
+        if act.kind == "malformed":
+            out["malformed"].append({"step": step, "error": act.error, "reply": text[:500]})
+            return MALFORMED_REPLY.format(error=act.error)
+        if act.kind == "finish":
+            if act.error:
+                out["malformed"].append({"step": step, "error": act.error, "reply": text[:500]})
+            return None
+        if act.kind == "get":
+            r = await env.get(act.url, session)
+            out["actions"].append({"step": step, "kind": "GET", "url": act.url, "status": r.status})
+            if r.ok:
+                return GET_REPLY.format(data=self._clip(r.text, base_model))
+            return f"Error in sending the GET request: HTTP {r.status}: {r.diagnostics()}"
+        r = await env.post(act.url, act.payload, session)
+        out["actions"].append({"step": step, "kind": "POST", "url": act.url, "status": r.status})
+        rtype = str(act.payload.get("resourceType", "")) if isinstance(act.payload, dict) else ""
+        out["writes"].append(
+            {
+                "step": step,
+                "url": act.url,
+                "resourceType": rtype,
+                "payload": act.payload,
+                "status": r.status,
+                "accepted": r.ok,
+                "diagnostics": None if r.ok else r.diagnostics(),
+            }
+        )
+        if r.ok:
+            return POST_OK
+        return f"POST request rejected: HTTP {r.status}: {r.diagnostics()}"
+
+    # ------------------------------------------------------------------ scoring
+
+    def score(
+        self, item: Item, output: dict[str, Any], calls: list[CallRecord], variant: str = "default"
+    ) -> Score:
+        from medevals.fhir.grading import grade
+        from medevals.fhir.tasks import TaskSpec
+
+        spec = TaskSpec.from_dict(item.metadata["spec"])
+        truth = item.target if item.target is not None else output.get("truth")
+        if truth is None:
+            return Score(value=None, explanation="no ground truth (original task without a server read)")
+        writes = [w for w in output.get("writes", []) if w.get("accepted")]
+        answer = output.get("answer")
+        g = grade(spec, truth, answer if isinstance(answer, list) else None, writes)
+        rejected = sum(1 for w in output.get("writes", []) if not w.get("accepted"))
+        return Score(
+            value=float(g.success),
+            answer=answer,
+            target=truth,
+            parsed=output.get("status") == "finished",
+            values={
+                "success": float(g.success),
+                "answer_ok": float(g.answer_ok),
+                "writes_ok": float(g.writes_ok),
+                "steps": float(output.get("steps", 0)),
+                "malformed_actions": float(len(output.get("malformed", []))),
+                "rejected_writes": float(rejected),
+                "finished": float(output.get("status") == "finished"),
+            },
+            explanation="; ".join(g.problems) or None,
+        )
+
+    def summarize(self, samples: Iterable[Sample]) -> dict[str, Any]:
+        from medevals.scoring.stats import mean_ci
+
+        by_type: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        for s in samples:
+            if s.score is None or s.score.value is None:
+                continue
+            row = by_type[s.item.subset or "?"]
+            for key in ("success", "answer_ok", "writes_ok", "steps", "malformed_actions", "rejected_writes"):
+                v = s.score.values.get(key)
+                if v is not None:
+                    row[key].append(v)
+        if not by_type:
+            return {}
+        from medevals.fhir.tasks import TASK_TYPES
+
+        order = {name: i for i, name in TASK_TYPES.items()}
+        rows = []
+        for name in sorted(by_type, key=lambda n: order.get(n, 99)):
+            v = by_type[name]
+            rows.append(
+                [
+                    name,
+                    len(v["success"]),
+                    mean_ci(v["success"]),
+                    round(sum(v["answer_ok"]) / len(v["answer_ok"]), 3),
+                    round(sum(v["writes_ok"]) / len(v["writes_ok"]), 3),
+                    round(sum(v["steps"]) / len(v["steps"]), 2),
+                    int(sum(v["malformed_actions"])),
+                    int(sum(v["rejected_writes"])),
+                ]
+            )
+        return {
+            "tables": [
+                {
+                    "title": "Success by task type",
+                    "columns": [
+                        "task type",
+                        "n",
+                        "success",
+                        "answer ok",
+                        "writes ok",
+                        "mean steps",
+                        "malformed actions",
+                        "rejected writes",
+                    ],
+                    "rows": rows,
+                }
+            ],
+            "success_by_type": {r[0]: r[2] for r in rows},
+        }
+
+
+def _transcript(messages: list[Message], budget: int) -> str:
+    """A completion prompt for base models: the task, then the latest turns that fit ``budget`` chars."""
+    first = f"USER: {messages[0]['content']}\n"
+    turns = []
+    for m in messages[1:]:
+        who = "AGENT" if m["role"] == "assistant" else "USER"
+        turns.append(f"{who}: {m.get('content') or ''}\n")
+    kept: list[str] = []
+    used = len(first)
+    for t in reversed(turns):
+        if used + len(t) > budget:
+            break
+        kept.append(t)
+        used += len(t)
+    return first + "".join(reversed(kept)) + "AGENT:"
