@@ -26,6 +26,10 @@ BUILTIN: dict[str, str] = {
     # interactive consultation
     # agent in an EHR
     # retrieval, RAG, NER
+    "pubmedqa-retrieval": "medevals.benchmarks.retrieval_sets:PUBMEDQA_RETRIEVAL",
+    "bioasq-retrieval": "medevals.benchmarks.retrieval_sets:BIOASQ_RETRIEVAL",
+    "ncbi-disease": "medevals.benchmarks.ner_sets:NCBI_DISEASE",
+    "bc5cdr": "medevals.benchmarks.ner_sets:BC5CDR",
     # strategies and probes
 }
 
@@ -47,6 +51,10 @@ def get(name: str) -> Benchmark:
         from medevals.benchmarks.custom import load_spec
 
         return load_spec(Path(name))
+    if Path(name).is_dir():  # a BEIR/MTEB retrieval folder given by path
+        from medevals.benchmarks.retrieval_sets import beir_folder_benchmark
+
+        return beir_folder_benchmark(Path(name))
     key = ALIASES.get(name, name)
     if key not in BUILTIN:
         import difflib
