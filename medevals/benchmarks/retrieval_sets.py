@@ -96,7 +96,7 @@ def _snippet_id(text: str) -> str:
 
 
 def bioasq_corpus(folder: Path) -> Corpus:
-    """Every distinct gold snippet text of the BioASQ yes/no questions (5243), id = hash of the text."""
+    """Every distinct gold snippet text of the BioASQ yes/no questions (5190), id = hash of the text."""
     path = folder / BIOASQ_FILE
     docs: dict[str, Doc] = {}
     for line, row in read_jsonl(path):
@@ -132,7 +132,7 @@ BIOASQ_RETRIEVAL = Benchmark(
     taxonomy=RETRIEVAL,
     license="BioASQ/NLM terms (research use; registration upstream)",
     source="BioASQ Task B 7-11 golden yes/no questions (MIRAGE copy)",
-    description="Each yes/no question against the pool of all 5243 distinct gold snippets of the set; "
+    description="Each yes/no question against the pool of all 5190 distinct gold snippets of the set; "
     "relevant = the question's own snippets.",
     splits={"test": 618},
     default_split="test",
