@@ -28,7 +28,9 @@ def iob_spans(tags: list[str], where: Path, first_line: int) -> list[dict[str, A
             continue
         prefix, sep, label = tag.partition("-")
         if not sep or prefix not in ("B", "I") or not label:
-            raise DataError(f"tag '{tag}' is not O, B-TYPE or I-TYPE", path=where, line=first_line + i, field="tag")
+            raise DataError(
+                f"tag '{tag}' is not O, B-TYPE or I-TYPE", path=where, line=first_line + i, field="tag"
+            )
         if prefix == "I" and current is not None and current["type"] == label:
             current["end"] = i
             continue

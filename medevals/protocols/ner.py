@@ -115,7 +115,9 @@ class NERProtocol(Protocol):
         gold: list[list[dict[str, Any]]] = []
         pred: list[list[dict[str, Any]]] = []
         counts = {"sentences": 0, "failed calls (excluded)": 0, "unparsed replies (predict nothing)": 0}
-        counts.update({"entities not found in the sentence (spurious)": 0, "entities of unknown type (dropped)": 0})
+        counts.update(
+            {"entities not found in the sentence (spurious)": 0, "entities of unknown type (dropped)": 0}
+        )
         counts["malformed entity records (dropped)"] = 0
         for s in samples:
             if s.score is None:

@@ -38,7 +38,9 @@ class RAGOptions(ProtocolOptions):
     corpus: str | None = Field(None, description="BEIR folder, 'pubmedqa', 'bioasq' or KIND:PATH")
     k: int = Field(5, ge=1, le=64, description="passages put in the prompt")
     passage_chars: int = Field(1500, ge=100, description="each passage is cut to this many characters")
-    context: bool = Field(False, description="the item's own context is its gold passage: adds the oracle variant")
+    context: bool = Field(
+        False, description="the item's own context is its gold passage: adds the oracle variant"
+    )
     strategy: Literal["zero-shot", "cot"] = "zero-shot"
     mode: Literal["auto", "generate", "likelihood"] = "auto"
     max_tokens: int | None = Field(None, ge=1)
@@ -97,7 +99,9 @@ class RAGProtocol(Protocol):
         from medevals.benchmarks.retrieval_sets import load_corpus, resolve_corpus_ref
 
         if not self.options.corpus:
-            raise ConfigError("--rag needs --corpus FOLDER (a BEIR folder with corpus.jsonl) or pubmedqa/bioasq")
+            raise ConfigError(
+                "--rag needs --corpus FOLDER (a BEIR folder with corpus.jsonl) or pubmedqa/bioasq"
+            )
         if self.options.rag not in RETRIEVERS:
             raise ConfigError(f"unknown retriever '{self.options.rag}'")
         corpus = load_corpus(resolve_corpus_ref(self.options.corpus, data_root(None)))
@@ -111,13 +115,17 @@ class RAGProtocol(Protocol):
             context = None
         elif ctx.variant == ORACLE:
             if not item.context:
-                raise ConfigError(f"item {item.id}: the oracle variant needs the item's gold passage (context)")
+                raise ConfigError(
+                    f"item {item.id}: the oracle variant needs the item's gold passage (context)"
+                )
             context = item.context
         else:
             if self.retrievers is None:
                 raise ConfigError("rag protocol used before setup (no index)")
             question = item.input if isinstance(item.input, str) else str(item.input)
-            ranking = (await self.retrievers.search(self.options.rag, question, ctx, "embedder"))[: self.options.k]
+            ranking = (await self.retrievers.search(self.options.rag, question, ctx, "embedder"))[
+                : self.options.k
+            ]
             corpus = self.retrievers.corpus
             docs = [corpus.docs[corpus.index_of[d]] for d, _ in ranking]
             context = format_passages([(d.id, d.title, d.text) for d in docs], self.options.passage_chars)
@@ -128,7 +136,9 @@ class RAGProtocol(Protocol):
                 out["gold_hit"] = str(gold) in out["passages"]
             answer = (item.choices or {}).get(str(item.target), "")
             if len(answer) >= 4 and answer.strip().lower() not in NO_CONTAINMENT:
-                out["answer_in_passages"] = answer.strip().lower() in " ".join(d.full_text for d in docs).lower()
+                out["answer_in_passages"] = (
+                    answer.strip().lower() in " ".join(d.full_text for d in docs).lower()
+                )
         augmented = item.model_copy(update={"context": context})
         request, mode = self.mcq.build_request(augmented, ctx, self.options.strategy)
         await ctx.generate(request)
@@ -162,12 +172,19 @@ class RAGProtocol(Protocol):
                 if "answer_in_passages" in s.score.values:
                     contains.append(float(s.score.values["answer_in_passages"] or 0.0))
         acc_rows = [
-            [v, mean_ci(list(correct[v].values())), len(correct[v])] for v in self.variants() if correct.get(v)
+            [v, mean_ci(list(correct[v].values())), len(correct[v])]
+            for v in self.variants()
+            if correct.get(v)
         ]
         stage: list[list[Any]] = []
         if hits:
-            stage.append(["retrieval hit rate (gold passage in top-k)", mean_ci(list(hits.values())), len(hits)])
-            for label, want in (("accuracy when the gold passage was retrieved", 1.0), ("accuracy when it was missed", 0.0)):
+            stage.append(
+                ["retrieval hit rate (gold passage in top-k)", mean_ci(list(hits.values())), len(hits)]
+            )
+            for label, want in (
+                ("accuracy when the gold passage was retrieved", 1.0),
+                ("accuracy when it was missed", 0.0),
+            ):
                 vals = [correct[RAG][k] for k, h in hits.items() if h == want and k in correct[RAG]]
                 if vals:
                     stage.append([label, mean_ci(vals), len(vals)])

@@ -77,7 +77,11 @@ def parse_entities(text: str | None, tokens: list[str], types: list[str]) -> Par
     seen: set[tuple[str, int, int]] = set()
     overflow = len(tokens)
     for ent in value:
-        if not isinstance(ent, dict) or not isinstance(ent.get("text"), str) or not isinstance(ent.get("type"), str):
+        if (
+            not isinstance(ent, dict)
+            or not isinstance(ent.get("text"), str)
+            or not isinstance(ent.get("type"), str)
+        ):
             result.malformed += 1
             continue
         label = by_lower.get(ent["type"].strip().lower())
@@ -109,7 +113,18 @@ def evaluate_spans(gold: list[list[Span]], pred: list[list[Span]], types: list[s
         res = Evaluator([conv(d) for d in gold], [conv(d) for d in pred], tags=list(types)).evaluate()
 
     def as_dict(r: Any) -> dict[str, Any]:
-        keys = ("correct", "incorrect", "partial", "missed", "spurious", "possible", "actual", "precision", "recall", "f1")
+        keys = (
+            "correct",
+            "incorrect",
+            "partial",
+            "missed",
+            "spurious",
+            "possible",
+            "actual",
+            "precision",
+            "recall",
+            "f1",
+        )
         return {k: getattr(r, k) for k in keys}
 
     return {

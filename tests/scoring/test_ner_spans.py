@@ -6,7 +6,21 @@ from medevals.benchmarks.ner_sets import iob_spans
 from medevals.errors import DataError
 from medevals.scoring.ner_spans import align, evaluate_spans, parse_entities
 
-TOKENS = "Torsade de pointes after 5 - fluorouracil ; Torsade de pointes again .".split()
+TOKENS = [
+    "Torsade",
+    "de",
+    "pointes",
+    "after",
+    "5",
+    "-",
+    "fluorouracil",
+    ";",
+    "Torsade",
+    "de",
+    "pointes",
+    "again",
+    ".",
+]
 
 
 def test_alignment_is_whitespace_and_case_insensitive_at_token_boundaries():
@@ -23,8 +37,15 @@ def test_parse_counts_unaligned_unknown_and_malformed_entities():
     )
     p = parse_entities(reply, TOKENS, ["Chemical", "Disease"])
     assert p.parsed
-    assert p.spans[:2] == [{"type": "Disease", "start": 0, "end": 2}, {"type": "Disease", "start": 8, "end": 10}]
-    assert p.spans[2] == {"type": "Chemical", "start": len(TOKENS), "end": len(TOKENS)}  # spurious, off the end
+    assert p.spans[:2] == [
+        {"type": "Disease", "start": 0, "end": 2},
+        {"type": "Disease", "start": 8, "end": 10},
+    ]
+    assert p.spans[2] == {
+        "type": "Chemical",
+        "start": len(TOKENS),
+        "end": len(TOKENS),
+    }  # spurious, off the end
     assert p.unaligned == ["aspirin"] and p.unknown_type == ["Gene"] and p.malformed == 1
 
 
