@@ -471,6 +471,10 @@ def report(
     metrics = [(f.path.name, f.read_metrics()) for f in folders]
     if len(folders) == 1:
         out.print(run_table(metrics[0][1]))
+        from medevals.report.extra_tables import terminal_tables
+
+        for extra in terminal_tables(metrics[0][1]):
+            out.print(extra)
     else:
         out.print(compare_table(metrics))
     target = out_file or (folders[0].report_path if len(folders) == 1 else Path("report.html"))

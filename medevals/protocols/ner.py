@@ -23,15 +23,16 @@ from medevals.scoring.ner_spans import evaluate_spans, parse_entities
 
 INSTRUCTION = (
     "Extract every mention of these entity types from the sentence: {types}.\n"
-    'Reply with JSON only, in the form {{"entities": [{{"text": "<the mention copied exactly from the sentence>", '
-    '"type": "<one of: {types}>"}}]}}. List each distinct mention once. '
-    'If there are none, reply {{"entities": []}}.'
+    "Reply with one line of JSON only, listing each distinct mention once with its text copied exactly "
+    'from the sentence, for example {example}. If there are none, reply {{"entities": []}}.'
 )
+#: Illustrative mentions for the format example (a concrete example is echoed far less than a placeholder).
+EXAMPLE_MENTIONS = {"disease": "breast cancer", "chemical": "aspirin", "gene": "BRCA1", "species": "mice"}
 
 
 class NEROptions(ProtocolOptions):
     types: list[str] = Field(default_factory=lambda: ["Disease"])
-    max_tokens: int = Field(256, ge=16)
+    max_tokens: int = Field(200, ge=16)
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     system_prompt: str | None = None
 
@@ -52,7 +53,11 @@ class NERProtocol(Protocol):
     options: NEROptions
 
     def instruction(self) -> str:
-        return INSTRUCTION.format(types=", ".join(self.options.types))
+        types = self.options.types
+        example = [
+            {"text": EXAMPLE_MENTIONS.get(t.lower(), f"<{t} mention>"), "type": t} for t in types[:2]
+        ]
+        return INSTRUCTION.format(types=", ".join(types), example=json.dumps({"entities": example}))
 
     def templates(self) -> dict[str, str]:
         t = {"instruction": self.instruction(), "user": "{instruction}\\n\\nSentence: {sentence}"}
