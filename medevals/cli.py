@@ -424,7 +424,9 @@ def run(
     )
     outcome = _progress_runner(cfg, quiet)
     if model and outcome.manifest.model.backend == "none":
-        err.print(f"[dim]note: no benchmark in this run asks a model anything; --model {model} was not loaded[/dim]")
+        err.print(
+            f"[dim]note: no benchmark in this run asks a model anything; --model {model} was not loaded[/dim]"
+        )
     _finish(outcome, report=report, quiet=quiet)
 
 

@@ -109,7 +109,9 @@ def prepare(cfg: RunConfig) -> Prepared:
     if not cfg.benchmarks:
         raise ConfigError("no benchmark given: pass --benchmark NAME[,NAME...] (see `medevals list`)")
     model = (
-        make_record(cfg.model, base_url=cfg.base_url, api_key_env=cfg.api_key_env, settings=cfg.model_settings)
+        make_record(
+            cfg.model, base_url=cfg.base_url, api_key_env=cfg.api_key_env, settings=cfg.model_settings
+        )
         if cfg.model
         else NO_MODEL
     )

@@ -54,9 +54,7 @@ class NERProtocol(Protocol):
 
     def instruction(self) -> str:
         types = self.options.types
-        example = [
-            {"text": EXAMPLE_MENTIONS.get(t.lower(), f"<{t} mention>"), "type": t} for t in types[:2]
-        ]
+        example = [{"text": EXAMPLE_MENTIONS.get(t.lower(), f"<{t} mention>"), "type": t} for t in types[:2]]
         return INSTRUCTION.format(types=", ".join(types), example=json.dumps({"entities": example}))
 
     def templates(self) -> dict[str, str]:
