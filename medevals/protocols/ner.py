@@ -19,7 +19,7 @@ from medevals.errors import ConfigError
 from medevals.models import openai_format
 from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext
 from medevals.schema import CallRecord, Item, Message, ModelRequest, Sample, Score
-from medevals.scoring.ner_spans import evaluate_spans, parse_entities
+from medevals.scoring.ner_spans import evaluate_spans, f1_with_ci, parse_entities
 
 INSTRUCTION = (
     "Extract every mention of these entity types from the sentence: {types}.\n"
@@ -156,8 +156,16 @@ class NERProtocol(Protocol):
 
         rows = [row(t, res["types"][t]) for t in types if res["types"].get(t)]
         rows.append(row("overall (micro)", res["overall"]))
+        per_doc = res.pop("per_doc")  # per-sentence counts: only for the CI, too bulky for metrics.json
+        headline = {scheme: f1_with_ci(per_doc[scheme]) for scheme in ("strict", "partial")}
         return {
             "tables": [
+                {
+                    "title": "Micro F1 over all types, 95% CI (bootstrap over sentences)",
+                    "columns": ["scheme", "F1 % [95% CI]", "sentences"],
+                    "rows": [[k, v, v["n"]] for k, v in headline.items()],
+                    "terminal": True,
+                },
                 {
                     "title": "Entity spans, strict (exact boundary and type) and partial (overlap), nervaluate",
                     "columns": ["type", "P", "R", "F1", "P part", "R part", "F1 part", "gold", "pred"],
@@ -172,5 +180,6 @@ class NERProtocol(Protocol):
                 },
             ],
             "ner": res,
+            "f1": headline,
             "problems": counts,
         }

@@ -127,7 +127,50 @@ def evaluate_spans(gold: list[list[Span]], pred: list[list[Span]], types: list[s
         )
         return {k: getattr(r, k) for k in keys}
 
+    per_doc = {
+        scheme: _per_doc_counts(res["overall_indices"][scheme], len(gold)) for scheme in ("strict", "partial")
+    }
     return {
         "overall": {scheme: as_dict(r) for scheme, r in res["overall"].items()},
         "types": {t: {scheme: as_dict(r) for scheme, r in res["entities"].get(t, {}).items()} for t in types},
+        "per_doc": per_doc,
     }
+
+
+def _per_doc_counts(indices: Any, n_docs: int) -> list[list[int]]:
+    """Per sentence [correct, partial, actual, possible] from nervaluate's own index lists."""
+    counts = [[0, 0, 0, 0] for _ in range(n_docs)]
+    for attr, cols in (
+        ("correct_indices", (0, 2, 3)),
+        ("partial_indices", (1, 2, 3)),
+        ("incorrect_indices", (2, 3)),
+        ("spurious_indices", (2,)),
+        ("missed_indices", (3,)),
+    ):
+        for doc, _ent in getattr(indices, attr):
+            for c in cols:
+                counts[doc][c] += 1
+    return counts
+
+
+def _f1(correct: float, partial: float, actual: float, possible: float) -> float:
+    p = (correct + 0.5 * partial) / actual if actual else 0.0
+    r = (correct + 0.5 * partial) / possible if possible else 0.0
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def f1_with_ci(per_doc: list[list[int]], *, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """Micro F1 with a 95% percentile bootstrap over sentences (F1 is a ratio of sums, not a mean)."""
+    import numpy as np
+
+    counts = np.asarray(per_doc, dtype=float).reshape(-1, 4)
+    n = len(counts)
+    value = _f1(*counts.sum(axis=0)) if n else float("nan")
+    if n < 2:
+        return {"value": value, "ci_low": value, "ci_high": value, "n": n, "ci_method": "none"}
+    rng = np.random.default_rng(seed)
+    sums = counts[rng.integers(0, n, size=(n_boot, n))].sum(axis=1)
+    boots = sorted(_f1(*row) for row in sums)
+    lo = boots[int(np.floor(0.025 * (n_boot - 1)))]
+    hi = boots[int(np.ceil(0.975 * (n_boot - 1)))]
+    return {"value": value, "ci_low": lo, "ci_high": hi, "n": n, "ci_method": "bootstrap-sentences"}

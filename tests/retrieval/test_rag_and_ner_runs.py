@@ -105,3 +105,6 @@ def test_ner_strict_and_partial_f1_and_invalid_json_counted(fake_server, tmp_pat
     assert strict["precision"] == 1.0
     assert strict["recall"] == pytest.approx((total - gold_missed) / total)
     assert m["extra"]["problems"]["unparsed replies (predict nothing)"] == 1
+    headline = m["extra"]["f1"]["strict"]
+    assert headline["value"] == pytest.approx(strict["f1"]) and headline["n"] == 4
+    assert headline["ci_low"] <= headline["value"] <= headline["ci_high"]

@@ -89,3 +89,21 @@ def test_iob_spans_and_bad_tags():
     ]
     with pytest.raises(DataError, match=r"test.tsv:12: field .tag."):
         iob_spans(["O", "X-Disease"], "test.tsv", 11)
+
+
+def test_micro_f1_ci_uses_nervaluate_counts_per_sentence():
+    from medevals.scoring.ner_spans import f1_with_ci
+
+    gold = [[{"type": "Disease", "start": 0, "end": 1}], [{"type": "Disease", "start": 2, "end": 2}], []]
+    pred = [
+        [{"type": "Disease", "start": 0, "end": 1}],
+        [{"type": "Disease", "start": 2, "end": 3}],
+        [{"type": "Disease", "start": 5, "end": 5}],
+    ]
+    res = evaluate_spans(gold, pred, ["Disease"])
+    for scheme in ("strict", "partial"):
+        ci = f1_with_ci(res["per_doc"][scheme], seed=1)
+        assert ci["value"] == pytest.approx(res["overall"][scheme]["f1"])
+        assert ci["ci_low"] <= ci["value"] <= ci["ci_high"] and ci["n"] == 3
+    assert res["overall"]["strict"]["f1"] == pytest.approx(0.4)  # 1 correct of 3 predicted, 2 gold
+    assert res["overall"]["partial"]["f1"] == pytest.approx(0.6)  # (1 + 0.5) / 3 and / 2
