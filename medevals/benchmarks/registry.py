@@ -51,7 +51,7 @@ def get(name: str) -> Benchmark:
         from medevals.benchmarks.custom import load_spec
 
         return load_spec(Path(name))
-    if Path(name).is_dir():  # a BEIR/MTEB retrieval folder given by path
+    if name not in BUILTIN and name not in ALIASES and Path(name).is_dir():  # a BEIR/MTEB folder by path
         from medevals.benchmarks.retrieval_sets import beir_folder_benchmark
 
         return beir_folder_benchmark(Path(name))

@@ -82,3 +82,12 @@ def test_corpus_hash_changes_with_content(tmp_path):
     rows[0]["text"] += " and headache"
     (folder / "corpus.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     assert load_corpus(f"beir:{folder}").hash != a.hash
+
+
+def test_a_folder_named_like_a_builtin_benchmark_does_not_shadow_it(tmp_path, monkeypatch):
+    from medevals.benchmarks import registry
+
+    (tmp_path / "medqa").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert registry.get("medqa").protocol == "mcq"
+    assert registry.get(str(write_beir(tmp_path / "mine"))).protocol == "retrieval"
