@@ -187,6 +187,7 @@ def prepare(cfg: RunConfig) -> Prepared:
         prepared.append(PreparedBenchmark(bench, protocol, items, fewshot, record))
     if not any(pb.protocol.needs_candidate for pb in prepared):
         model = NO_MODEL  # e.g. retrieval: a given --model is not loaded, and runs with or without it match
+        concurrency = 8 if cfg.concurrency is None else concurrency
     elif not cfg.model:
         need = next(pb.bench.name for pb in prepared if pb.protocol.needs_candidate)
         raise ConfigError(f"benchmark '{need}' puts items to a model: pass --model SPEC")
