@@ -132,6 +132,10 @@ def _finish(outcome: RunOutcome, report: bool, quiet: bool) -> None:
 
     compact = out.width < 110
     out.print(run_table(outcome.metrics, compact=compact))
+    from medevals.report.extra_tables import terminal_tables
+
+    for extra in terminal_tables(outcome.metrics):
+        out.print(extra)
     if compact:
         for line in usage_lines(outcome.metrics):
             out.print(line, highlight=False)
@@ -247,15 +251,20 @@ def list_benchmarks(
 
 @app.command()
 def run(
-    model: Annotated[
-        str, typer.Option("--model", "-m", help="builtin:gemma3-270m | openai:NAME | hf:PATH | vllm:PATH")
-    ],
     benchmark: Annotated[
         str,
         typer.Option(
             "--benchmark", "-b", help="Comma-separated names (NAME or NAME:SPLIT) or spec.yaml paths."
         ),
     ],
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="builtin:gemma3-270m | openai:NAME | hf:PATH | vllm:PATH (not needed for retrieval).",
+        ),
+    ] = None,
     base_url: Annotated[
         str | None, typer.Option(help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1.")
     ] = None,
@@ -380,7 +389,7 @@ def run(
     table = PriceTable.load(prices) if prices else PriceTable()
     if (price_in is None) != (price_out is None):
         raise MedevalsError("--price-in and --price-out go together")
-    if price_in is not None and price_out is not None:
+    if price_in is not None and price_out is not None and model:
         table.set(parse_spec(model)[1], price_in, price_out)
     roles: dict[str, str] = {}
     if judge:
@@ -395,7 +404,7 @@ def run(
     if limit is not None and limit < 1:
         raise MedevalsError("--limit must be at least 1")
     cfg = RunConfig(
-        model=model,
+        model=model or "",
         benchmarks=[b.strip() for b in benchmark.split(",") if b.strip()],
         base_url=base_url,
         api_key_env=api_key_env,
@@ -417,6 +426,10 @@ def run(
         command=command_line(),
     )
     outcome = _progress_runner(cfg, quiet)
+    if model and outcome.manifest.model.backend == "none":
+        err.print(
+            f"[dim]note: no benchmark in this run asks a model anything; --model {model} was not loaded[/dim]"
+        )
     _finish(outcome, report=report, quiet=quiet)
 
 
@@ -463,6 +476,10 @@ def report(
     metrics = [(f.path.name, f.read_metrics()) for f in folders]
     if len(folders) == 1:
         out.print(run_table(metrics[0][1]))
+        from medevals.report.extra_tables import terminal_tables
+
+        for extra in terminal_tables(metrics[0][1]):
+            out.print(extra)
     else:
         out.print(compare_table(metrics))
     target = out_file or (folders[0].report_path if len(folders) == 1 else Path("report.html"))

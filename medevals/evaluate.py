@@ -35,10 +35,13 @@ from medevals.engine.keys import canonical_json
 from medevals.errors import ConfigError, ModelError, RunError
 from medevals.models.registry import create_backend, make_record
 from medevals.protocols.base import Protocol, SolveContext
-from medevals.protocols.registry import get_protocol, protocol_from_record
+from medevals.protocols.registry import get_protocol, protocol_from_record, resolve_protocol
 from medevals.runs.folder import RunFolder, slug
 from medevals.schema import BenchmarkRecord, Item, ModelRecord, RunManifest, Sample, Unit
 from medevals.scoring.metrics import Aggregator
+
+#: The model record of a run whose protocols call no model under test (retrieval).
+NO_MODEL = ModelRecord(spec="none", backend="none", name="none")
 
 
 @dataclass
@@ -105,8 +108,12 @@ def _parse_role_spec(spec: str) -> tuple[str, str | None]:
 def prepare(cfg: RunConfig) -> Prepared:
     if not cfg.benchmarks:
         raise ConfigError("no benchmark given: pass --benchmark NAME[,NAME...] (see `medevals list`)")
-    model = make_record(
-        cfg.model, base_url=cfg.base_url, api_key_env=cfg.api_key_env, settings=cfg.model_settings
+    model = (
+        make_record(
+            cfg.model, base_url=cfg.base_url, api_key_env=cfg.api_key_env, settings=cfg.model_settings
+        )
+        if cfg.model
+        else NO_MODEL
     )
     roles: dict[str, ModelRecord] = {}
     for role, spec in cfg.roles.items():
@@ -131,7 +138,8 @@ def prepare(cfg: RunConfig) -> Prepared:
         if bench.name in seen:
             raise ConfigError(f"benchmark '{bench.name}' given twice")
         seen.add(bench.name)
-        proto_cls = get_protocol(bench.protocol)
+        proto_name = resolve_protocol(bench.protocol, cfg.options)
+        proto_cls = get_protocol(proto_name)
         fields = proto_cls.Options.model_fields
         user = {k: v for k, v in cfg.options.items() if k in fields}
         used_options.update(user)
@@ -163,7 +171,7 @@ def prepare(cfg: RunConfig) -> Prepared:
             options_record["fewshot_source"] = fewshot_source
         record = BenchmarkRecord(
             name=bench.name,
-            protocol=bench.protocol,
+            protocol=proto_name,
             task_type=bench.task_type,
             split=data.split,
             n_items=len(items),
@@ -177,6 +185,12 @@ def prepare(cfg: RunConfig) -> Prepared:
             variants=protocol.variants(),
         )
         prepared.append(PreparedBenchmark(bench, protocol, items, fewshot, record))
+    if not any(pb.protocol.needs_candidate for pb in prepared):
+        model = NO_MODEL  # e.g. retrieval: a given --model is not loaded, and runs with or without it match
+        concurrency = 8 if cfg.concurrency is None else concurrency
+    elif not cfg.model:
+        need = next(pb.bench.name for pb in prepared if pb.protocol.needs_candidate)
+        raise ConfigError(f"benchmark '{need}' puts items to a model: pass --model SPEC")
     unused = sorted(set(cfg.options) - used_options)
     if unused:
         raise ConfigError(f"option(s) {', '.join(unused)} are not used by any benchmark in this run")
@@ -302,6 +316,8 @@ async def execute(
     backends: dict[str, Any] = {}
     role_backend: dict[str, str] = {}
     for role, record in [("candidate", p.model), *p.roles.items()]:
+        if role == "candidate" and record.backend == NO_MODEL.backend:
+            continue
         key = canonical_json(record.model_dump())
         if key not in backends:
             backends[key] = create_backend(record, concurrency=p.concurrency)

@@ -32,6 +32,10 @@ BUILTIN: dict[str, str] = {
     # agent in an EHR
     "ehr-agent": "medevals.benchmarks.ehr_agent:EHR_AGENT",
     # retrieval, RAG, NER
+    "pubmedqa-retrieval": "medevals.benchmarks.retrieval_sets:PUBMEDQA_RETRIEVAL",
+    "bioasq-retrieval": "medevals.benchmarks.retrieval_sets:BIOASQ_RETRIEVAL",
+    "ncbi-disease": "medevals.benchmarks.ner_sets:NCBI_DISEASE",
+    "bc5cdr": "medevals.benchmarks.ner_sets:BC5CDR",
     # strategies and probes
 }
 
@@ -53,6 +57,10 @@ def get(name: str) -> Benchmark:
         from medevals.benchmarks.custom import load_spec
 
         return load_spec(Path(name))
+    if name not in BUILTIN and name not in ALIASES and Path(name).is_dir():  # a BEIR/MTEB folder by path
+        from medevals.benchmarks.retrieval_sets import beir_folder_benchmark
+
+        return beir_folder_benchmark(Path(name))
     key = ALIASES.get(name, name)
     if key not in BUILTIN:
         import difflib

@@ -85,6 +85,8 @@ class Protocol(ABC):
     Options: ClassVar[type[ProtocolOptions]] = ProtocolOptions
     #: Extra model roles this protocol can use (e.g. "judge", "patient").
     roles: ClassVar[tuple[str, ...]] = ()
+    #: False for protocols that never call the model under test (retrieval): ``--model`` may be omitted.
+    needs_candidate: ClassVar[bool] = True
 
     def __init__(self, options: ProtocolOptions, benchmark: Benchmark | None = None):
         self.options = options

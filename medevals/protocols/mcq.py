@@ -354,6 +354,18 @@ class MCQProtocol(Protocol):
         )
 
     # ------------------------------------------------------------------ solving
+    def single_answer_request(
+        self, item: Item, ctx: SolveContext, strategy: str
+    ) -> tuple[ModelRequest, dict[str, Any]]:
+        """One answer request for ``item`` under a one-call strategy (zero-shot, cot), and the
+        output dict ``score(..., variant=strategy)`` reads. For protocols that wrap MCQ (RAG)."""
+        st = parse(strategy, self.options.shots)
+        if st.samples > 1 or st.shuffles > 1 or st.shots or st.knn or st.probe:
+            raise ConfigError(f"strategy '{strategy}' makes more than one call or needs examples")
+        mode = self._mode(ctx, st)
+        req = self.build_request(item, ctx, mode=mode, cot=st.cot, verbal=st.verbal)
+        return req, {"mode": mode, "parts": [{"use": "answer", "order": None}]}
+
     async def solve(self, item: Item, ctx: SolveContext) -> dict[str, Any]:
         if not item.choices:
             raise ConfigError(f"item {item.id}: the mcq protocol needs options")

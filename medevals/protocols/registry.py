@@ -18,8 +18,25 @@ PROTOCOLS: dict[str, str] = {
     # agent in an EHR
     "ehr-agent": "medevals.protocols.ehr_agent:EHRAgentProtocol",
     # retrieval, RAG, NER
+    "retrieval": "medevals.protocols.retrieval:RetrievalProtocol",
+    "rag": "medevals.protocols.rag:RAGProtocol",
+    "ner": "medevals.protocols.ner:NERProtocol",
     # strategies and probes
 }
+
+#: (benchmark protocol, run option) -> the protocol used when that option is given, e.g.
+#: ``--rag bm25`` puts an MCQ benchmark through retrieval-augmented answering.
+OPTION_PROTOCOLS: dict[tuple[str, str], str] = {
+    ("mcq", "rag"): "rag",
+}
+
+
+def resolve_protocol(name: str, options: dict[str, object]) -> str:
+    """The protocol a benchmark runs under, given the run's options (``OPTION_PROTOCOLS``)."""
+    for (base, option), switched in OPTION_PROTOCOLS.items():
+        if base == name and options.get(option) is not None:
+            return switched
+    return name
 
 
 def protocol_from_record(record: BenchmarkRecord, where: str) -> Protocol:

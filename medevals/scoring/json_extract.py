@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,8 +57,18 @@ def _candidates(text: str) -> list[str]:
     return spans
 
 
-def extract_json(text: str | None, *, want: type | tuple[type, ...] = (dict, list)) -> JSONExtraction:
-    """The last JSON value of type ``want`` in ``text`` (fenced blocks first), or why there is none."""
+def extract_json(
+    text: str | None,
+    *,
+    want: type | tuple[type, ...] = (dict, list),
+    accept: Callable[[Any], bool] | None = None,
+) -> JSONExtraction:
+    """The last JSON value of type ``want`` (and passing ``accept``) in ``text``, fenced blocks
+    first, or why there is none. ``accept`` skips stray values a model appends after its answer."""
+
+    def ok(value: Any) -> bool:
+        return isinstance(value, want) and (accept is None or accept(value))
+
     if not text or not text.strip():
         return JSONExtraction(None, "empty reply")
     body = _THINK.sub(" ", text)
@@ -76,11 +87,11 @@ def extract_json(text: str | None, *, want: type | tuple[type, ...] = (dict, lis
                     except ValueError:
                         continue
                     saw_json = True
-                    if isinstance(value, want):
+                    if ok(value):
                         return JSONExtraction(value, None)
                 continue
             saw_json = True
-            if isinstance(value, want):
+            if ok(value):
                 return JSONExtraction(value, None)
     if saw_json:
         return JSONExtraction(None, "JSON of the wrong shape")

@@ -25,3 +25,10 @@ def test_nothing_parseable_is_reported_not_guessed():
     assert extract_json("").error == "empty reply"
     r = extract_json("{verdict: met")
     assert r.value is None and r.error == "no JSON found"
+
+
+def test_accept_skips_stray_trailing_values():
+    text = '[{"text": "x", "type": "Disease"}]\n{"note": "stray"}'
+    assert extract_json(text).value == {"note": "stray"}
+    got = extract_json(text, accept=lambda v: isinstance(v, list) or "entities" in v)
+    assert got.value == [{"text": "x", "type": "Disease"}]
