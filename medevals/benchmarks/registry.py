@@ -23,6 +23,9 @@ BUILTIN: dict[str, str] = {
     "medagentsbench": "medevals.benchmarks.mcq_sets:MEDAGENTSBENCH",
     # calculators
     # judged (rubrics, diagnosis, error detection)
+    "healthbench": "medevals.benchmarks.judged_sets:HEALTHBENCH",
+    "cupcase": "medevals.benchmarks.judged_sets:CUPCASE",
+    "medec": "medevals.benchmarks.judged_sets:MEDEC",
     # interactive consultation
     # agent in an EHR
     # retrieval, RAG, NER

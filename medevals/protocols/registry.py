@@ -12,6 +12,9 @@ PROTOCOLS: dict[str, str] = {
     "mcq": "medevals.protocols.mcq:MCQProtocol",
     # calculators
     # judged (rubrics, diagnosis, error detection)
+    "rubric": "medevals.protocols.rubric:RubricProtocol",
+    "open-diagnosis": "medevals.protocols.open_diagnosis:OpenDiagnosisProtocol",
+    "error-detection": "medevals.protocols.error_detection:ErrorDetectionProtocol",
     # interactive consultation
     # agent in an EHR
     # retrieval, RAG, NER
