@@ -474,6 +474,7 @@ app.add_typer(__import__("medevals.commands.suite", fromlist=["app"]).app, name=
 # calculators (mcp)
 
 # judged (agreement)
+app.command("agreement")(__import__("medevals.commands.agreement", fromlist=["agreement"]).agreement)
 
 # agent in an EHR (fhir)
 

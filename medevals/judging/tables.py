@@ -89,9 +89,14 @@ def agreement_tables(
                 "rows": rows,
             }
         )
-        full = [tuple(row[r] for r in raters) for row in labels.values() if all(r in row for r in raters)]
-        fk = bootstrap_stat(full, fleiss_kappa, seed=seed)
-        multi = [["Fleiss' kappa", ", ".join(raters), len(full), fk]]
+        # Fleiss' kappa among the model judges only (a baseline rater is compared pairwise above).
+        jr = [r for r in raters if _JUDGE_KEY.match(r)]
+        multi: list[list[Any]] = []
+        if len(jr) >= 2:
+            full = [tuple(row[r] for r in jr) for row in labels.values() if all(r in row for r in jr)]
+            multi.append(
+                ["Fleiss' kappa", ", ".join(jr), len(full), bootstrap_stat(full, fleiss_kappa, seed=seed)]
+            )
         judges = sorted({k for v in scores.values() for k in v}, key=_order)
         if len(judges) >= 2:
             mat = [[v[j] for j in judges] for v in scores.values() if all(j in v for j in judges)]
@@ -103,13 +108,14 @@ def agreement_tables(
                     bootstrap_stat(mat, icc_2_1, seed=seed),
                 ]
             )
-        tables.append(
-            {
-                "title": "Agreement among all raters",
-                "columns": ["statistic", "raters", "n", "value"],
-                "rows": multi,
-            }
-        )
+        if multi:
+            tables.append(
+                {
+                    "title": "Agreement among all judges (95% bootstrap CI)",
+                    "columns": ["statistic", "raters", "n", "value"],
+                    "rows": multi,
+                }
+            )
     roles = sorted({r for r, _ in failures}, key=_order)
     if roles:
         kinds = ["call_failed", "refusal", "malformed", "invalid"]
