@@ -493,3 +493,33 @@ def test_medec_metrics(fake_server, tmp_path, capsys, shared_data):
     assert m["metrics"]["correction_rouge1"]["value"] == pytest.approx((n_err - first_err) / n_err)
     assert m["n_unparseable"] == 1
     assert m["extra"]["correction_metrics"] in ("ROUGE-1 only", "ROUGE-1 + BERTScore")
+
+
+def test_rescore_rereads_judge_replies_and_agreement_json(fake_server, tmp_path, capsys):
+    server = fake_server(responder=criterion_judges)
+    code, _, err, folder = run(
+        capsys,
+        tmp_path,
+        [
+            "-m",
+            "openai:cand",
+            "--base-url",
+            server.base_url,
+            "-b",
+            "healthbench",
+            "--judge",
+            judges(server.base_url),
+            "--data-dir",
+            str(hb_data(tmp_path)),
+        ],
+    )
+    assert code == 0, err
+    before = folder.read_metrics()["benchmarks"]["healthbench"]["metrics"]["score"]["value"]
+    n = len(server.requests)
+    code, _, err = run_cli(["rescore", str(folder.path), "--no-report"], capsys)
+    assert code == 0, err
+    assert folder.read_metrics()["benchmarks"]["healthbench"]["metrics"]["score"]["value"] == before
+    assert len(server.requests) == n  # no model call
+    code, out, _ = run_cli(["agreement", str(folder.path), "--json"], capsys)
+    tables = json.loads(out)["healthbench"]
+    assert code == 0 and any(t["title"].startswith("Agreement among all judges") for t in tables)

@@ -101,3 +101,21 @@ def test_rubric_score_arithmetic():
 def test_diagnosis_baseline_rules(pred, ref, rule):
     m = match_diagnosis(pred, ref)
     assert m.rule == rule and m.match == (rule not in ("none", "empty"))
+
+
+def test_base_model_judge_completes_an_opened_verdict():
+    from medevals.judging.judge import JudgeTask, _first_request, _repair_request, _reply_text
+    from medevals.judging.verdicts import CriterionVerdict, parse_reply
+
+    task = JudgeTask(templates.RUBRIC_CRITERION, "Grade this.", CriterionVerdict)
+    req = _first_request(task, base=True)
+    assert req.kind == "completion" and req.body["prompt"].endswith('Verdict JSON: {"criteria_met": ')
+    raw = {"choices": [{"text": " true", "finish_reason": "stop"}]}
+    text = _reply_text(raw, True, CriterionVerdict)
+    assert text == '{"criteria_met": true}' and parse_reply(text, CriterionVerdict)[0].criteria_met is True
+    # whatever the model wrote is kept: "maybe" stays invalid JSON, not a guess
+    bad = _reply_text({"choices": [{"text": " maybe", "finish_reason": "stop"}]}, True, CriterionVerdict)
+    assert parse_reply(bad, CriterionVerdict)[0] is None
+    rep = _repair_request(task, True, req, bad, "no JSON found")
+    assert rep.body["prompt"].startswith(req.body["prompt"] + "maybe}")
+    assert rep.body["prompt"].endswith('{"criteria_met": ') and "could not be read" in rep.body["prompt"]
