@@ -20,6 +20,8 @@ out = Console()
 
 
 def _cell(c: Any) -> str:
+    if isinstance(c, float):
+        return f"{c:.3f}"
     if isinstance(c, dict) and "value" in c:
         v, lo, hi = c.get("value"), c.get("ci_low"), c.get("ci_high")
         if v is None or (isinstance(v, float) and math.isnan(v)):

@@ -63,6 +63,17 @@ def _fmt(x: float) -> float | str:
     return "n/a" if isinstance(x, float) and math.isnan(x) else round(x, 4)
 
 
+def stat_text(d: Mapping[str, Any]) -> str:
+    """A kappa/ICC as text ("0.583 [0.210, 0.861]"): the report shows metric dicts as percentages,
+    which would misread a statistic that runs from -1 to 1. Numbers stay in the table's ``data``."""
+    v, lo, hi = d.get("value"), d.get("ci_low"), d.get("ci_high")
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "n/a (undefined: a rater never varies or too few items)"
+    if lo is None or (isinstance(lo, float) and math.isnan(lo)):
+        return f"{v:.3f}"
+    return f"{v:.3f} [{lo:.3f}, {hi:.3f}]"
+
+
 def agreement_tables(
     labels: Labels,
     failures: Counter[tuple[str, str]],
@@ -86,7 +97,8 @@ def agreement_tables(
             {
                 "title": f"Agreement between raters ({label_name} level, 95% bootstrap CI)",
                 "columns": ["rater A", "rater B", "n", "% agreement", "Cohen's kappa", "macro-F1 (B vs A)"],
-                "rows": rows,
+                "rows": [[*r[:4], stat_text(r[4]), r[5]] for r in rows],
+                "data": rows,
             }
         )
         # Fleiss' kappa among the model judges only (a baseline rater is compared pairwise above).
@@ -113,7 +125,8 @@ def agreement_tables(
                 {
                     "title": "Agreement among all judges (95% bootstrap CI)",
                     "columns": ["statistic", "raters", "n", "value"],
-                    "rows": multi,
+                    "rows": [[*r[:3], stat_text(r[3])] for r in multi],
+                    "data": multi,
                 }
             )
     roles = sorted({r for r, _ in failures}, key=_order)
