@@ -145,10 +145,12 @@ def test_healthbench_axis_and_theme_tables(fake_server, tmp_path, capsys):
     # j0 vs j2 agree on all 5 criteria; j0 vs j1 on 2 of 5 (the two hydration criteria)
     assert pair[("judge:0", "judge:2")][3]["value"] == 1.0
     assert pair[("judge:0", "judge:1")][3]["value"] == pytest.approx(0.4)
-    # judge:0 says "met" to everything: kappa is undefined and shown so, never as 0 or 100%
-    assert pair[("judge:0", "judge:1")][4].startswith("n/a (undefined")
+    # judge:0 and judge:2 say "met" to everything: their kappa is undefined and shown so (not
+    # 100%); judge:0 vs judge:1 agree exactly as often as chance predicts: kappa 0
+    assert pair[("judge:0", "judge:2")][4].startswith("n/a (undefined")
     data = {(r[0], r[1]): r for r in tables["Agreement between raters"]["data"]}
-    assert math.isnan(data[("judge:0", "judge:1")][4]["value"])
+    assert math.isnan(data[("judge:0", "judge:2")][4]["value"])
+    assert data[("judge:0", "judge:1")][4]["value"] == pytest.approx(0.0)
     code, out, _ = run_cli(["agreement", str(folder.path)], capsys)
     assert code == 0 and "Cohen's kappa" in out and "judge:1" in out and "Fleiss" in out
 
