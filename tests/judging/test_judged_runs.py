@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import pytest
@@ -149,7 +148,7 @@ def test_healthbench_axis_and_theme_tables(fake_server, tmp_path, capsys):
     # 100%); judge:0 vs judge:1 agree exactly as often as chance predicts: kappa 0
     assert pair[("judge:0", "judge:2")][4].startswith("n/a (undefined")
     data = {(r[0], r[1]): r for r in tables["Agreement between raters"]["data"]}
-    assert math.isnan(data[("judge:0", "judge:2")][4]["value"])
+    assert data[("judge:0", "judge:2")][4]["value"] is None  # NaN is stored as null
     assert data[("judge:0", "judge:1")][4]["value"] == pytest.approx(0.0)
     code, out, _ = run_cli(["agreement", str(folder.path)], capsys)
     assert code == 0 and "Cohen's kappa" in out and "judge:1" in out and "Fleiss" in out
