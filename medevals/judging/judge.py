@@ -2,9 +2,13 @@
 
 Chat judges get the filled template as a user message. Base (completion) judges cannot follow
 "reply with JSON", so their prompt ends by opening the verdict object (``{"criteria_met": ``)
-and stops at ``}``; the reply text is rebuilt as the opened object + what the model wrote + the
-closing brace the harness opened. Either way the text then goes through the same JSON + schema
-reading as everything else, so a base judge writing "maybe" is a failure, not a guess.
+and stops at ``}``; the reply text is rebuilt as the opened object + the value + the closing
+brace the harness opened. The value is *constrained* to the schema's two literals: of ``true``
+and ``false``, the one the model gives the higher log-probability at the value position (HELM-
+style likelihood reading, as the MCQ protocol does for base models). When neither literal is
+among the returned top log-probabilities the model's own text is used as is. Either way the
+text then goes through the same JSON + schema reading as everything else, so a base judge
+writing "maybe" (with no true/false in its top tokens) is a failure, not a guess.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from medevals.protocols.base import SolveContext
 from medevals.schema import ModelRequest
 
 _JUDGE_ROLE = re.compile(r"^judge:(\d+)$")
+TOP_LOGPROBS = 20
+_LITERALS = ("true", "false")
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,7 @@ def _first_request(task: JudgeTask, base: bool) -> ModelRequest:
             "max_tokens": 16,
             "temperature": 0.0,
             "stop": ["}", ",", "\n"],
+            "logprobs": TOP_LOGPROBS,
         }
         return ModelRequest(kind="completion", body=body)
     body = {
@@ -83,11 +90,25 @@ def _repair_request(task: JudgeTask, base: bool, first: ModelRequest, text: str,
     return ModelRequest(kind="chat", body=body)
 
 
+def constrained_literal(raw: dict[str, Any] | None) -> str | None:
+    """``true``/``false``, whichever has the higher log-probability at the first generated position."""
+    tops = openai_format.top_logprobs(raw)
+    if not tops:
+        return None
+    best: dict[str, float] = {}
+    for token, lp in tops[0].items():
+        word = token.strip().lower()
+        if word in _LITERALS and lp > best.get(word, float("-inf")):
+            best[word] = lp
+    return max(best, key=lambda w: best[w]) if best else None
+
+
 def _reply_text(raw: dict[str, Any] | None, base: bool, schema: type[Verdict]) -> str:
     text = openai_format.text(raw)
     if not base:
         return text
-    return _prefill(schema) + text.strip() + ("" if "}" in text else "}")
+    value = constrained_literal(raw) or text.strip()
+    return _prefill(schema) + value + ("" if "}" in value else "}")
 
 
 async def ask(ctx: SolveContext, role: str, task: JudgeTask) -> dict[str, Any]:

@@ -119,3 +119,29 @@ def test_base_model_judge_completes_an_opened_verdict():
     rep = _repair_request(task, True, req, bad, "no JSON found")
     assert rep.body["prompt"].startswith(req.body["prompt"] + "maybe}")
     assert rep.body["prompt"].endswith('{"criteria_met": ') and "could not be read" in rep.body["prompt"]
+
+
+def test_base_model_judge_value_is_constrained_by_likelihood():
+    from medevals.judging.judge import JudgeTask, _first_request, _reply_text
+    from medevals.judging.verdicts import CriterionVerdict
+
+    def raw(text, tops):
+        content = [
+            {"token": text, "logprob": -0.1, "top_logprobs": [{"token": t, "logprob": lp} for t, lp in tops]}
+        ]
+        return {"choices": [{"text": text, "logprobs": {"content": content}}]}
+
+    assert (
+        _first_request(JudgeTask(templates.RUBRIC_CRITERION, "x", CriterionVerdict), True).body["logprobs"]
+        == 20
+    )
+    # the model writes "1", but of the two allowed literals it prefers " false"
+    r = raw(" 1", [(" 1", -0.1), (" true", -3.0), (" false", -2.0), ("False", -2.5)])
+    assert _reply_text(r, True, CriterionVerdict) == '{"criteria_met": false}'
+    assert _reply_text(raw(" 1", [(" true", -1.0), (" false", -2.0)]), True, CriterionVerdict).endswith(
+        "true}"
+    )
+    # neither literal among the top tokens: the model's own text stays (and fails validation)
+    assert (
+        _reply_text(raw(" 1", [(" 1", -0.1), (" 2", -2.0)]), True, CriterionVerdict) == '{"criteria_met": 1}'
+    )
