@@ -84,7 +84,7 @@ class ErrorDetectionProtocol(Protocol):
                 "prompt": BASE_PROMPT.format(instruction=INSTRUCTION, text=text),
                 "max_tokens": o.max_tokens,
                 "temperature": o.temperature,
-                "stop": ["\n"],
+                "stop": ["\nText:"],
             }
             request = ModelRequest(kind="completion", body=body)
         else:

@@ -99,7 +99,7 @@ class OpenDiagnosisProtocol(Protocol):
                 "prompt": BASE_PROMPT.format(case=shown),
                 "max_tokens": o.max_tokens,
                 "temperature": o.temperature,
-                "stop": ["\n"],
+                "stop": ["\nClinical case report:"],
             }
             request = ModelRequest(kind="completion", body=body)
         else:
