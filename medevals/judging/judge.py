@@ -1,7 +1,7 @@
 """Asking judges: one call per judge role through ``ctx.generate``, one repair turn, records kept.
 
 Chat judges get the filled template as a user message. Base (completion) judges cannot follow
-"reply with JSON", so their prompt ends by opening the verdict object (``{"criteria_met": ``)
+"reply with JSON", so their prompt ends by opening the verdict object (``{"criteria_met":``)
 and stops at ``}``; the reply text is rebuilt as the opened object + the value + the closing
 brace the harness opened. The value is *constrained* to the schema's two literals: of ``true``
 and ``false``, the one the model gives the higher log-probability at the value position (HELM-
@@ -46,7 +46,9 @@ def judge_roles(ctx: SolveContext) -> list[str]:
 
 
 def _prefill(schema: type[Verdict]) -> str:
-    return f'{{"{schema.label_field}": '
+    # No trailing space: tokenizers attach the space to the next word (" true"), and a prompt
+    # ending in a space pushed the builtin model to digits instead of true/false.
+    return f'{{"{schema.label_field}":'
 
 
 def _first_request(task: JudgeTask, base: bool) -> ModelRequest:
@@ -108,7 +110,7 @@ def _reply_text(raw: dict[str, Any] | None, base: bool, schema: type[Verdict]) -
     if not base:
         return text
     value = constrained_literal(raw) or text.strip()
-    return _prefill(schema) + value + ("" if "}" in value else "}")
+    return _prefill(schema) + " " + value + ("" if "}" in value else "}")
 
 
 async def ask(ctx: SolveContext, role: str, task: JudgeTask) -> dict[str, Any]:

@@ -109,7 +109,7 @@ def test_base_model_judge_completes_an_opened_verdict():
 
     task = JudgeTask(templates.RUBRIC_CRITERION, "Grade this.", CriterionVerdict)
     req = _first_request(task, base=True)
-    assert req.kind == "completion" and req.body["prompt"].endswith('Verdict JSON: {"criteria_met": ')
+    assert req.kind == "completion" and req.body["prompt"].endswith('Verdict JSON: {"criteria_met":')
     raw = {"choices": [{"text": " true", "finish_reason": "stop"}]}
     text = _reply_text(raw, True, CriterionVerdict)
     assert text == '{"criteria_met": true}' and parse_reply(text, CriterionVerdict)[0].criteria_met is True
@@ -117,8 +117,8 @@ def test_base_model_judge_completes_an_opened_verdict():
     bad = _reply_text({"choices": [{"text": " maybe", "finish_reason": "stop"}]}, True, CriterionVerdict)
     assert parse_reply(bad, CriterionVerdict)[0] is None
     rep = _repair_request(task, True, req, bad, "no JSON found")
-    assert rep.body["prompt"].startswith(req.body["prompt"] + "maybe}")
-    assert rep.body["prompt"].endswith('{"criteria_met": ') and "could not be read" in rep.body["prompt"]
+    assert rep.body["prompt"].startswith(req.body["prompt"] + " maybe}")
+    assert rep.body["prompt"].endswith('{"criteria_met":') and "could not be read" in rep.body["prompt"]
 
 
 def test_base_model_judge_value_is_constrained_by_likelihood():
