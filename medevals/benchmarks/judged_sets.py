@@ -30,9 +30,10 @@ def parse_rubrics(row: dict[str, Any], path: Path | str, line: int) -> list[dict
         where = f"rubrics[{i}]"
         if not isinstance(rb, dict):
             raise DataError(f"expected an object, got {type(rb).__name__}", path=path, line=line, field=where)
-        crit = require(rb, "criterion", path, line, kind=str) if "criterion" in rb else None
-        if crit is None:
-            raise DataError("missing", path=path, line=line, field=f"{where}.criterion")
+        crit = rb.get("criterion")
+        if not isinstance(crit, str) or not crit.strip():
+            what = "missing" if crit is None else "expected a non-empty string"
+            raise DataError(what, path=path, line=line, field=f"{where}.criterion")
         pts = rb.get("points")
         if pts is None:
             raise DataError("missing", path=path, line=line, field=f"{where}.points")
