@@ -529,3 +529,31 @@ def test_rescore_rereads_judge_replies_and_agreement_json(fake_server, tmp_path,
     code, out, _ = run_cli(["agreement", str(folder.path), "--json"], capsys)
     tables = json.loads(out)["healthbench"]
     assert code == 0 and any(t["title"].startswith("Agreement among all judges") for t in tables)
+
+
+@pytest.mark.slow
+def test_builtin_model_as_candidate_and_judge(tmp_path, capsys, shared_data):
+    """The embedded base model through the whole judged path (numbers are plumbing)."""
+    code, _, err, folder = run(
+        capsys,
+        tmp_path,
+        [
+            "-m",
+            "builtin:gemma3-270m",
+            "--judge",
+            "builtin:gemma3-270m",
+            "-b",
+            "cupcase",
+            "--limit",
+            "1",
+            "--data-dir",
+            str(shared_data),
+        ],
+    )
+    assert code == 0, err
+    samples = list(folder.iter_samples())
+    assert {s.variant for s in samples} == {"full", "first20pct"} and all(s.error is None for s in samples)
+    judge_calls = [c for s in samples for c in s.calls if c.role == "judge:0"]
+    assert all(c.kind == "completion" and c.request["prompt"].endswith('{"equivalent":') for c in judge_calls)
+    for s in samples:  # every sample is scored or an explained judge failure, never silently 0
+        assert s.score.value is not None or "judge:0" in (s.score.explanation or "")
