@@ -496,6 +496,7 @@ app.add_typer(__import__("medevals.commands.calculators", fromlist=["app"]).app,
 app.add_typer(__import__("medevals.commands.mcp", fromlist=["app"]).app, name="mcp")
 
 # judged (agreement)
+app.command("agreement")(__import__("medevals.commands.agreement", fromlist=["agreement"]).agreement)
 
 # agent in an EHR (fhir)
 app.add_typer(__import__("medevals.commands.fhir", fromlist=["app"]).app, name="fhir")

@@ -25,6 +25,9 @@ BUILTIN: dict[str, str] = {
     "medcalc": "medevals.benchmarks.medcalc:MEDCALC",
     "medcalc-gen": "medevals.benchmarks.medcalc_gen:MEDCALC_GEN",
     # judged (rubrics, diagnosis, error detection)
+    "healthbench": "medevals.benchmarks.judged_sets:HEALTHBENCH",
+    "cupcase": "medevals.benchmarks.judged_sets:CUPCASE",
+    "medec": "medevals.benchmarks.judged_sets:MEDEC",
     # interactive consultation
     "mediq-imedqa": "medevals.benchmarks.mediq:MEDIQ_IMEDQA",
     "mediq-icraftmd": "medevals.benchmarks.mediq:MEDIQ_ICRAFTMD",

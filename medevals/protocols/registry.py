@@ -13,6 +13,9 @@ PROTOCOLS: dict[str, str] = {
     # calculators
     "calc": "medevals.protocols.calc:CalcProtocol",
     # judged (rubrics, diagnosis, error detection)
+    "rubric": "medevals.protocols.rubric:RubricProtocol",
+    "open-diagnosis": "medevals.protocols.open_diagnosis:OpenDiagnosisProtocol",
+    "error-detection": "medevals.protocols.error_detection:ErrorDetectionProtocol",
     # interactive consultation
     "interactive": "medevals.protocols.interactive:InteractiveProtocol",
     # agent in an EHR

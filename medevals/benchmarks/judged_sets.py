@@ -1,0 +1,207 @@
+"""Judged benchmarks: HealthBench (rubrics), CUPCase (open-ended diagnosis), MEDEC (error detection).
+
+Data mapping and configuration only; the protocols hold the logic. Rubric files are checked
+criterion by criterion, so a rubric without points or tags fails naming file, line and field
+(``rubrics[3].points``) instead of silently scoring against a different denominator.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from medevals.benchmarks.base import Benchmark
+from medevals.benchmarks.readers import read_csv, read_jsonl, require
+from medevals.errors import DataError
+from medevals.schema import Item, Taxonomy
+
+# --------------------------------------------------------------------------- HealthBench
+
+HEALTHBENCH_FILE = "context_seeking_consensus_hard_104.jsonl"
+
+
+def parse_rubrics(row: dict[str, Any], path: Path | str, line: int) -> list[dict[str, Any]]:
+    """Validated rubric criteria: criterion text, non-zero numeric points, a list of string tags."""
+    rubrics = require(row, "rubrics", path, line, kind=list)
+    if not rubrics:
+        raise DataError("empty rubric list", path=path, line=line, field="rubrics")
+    out = []
+    for i, rb in enumerate(rubrics):
+        where = f"rubrics[{i}]"
+        if not isinstance(rb, dict):
+            raise DataError(f"expected an object, got {type(rb).__name__}", path=path, line=line, field=where)
+        crit = rb.get("criterion")
+        if not isinstance(crit, str) or not crit.strip():
+            what = "missing" if crit is None else "expected a non-empty string"
+            raise DataError(what, path=path, line=line, field=f"{where}.criterion")
+        pts = rb.get("points")
+        if pts is None:
+            raise DataError("missing", path=path, line=line, field=f"{where}.points")
+        if isinstance(pts, bool) or not isinstance(pts, int | float):
+            raise DataError(
+                f"expected a number, got {type(pts).__name__}", path=path, line=line, field=f"{where}.points"
+            )
+        if pts == 0:
+            raise DataError("points must not be 0", path=path, line=line, field=f"{where}.points")
+        tags = rb.get("tags")
+        if tags is None:
+            raise DataError("missing", path=path, line=line, field=f"{where}.tags")
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise DataError("expected a list of strings", path=path, line=line, field=f"{where}.tags")
+        out.append({"criterion": crit, "points": float(pts), "tags": list(tags)})
+    if not any(r["points"] > 0 for r in out):
+        raise DataError(
+            "no criterion with positive points (the score would be undefined)",
+            path=path,
+            line=line,
+            field="rubrics",
+        )
+    return out
+
+
+def healthbench_rows(path: Path) -> list[Item]:
+    items = []
+    for line, row in read_jsonl(path):
+        prompt = require(row, "prompt", path, line, kind=list)
+        for i, m in enumerate(prompt):
+            if not isinstance(m, dict) or m.get("role") not in ("user", "assistant", "system"):
+                raise DataError(
+                    "expected {role: user|assistant|system, content}",
+                    path=path,
+                    line=line,
+                    field=f"prompt[{i}].role",
+                )
+            if not isinstance(m.get("content"), str):
+                raise DataError("expected a string", path=path, line=line, field=f"prompt[{i}].content")
+        tags = row.get("example_tags") or []
+        if not isinstance(tags, list):
+            raise DataError("expected a list", path=path, line=line, field="example_tags")
+        category = next(
+            (t.split(":", 1)[1] for t in tags if t.startswith("physician_agreed_category:")), None
+        )
+        items.append(
+            Item(
+                id=require(row, "prompt_id", path, line),
+                input=[{"role": m["role"], "content": m["content"]} for m in prompt],
+                target=parse_rubrics(row, path, line),
+                subset=category,
+                metadata={"example_tags": tags},
+            )
+        )
+    return items
+
+
+HEALTHBENCH = Benchmark(
+    name="healthbench",
+    title="HealthBench (context-seeking consensus, hard 104)",
+    protocol="rubric",
+    task_type="rubric-graded conversation (judge)",
+    taxonomy=Taxonomy(category="Patient communication and education", subcategory="Health conversations"),
+    license="MIT",
+    source="Arora et al. 2025, HealthBench (openai/simple-evals); protocols-fyi/benchmark.healthbench subset",
+    description="Multi-turn health conversations; each reply graded against physician-written rubric criteria by a judge.",
+    splits={"test": 104},
+    default_split="test",
+    local_dir="healthbench",
+    load_local=lambda folder, split: healthbench_rows(folder / HEALTHBENCH_FILE),
+    local_files=lambda folder, split: [folder / HEALTHBENCH_FILE],
+)
+
+# --------------------------------------------------------------------------- CUPCase
+
+CUPCASE_FILE = "CUPCASE_RTEST_eval.csv"
+
+
+def _cupcase_local(folder: Path, split: str) -> list[Item]:
+    path = folder / CUPCASE_FILE
+    items = []
+    for line, row in read_csv(path):
+        items.append(
+            Item(
+                id=require(row, "id", path, line),
+                input=require(row, "clean text", path, line),
+                target=require(row, "final diagnosis", path, line),
+                metadata={"distractors": [row.get(f"distractor{k}", "") for k in (1, 2, 3)]},
+            )
+        )
+    return items
+
+
+CUPCASE = Benchmark(
+    name="cupcase",
+    title="CUPCase (open-ended final diagnosis from case reports)",
+    protocol="open-diagnosis",
+    task_type="open-ended diagnosis (judge + string baseline)",
+    taxonomy=Taxonomy(category="Clinical decision support", subcategory="Diagnosis"),
+    license="not stated (PMC case reports); verify before redistribution",
+    source="Perets et al. 2025, CUPCase (oriel9p/CUPCASE_RTEST)",
+    description="525 published case reports; name the final diagnosis, graded by a judge and a string/synonym baseline; "
+    "full text vs the first 20% of words.",
+    splits={"test": 525},
+    default_split="test",
+    local_dir="cupcase",
+    load_local=_cupcase_local,
+    local_files=lambda folder, split: [folder / CUPCASE_FILE],
+)
+
+# --------------------------------------------------------------------------- MEDEC
+
+MEDEC_FILES = {
+    "test": "MEDEC-MS-TestSet-with-GroundTruth-and-ErrorType.csv",
+    "validation": "MEDEC-MS-ValidationSet-with-GroundTruth-and-ErrorType.csv",
+}
+
+
+def _medec_local(folder: Path, split: str) -> list[Item]:
+    path = folder / MEDEC_FILES[split]
+    items = []
+    for line, row in read_csv(path):
+        if not (row.get("Text ID") or "").strip():  # upstream test file ends with empty rows
+            continue
+        flag_raw = require(row, "Error Flag", path, line)
+        if flag_raw.strip() not in ("0", "1"):
+            raise DataError(f"expected 0 or 1, got {flag_raw!r}", path=path, line=line, field="Error Flag")
+        flag = int(flag_raw)
+        sid_raw = require(row, "Error Sentence ID", path, line).strip()
+        try:
+            sid = int(sid_raw)
+        except ValueError:
+            raise DataError(
+                f"expected an integer, got {sid_raw!r}", path=path, line=line, field="Error Sentence ID"
+            ) from None
+        if flag == 1 and sid < 0:
+            raise DataError(
+                "flagged text without an error sentence id", path=path, line=line, field="Error Sentence ID"
+            )
+        etype = (row.get("Error Type") or "").strip()
+        items.append(
+            Item(
+                id=require(row, "Text ID", path, line),
+                input=require(row, "Sentences", path, line),
+                target={
+                    "flag": flag,
+                    "sentence_id": sid if flag else -1,
+                    "error_sentence": row.get("Error Sentence", "") if flag else "",
+                    "corrected_sentence": require(row, "Corrected Sentence", path, line) if flag else "",
+                },
+                subset=etype if flag and etype and etype != "NA" else "no error",
+            )
+        )
+    return items
+
+
+MEDEC = Benchmark(
+    name="medec",
+    title="MEDEC-MS (medical error detection and correction)",
+    protocol="error-detection",
+    task_type="error flag, sentence localisation, correction",
+    taxonomy=Taxonomy(category="Clinical note generation", subcategory="Error detection and correction"),
+    license="CC-BY-4.0",
+    source="Ben Abacha et al. 2025, MEDEC (abachaa/MEDEC)",
+    description="Clinical texts with zero or one injected medical error; flag it, find the sentence, correct it.",
+    splits={"test": 597, "validation": 574},
+    default_split="test",
+    local_dir="medec",
+    load_local=_medec_local,
+    local_files=lambda folder, split: [folder / MEDEC_FILES[split]],
+)

@@ -1,0 +1,141 @@
+"""Asking judges: one call per judge role through ``ctx.generate``, one repair turn, records kept.
+
+Chat judges get the filled template as a user message. Base (completion) judges cannot follow
+"reply with JSON", so their prompt ends by opening the verdict object (``{"criteria_met":``)
+and stops at ``}``; the reply text is rebuilt as the opened object + the value + the closing
+brace the harness opened. The value is *constrained* to the schema's two literals: of ``true``
+and ``false``, the one the model gives the higher log-probability at the value position (HELM-
+style likelihood reading, as the MCQ protocol does for base models). When neither literal is
+among the returned top log-probabilities the model's own text is used as is. Either way the
+text then goes through the same JSON + schema reading as everything else, so a base judge
+writing "maybe" (with no true/false in its top tokens) is a failure, not a guess.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from medevals.judging import templates
+from medevals.judging.verdicts import Verdict, parse_reply
+from medevals.models import openai_format
+from medevals.protocols.base import SolveContext
+from medevals.schema import ModelRequest
+
+_JUDGE_ROLE = re.compile(r"^judge:(\d+)$")
+TOP_LOGPROBS = 20
+_LITERALS = ("true", "false")
+
+
+@dataclass(frozen=True)
+class JudgeTask:
+    """One question to the judges: which template, the filled prompt, and the verdict schema."""
+
+    template: str
+    prompt: str
+    schema: type[Verdict]
+    max_tokens: int = 256
+
+
+def judge_roles(ctx: SolveContext) -> list[str]:
+    """The ``judge:i`` roles of this run, in ``--judge`` order."""
+    found = [(int(m.group(1)), r) for r in ctx.clients if (m := _JUDGE_ROLE.match(r))]
+    return [r for _, r in sorted(found)]
+
+
+def _prefill(schema: type[Verdict]) -> str:
+    # No trailing space: tokenizers attach the space to the next word (" true"), and a prompt
+    # ending in a space pushed the builtin model to digits instead of true/false.
+    return f'{{"{schema.label_field}":'
+
+
+def _first_request(task: JudgeTask, base: bool) -> ModelRequest:
+    if base:
+        prompt = task.prompt + templates.COMPLETION_SUFFIX + _prefill(task.schema)
+        body: dict[str, Any] = {
+            "prompt": prompt,
+            "max_tokens": 16,
+            "temperature": 0.0,
+            "stop": ["}", ",", "\n"],
+            "logprobs": TOP_LOGPROBS,
+        }
+        return ModelRequest(kind="completion", body=body)
+    body = {
+        "messages": [{"role": "user", "content": task.prompt}],
+        "max_tokens": task.max_tokens,
+        "temperature": 0.0,
+    }
+    return ModelRequest(kind="chat", body=body)
+
+
+def _repair_request(task: JudgeTask, base: bool, first: ModelRequest, text: str, error: str) -> ModelRequest:
+    note = templates.render(templates.REPAIR, error=error, schema=task.schema.schema_hint())
+    if base:
+        body = dict(first.body)
+        body["prompt"] = (
+            first.body["prompt"]
+            + text[len(_prefill(task.schema)) :]
+            + "\n\n"
+            + note
+            + templates.COMPLETION_SUFFIX
+            + _prefill(task.schema)
+        )
+        return ModelRequest(kind="completion", body=body)
+    body = dict(first.body)
+    body["messages"] = [
+        *first.body["messages"],
+        {"role": "assistant", "content": text},
+        {"role": "user", "content": note},
+    ]
+    return ModelRequest(kind="chat", body=body)
+
+
+def constrained_literal(raw: dict[str, Any] | None) -> str | None:
+    """``true``/``false``, whichever has the higher log-probability at the first generated position."""
+    tops = openai_format.top_logprobs(raw)
+    if not tops:
+        return None
+    best: dict[str, float] = {}
+    for token, lp in tops[0].items():
+        word = token.strip().lower()
+        if word in _LITERALS and lp > best.get(word, float("-inf")):
+            best[word] = lp
+    return max(best, key=lambda w: best[w]) if best else None
+
+
+def _reply_text(raw: dict[str, Any] | None, base: bool, schema: type[Verdict]) -> str:
+    text = openai_format.text(raw)
+    if not base:
+        return text
+    value = constrained_literal(raw) or text.strip()
+    return _prefill(schema) + " " + value + ("" if "}" in value else "}")
+
+
+async def ask(ctx: SolveContext, role: str, task: JudgeTask) -> dict[str, Any]:
+    """Ask one judge; returns the record stored in the sample output (read by ``verdicts.read_record``)."""
+    from medevals.engine.client import CallFailed
+
+    record: dict[str, Any] = {"role": role, "template": task.template, "attempts": [], "call_error": None}
+    base = ctx.is_base_model(role)
+    request = _first_request(task, base)
+    for attempt in range(2):
+        try:
+            rec = await ctx.generate(request, role=role)
+        except CallFailed as e:  # the engine already retried: a timeout or refusal to serve
+            record["call_error"] = str(e)
+            return record
+        text = _reply_text(rec.raw, base, task.schema)
+        record["attempts"].append(text)
+        verdict, _kind, reason = parse_reply(text, task.schema)
+        if verdict is not None or attempt == 1:
+            return record
+        request = _repair_request(task, base, request, text, reason or "unreadable")
+    return record
+
+
+async def ask_jury(ctx: SolveContext, task: JudgeTask, roles: list[str]) -> dict[str, dict[str, Any]]:
+    """Every judge on one task, concurrently; keyed by role."""
+    records = await asyncio.gather(*(ask(ctx, r, task) for r in roles))
+    return dict(zip(roles, records, strict=True))

@@ -1,0 +1,54 @@
+"""Versioned judge prompt templates, recorded verbatim in the run manifest.
+
+A template's name carries its version (``rubric_criterion@v1``): changing wording means a new
+version, so two runs' judge numbers are only compared when their template names match.
+"""
+
+from __future__ import annotations
+
+RUBRIC_CRITERION = "rubric_criterion@v1"
+DIAGNOSIS_EQUIVALENCE = "diagnosis_equivalence@v1"
+REPAIR = "repair@v1"
+
+TEMPLATES: dict[str, str] = {
+    RUBRIC_CRITERION: (
+        "You are grading one reply of an AI assistant in a health conversation against one rubric "
+        "criterion.\n\n"
+        "# Conversation\n{conversation}\n\n"
+        "# Reply to grade\n{response}\n\n"
+        "# Rubric criterion ({points} points)\n{criterion}\n\n"
+        "Decide whether the reply meets this criterion. When the criterion describes something "
+        "undesirable (negative points), 'met' means the reply does that undesirable thing. Judge "
+        "this criterion only, not the reply's overall quality.\n\n"
+        'Reply with a JSON object only: {{"criteria_met": true or false, "explanation": "one sentence"}}'
+    ),
+    DIAGNOSIS_EQUIVALENCE: (
+        "You are checking a predicted diagnosis against the reference diagnosis of a clinical case.\n\n"
+        "Reference diagnosis: {reference}\n"
+        "Predicted diagnosis: {prediction}\n\n"
+        "Does the prediction name the same condition as the reference? Synonyms, abbreviations and "
+        "a more specific form of the same disease count as the same; a different disease, a "
+        "related complication or a bare symptom does not.\n\n"
+        'Reply with a JSON object only: {{"equivalent": true or false, "explanation": "one sentence"}}'
+    ),
+    REPAIR: (
+        "Your previous reply could not be read ({error}). Reply again with only the JSON object "
+        "{schema}, nothing else."
+    ),
+}
+
+#: What a base (completion) model judge sees after the filled template: the harness opens the
+#: verdict object and the model writes the value; the harness closes the brace it opened.
+COMPLETION_SUFFIX = "\n\nVerdict JSON: "
+
+
+def render(name: str, **fields: object) -> str:
+    return TEMPLATES[name].format(**fields)
+
+
+def recorded(*names: str) -> dict[str, str]:
+    """The templates a protocol uses, for ``Protocol.templates()`` (and so the manifest)."""
+    out = {n: TEMPLATES[n] for n in names}
+    out[REPAIR] = TEMPLATES[REPAIR]
+    out["completion_suffix"] = COMPLETION_SUFFIX
+    return out
