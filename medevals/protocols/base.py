@@ -23,6 +23,16 @@ if TYPE_CHECKING:
     from medevals.engine.client import ModelClient
 
 
+def comma_list(v: Any) -> Any:
+    """``"a, b"`` -> ``["a", "b"]`` (and ``5`` -> ``[5]``): list options arrive as one string from
+    ``--strategy a,b`` or ``--set types=a,b``. Use as ``field_validator(..., mode="before")(comma_list)``."""
+    if isinstance(v, str):
+        return [s.strip() for s in v.split(",") if s.strip()]
+    if isinstance(v, int) and not isinstance(v, bool):
+        return [v]
+    return v
+
+
 class ProtocolOptions(BaseModel):
     """Base for each protocol's options; unknown options are an error, not silently ignored."""
 

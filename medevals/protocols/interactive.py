@@ -32,7 +32,7 @@ from pydantic import Field, field_validator
 
 from medevals.models import openai_format
 from medevals.protocols import patient_sim
-from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext
+from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext, comma_list
 from medevals.schema import CallRecord, Item, Message, ModelRequest, Sample, Score
 from medevals.scoring import consultation
 from medevals.scoring.extract import extract_choice
@@ -107,12 +107,7 @@ class InteractiveOptions(ProtocolOptions):
     patient_max_tokens: int = Field(64, ge=1)
     temperature: float = Field(0.0, ge=0.0, le=2.0)
 
-    @field_validator("strategy", mode="before")
-    @classmethod
-    def _split(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            v = [s.strip() for s in v.split(",") if s.strip()]
-        return v
+    _split = field_validator("strategy", mode="before")(comma_list)
 
     @field_validator("strategy")
     @classmethod

@@ -30,7 +30,7 @@ from medevals.errors import ConfigError
 from medevals.models import openai_format
 from medevals.protocols import options_order as oo
 from medevals.protocols import perturb
-from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext
+from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext, comma_list
 from medevals.protocols.strategies import Strategy, expand, majority, parse
 from medevals.schema import CallRecord, Item, Message, ModelRequest, Sample, Score
 from medevals.scoring.extract import choice_from_logprobs, extract_choice
@@ -83,12 +83,7 @@ class MCQOptions(ProtocolOptions):
         None, ge=2, description="cyclic shifts in probe:position (default all)"
     )
 
-    @field_validator("strategy", mode="before")
-    @classmethod
-    def _split(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            v = [s.strip() for s in v.split(",") if s.strip()]
-        return v
+    _split = field_validator("strategy", mode="before")(comma_list)
 
     @field_validator("strategy")
     @classmethod

@@ -17,7 +17,7 @@ from pydantic import Field, field_validator
 
 from medevals.errors import ConfigError
 from medevals.models import openai_format
-from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext
+from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext, comma_list
 from medevals.schema import CallRecord, Item, Message, ModelRequest, Sample, Score
 from medevals.scoring.ner_spans import evaluate_spans, f1_with_ci, parse_entities
 
@@ -39,8 +39,7 @@ class NEROptions(ProtocolOptions):
     @field_validator("types", mode="before")
     @classmethod
     def _split(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            v = [s.strip() for s in v.split(",") if s.strip()]
+        v = comma_list(v)
         if not v:
             raise ValueError("at least one entity type")
         return v

@@ -22,7 +22,7 @@ from medevals.judging.jury import JuryMethod, aggregate
 from medevals.judging.tables import agreement_tables, collect
 from medevals.judging.verdicts import EquivalenceVerdict, read_record
 from medevals.models import openai_format
-from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext
+from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext, comma_list
 from medevals.protocols.freetext import conversation_request
 from medevals.schema import CallRecord, Item, ModelRequest, Sample, Score
 from medevals.scoring.agreement import bootstrap_stat
@@ -46,10 +46,7 @@ class OpenDiagnosisOptions(ProtocolOptions):
     #: With --set requires_judge=false and no --judge, the string baseline is the primary metric.
     requires_judge: bool = True
 
-    @field_validator("settings", mode="before")
-    @classmethod
-    def _split(cls, v: Any) -> Any:
-        return [s.strip() for s in v.split(",") if s.strip()] if isinstance(v, str) else v
+    _split = field_validator("settings", mode="before")(comma_list)
 
 
 def truncate_words(text: str, fraction: float) -> str:

@@ -18,21 +18,13 @@ from pydantic import Field, field_validator
 
 from medevals.errors import ConfigError
 from medevals.models import openai_format
-from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext
+from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext, comma_list
 from medevals.schema import CallRecord, Item, ModelRequest, Sample, Score
 from medevals.scoring import retrieval_metrics
 
 RETRIEVERS = ("bm25", "dense", "hybrid")
 DEFAULT_EMBEDDER = "builtin:minilm"
 RECALL_CURVE = (1, 2, 3, 5, 10, 20, 50, 100)
-
-
-def _split_list(v: Any) -> Any:
-    if isinstance(v, str):
-        return [s.strip() for s in v.split(",") if s.strip()]
-    if isinstance(v, int):
-        return [v]
-    return v
 
 
 class RetrievalOptions(ProtocolOptions):
@@ -42,7 +34,7 @@ class RetrievalOptions(ProtocolOptions):
     rrf_k: int = Field(60, ge=1, description="reciprocal rank fusion constant")
     embed_batch: int = Field(64, ge=1, le=2048, description="documents per embedding request")
 
-    _split = field_validator("retriever", "recall_at", mode="before")(_split_list)
+    _split = field_validator("retriever", "recall_at", mode="before")(comma_list)
 
     @field_validator("retriever")
     @classmethod
