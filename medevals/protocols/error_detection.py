@@ -23,8 +23,8 @@ from pydantic import Field
 
 from medevals.models import openai_format
 from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext
-from medevals.protocols.freetext import conversation_request
-from medevals.schema import CallRecord, Item, ModelRequest, Sample, Score
+from medevals.protocols.freetext import single_turn_request
+from medevals.schema import CallRecord, Item, Sample, Score
 from medevals.scoring.stats import mean_ci
 
 INSTRUCTION = (
@@ -79,19 +79,15 @@ class ErrorDetectionProtocol(Protocol):
     async def solve(self, item: Item, ctx: SolveContext) -> dict[str, Any]:
         o = self.options
         text = str(item.input).strip()
-        if ctx.is_base_model():
-            body = {
-                "prompt": BASE_PROMPT.format(instruction=INSTRUCTION, text=text),
-                "max_tokens": o.max_tokens,
-                "temperature": o.temperature,
-                "stop": ["\nText:"],
-            }
-            request = ModelRequest(kind="completion", body=body)
-        else:
-            msgs = [{"role": "user", "content": f"{INSTRUCTION}\n\n{text}"}]
-            request = conversation_request(
-                msgs, base=False, max_tokens=o.max_tokens, temperature=o.temperature
-            )
+        request = single_turn_request(
+            base=ctx.is_base_model(),
+            instruction=INSTRUCTION,
+            text=text,
+            base_prompt=BASE_PROMPT.format(instruction=INSTRUCTION, text=text),
+            stop=["\nText:"],
+            max_tokens=o.max_tokens,
+            temperature=o.temperature,
+        )
         await ctx.generate(request)
         return {}
 

@@ -46,3 +46,27 @@ def conversation_request(
     return ModelRequest(
         kind="chat", body={"messages": msgs, "max_tokens": max_tokens, "temperature": temperature}
     )
+
+
+def single_turn_request(
+    *,
+    base: bool,
+    instruction: str,
+    text: str,
+    base_prompt: str,
+    stop: list[str],
+    max_tokens: int,
+    temperature: float = 0.0,
+) -> ModelRequest:
+    """One instruction + one text: a chat turn, or for a base model ``base_prompt`` (already filled
+    in, ending where the answer starts) stopping where a next example would begin."""
+    if base:
+        body: dict[str, Any] = {
+            "prompt": base_prompt,
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "stop": stop,
+        }
+        return ModelRequest(kind="completion", body=body)
+    msgs: list[Message] = [{"role": "user", "content": f"{instruction}\n\n{text}"}]
+    return conversation_request(msgs, base=False, max_tokens=max_tokens, temperature=temperature)

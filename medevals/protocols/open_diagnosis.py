@@ -23,8 +23,8 @@ from medevals.judging.tables import agreement_tables, collect
 from medevals.judging.verdicts import EquivalenceVerdict, read_record
 from medevals.models import openai_format
 from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext, comma_list
-from medevals.protocols.freetext import conversation_request
-from medevals.schema import CallRecord, Item, ModelRequest, Sample, Score
+from medevals.protocols.freetext import single_turn_request
+from medevals.schema import CallRecord, Item, Sample, Score
 from medevals.scoring.agreement import bootstrap_stat
 from medevals.scoring.diagnosis_match import match_diagnosis
 from medevals.scoring.stats import mean_ci
@@ -91,19 +91,15 @@ class OpenDiagnosisProtocol(Protocol):
         case = str(item.input)
         shown = case if ctx.variant == "full" else truncate_words(case, self.options.partial_fraction)
         o = self.options
-        if ctx.is_base_model():
-            body = {
-                "prompt": BASE_PROMPT.format(case=shown),
-                "max_tokens": o.max_tokens,
-                "temperature": o.temperature,
-                "stop": ["\nClinical case report:"],
-            }
-            request = ModelRequest(kind="completion", body=body)
-        else:
-            msgs = [{"role": "user", "content": f"{INSTRUCTION}\n\n{shown}"}]
-            request = conversation_request(
-                msgs, base=False, max_tokens=o.max_tokens, temperature=o.temperature
-            )
+        request = single_turn_request(
+            base=ctx.is_base_model(),
+            instruction=INSTRUCTION,
+            text=shown,
+            base_prompt=BASE_PROMPT.format(case=shown),
+            stop=["\nClinical case report:"],
+            max_tokens=o.max_tokens,
+            temperature=o.temperature,
+        )
         rec = await ctx.generate(request)
         prediction = first_line(openai_format.text(rec.raw))
         out: dict[str, Any] = {
