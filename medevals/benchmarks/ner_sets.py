@@ -15,7 +15,7 @@ from medevals.benchmarks.readers import _open_text
 from medevals.errors import DataError
 from medevals.schema import Item, Taxonomy
 
-NER = Taxonomy(category="Clinical note generation and NLP", subcategory="Named entity recognition")
+NER = Taxonomy(category="Medical research assistance", subcategory="Named entity recognition")
 
 
 def iob_spans(tags: list[str], where: Path, first_line: int) -> list[dict[str, Any]]:
