@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from clihelp import run_cli
+from clihelp import run_cli, run_fake
 from fake_openai import Faults, _last_user_text
 
 from medevals.runs.folder import RunFolder
@@ -52,13 +52,31 @@ def criterion_judges(path: str, body: dict) -> str:
     return json.dumps({"criteria_met": met, "explanation": "scripted"})
 
 
-def run(capsys, tmp_path, args: list[str]) -> tuple[int, str, str, RunFolder | None]:
-    runs = tmp_path / "runs"
-    code, out, err = run_cli(
-        ["run", *args, "--runs-dir", str(runs), "--no-cache", "--no-report", "-q"], capsys
+def run(
+    server,
+    tmp_path: Path,
+    capsys,
+    *extra: str,
+    judge: str | None = None,
+    data: Path | None = None,
+    benchmark: str = "healthbench",
+    model: str = "openai:cand",
+) -> tuple[int, str, str, RunFolder | None]:
+    """Run ``model`` on ``server`` over ``data`` (default: :func:`hb_data`), judged by ``judge`` if given."""
+    data = hb_data(tmp_path) if data is None else data
+    judge_args = ["--judge", judge] if judge else []
+    return run_fake(
+        server,
+        tmp_path,
+        capsys,
+        *judge_args,
+        "--data-dir",
+        str(data),
+        *extra,
+        "-q",
+        model=model,
+        benchmark=benchmark,
     )
-    folders = sorted(p for p in runs.iterdir() if p.is_dir()) if runs.exists() else []
-    return code, out, err, RunFolder(folders[-1]) if folders else None
 
 
 def judges(url: str, names=("j0", "j1", "j2")) -> str:
@@ -80,22 +98,7 @@ def test_healthbench_jury_aggregations(fake_server, tmp_path, capsys, jury, a, b
     server = fake_server(responder=criterion_judges)
     data = hb_data(tmp_path)
     code, _, err, folder = run(
-        capsys,
-        tmp_path,
-        [
-            "-m",
-            "openai:cand",
-            "--base-url",
-            server.base_url,
-            "-b",
-            "healthbench",
-            "--judge",
-            judges(server.base_url),
-            "--data-dir",
-            str(data),
-            "--set",
-            f"jury={jury}",
-        ],
+        server, tmp_path, capsys, "--set", f"jury={jury}", judge=judges(server.base_url), data=data
     )
     assert code == 0, err
     scores = {s.item.id: s.score for s in folder.iter_samples()}
@@ -115,22 +118,7 @@ def test_healthbench_jury_aggregations(fake_server, tmp_path, capsys, jury, a, b
 
 def test_healthbench_axis_and_theme_tables(fake_server, tmp_path, capsys):
     server = fake_server(responder=criterion_judges)
-    code, _, err, folder = run(
-        capsys,
-        tmp_path,
-        [
-            "-m",
-            "openai:cand",
-            "--base-url",
-            server.base_url,
-            "-b",
-            "healthbench",
-            "--judge",
-            judges(server.base_url),
-            "--data-dir",
-            str(hb_data(tmp_path)),
-        ],
-    )
+    code, _, err, folder = run(server, tmp_path, capsys, judge=judges(server.base_url))
     assert code == 0, err
     m = folder.read_metrics()["benchmarks"]["healthbench"]
     tables = {t["title"].split(" (")[0]: t for t in m["extra"]["tables"]}
@@ -173,22 +161,7 @@ def test_repair_turn_recovers_a_malformed_verdict(fake_server, tmp_path, capsys)
         return '{"criteria_met": true}' if "could not be read" in text else "Yes, it is met."
 
     server = _judge_server(fake_server, reply)
-    code, _, err, folder = run(
-        capsys,
-        tmp_path,
-        [
-            "-m",
-            "openai:cand",
-            "--base-url",
-            server.base_url,
-            "-b",
-            "healthbench",
-            "--judge",
-            "openai:j0",
-            "--data-dir",
-            str(hb_data(tmp_path)),
-        ],
-    )
+    code, _, err, folder = run(server, tmp_path, capsys, judge="openai:j0")
     assert code == 0, err
     s = {x.item.id: x for x in folder.iter_samples()}
     assert s["b"].score.value == 1.0
@@ -217,22 +190,7 @@ def test_repair_turn_recovers_a_malformed_verdict(fake_server, tmp_path, capsys)
 )
 def test_failed_judge_leaves_sample_unscored_not_wrong(fake_server, tmp_path, capsys, reply, kind):
     server = _judge_server(fake_server, lambda text, n: reply)
-    code, _, err, folder = run(
-        capsys,
-        tmp_path,
-        [
-            "-m",
-            "openai:cand",
-            "--base-url",
-            server.base_url,
-            "-b",
-            "healthbench",
-            "--judge",
-            "openai:j0",
-            "--data-dir",
-            str(hb_data(tmp_path)),
-        ],
-    )
+    code, _, err, folder = run(server, tmp_path, capsys, judge="openai:j0")
     assert code == 0, err
     samples = list(folder.iter_samples())
     assert all(s.score.value is None for s in samples)
@@ -254,22 +212,7 @@ def test_one_failing_judge_is_outvoted_by_the_rest(fake_server, tmp_path, capsys
         return "no idea" if body["model"] == "j1" else '{"criteria_met": true}'
 
     server = fake_server(responder=respond)
-    code, _, err, folder = run(
-        capsys,
-        tmp_path,
-        [
-            "-m",
-            "openai:cand",
-            "--base-url",
-            server.base_url,
-            "-b",
-            "healthbench",
-            "--judge",
-            judges(server.base_url, ("j0", "j1")),
-            "--data-dir",
-            str(hb_data(tmp_path)),
-        ],
-    )
+    code, _, err, folder = run(server, tmp_path, capsys, judge=judges(server.base_url, ("j0", "j1")))
     assert code == 0, err
     s = {x.item.id: x.score for x in folder.iter_samples()}
     assert (
@@ -284,24 +227,15 @@ def test_judge_timeout_is_a_recorded_failure(fake_server, tmp_path, capsys):
     )
     rows = [HB_ROWS[1]]
     code, _, err, folder = run(
-        capsys,
+        cand,
         tmp_path,
-        [
-            "-m",
-            "openai:cand",
-            "--base-url",
-            cand.base_url,
-            "-b",
-            "healthbench",
-            "--judge",
-            f"openai:slow@{slow.base_url}",
-            "--data-dir",
-            str(hb_data(tmp_path, rows)),
-            "--timeout",
-            "0.3",
-            "--max-retries",
-            "1",
-        ],
+        capsys,
+        "--timeout",
+        "0.3",
+        "--max-retries",
+        "1",
+        judge=f"openai:slow@{slow.base_url}",
+        data=hb_data(tmp_path, rows),
     )
     assert code == 0, err
     (s,) = list(folder.iter_samples())
@@ -313,20 +247,7 @@ def test_judge_timeout_is_a_recorded_failure(fake_server, tmp_path, capsys):
 
 def test_rubric_benchmark_without_judge_is_a_clear_error(fake_server, tmp_path, capsys):
     server = fake_server()
-    code, _, err, folder = run(
-        capsys,
-        tmp_path,
-        [
-            "-m",
-            "openai:cand",
-            "--base-url",
-            server.base_url,
-            "-b",
-            "healthbench",
-            "--data-dir",
-            str(hb_data(tmp_path)),
-        ],
-    )
+    code, _, err, folder = run(server, tmp_path, capsys)
     assert code == 2 and "needs a judge model" in err and "--judge" in err
     assert folder is None and not server.requests
 
@@ -381,20 +302,7 @@ def cup_data(tmp_path: Path) -> Path:
 def test_cupcase_full_vs_partial_with_paired_drop(fake_server, tmp_path, capsys):
     server = diagnosis_server(fake_server)
     code, _, err, folder = run(
-        capsys,
-        tmp_path,
-        [
-            "-m",
-            "openai:cand",
-            "--base-url",
-            server.base_url,
-            "-b",
-            "cupcase",
-            "--judge",
-            "openai:j0",
-            "--data-dir",
-            str(cup_data(tmp_path)),
-        ],
+        server, tmp_path, capsys, judge="openai:j0", data=cup_data(tmp_path), benchmark="cupcase"
     )
     assert code == 0, err
     samples = list(folder.iter_samples())
@@ -417,22 +325,15 @@ def test_cupcase_full_vs_partial_with_paired_drop(fake_server, tmp_path, capsys)
 def test_cupcase_baseline_only_when_judge_not_required(fake_server, tmp_path, capsys):
     server = diagnosis_server(fake_server)
     code, _, err, folder = run(
-        capsys,
+        server,
         tmp_path,
-        [
-            "-m",
-            "openai:cand",
-            "--base-url",
-            server.base_url,
-            "-b",
-            "cupcase",
-            "--data-dir",
-            str(cup_data(tmp_path)),
-            "--set",
-            "requires_judge=false",
-            "--set",
-            "settings=full",
-        ],
+        capsys,
+        "--set",
+        "requires_judge=false",
+        "--set",
+        "settings=full",
+        data=cup_data(tmp_path),
+        benchmark="cupcase",
     )
     assert code == 0, err
     m = folder.read_metrics()["benchmarks"]["cupcase"]
@@ -474,22 +375,7 @@ def test_medec_metrics(fake_server, tmp_path, capsys, shared_data):
         return next(a for q, a in answers.items() if q.strip() in text)
 
     server = fake_server(responder=respond)
-    code, _, err, folder = run(
-        capsys,
-        tmp_path,
-        [
-            "-m",
-            "openai:cand",
-            "--base-url",
-            server.base_url,
-            "-b",
-            "medec",
-            "--limit",
-            "6",
-            "--data-dir",
-            str(shared_data),
-        ],
-    )
+    code, _, err, folder = run(server, tmp_path, capsys, "--limit", "6", data=shared_data, benchmark="medec")
     assert code == 0, err
     m = folder.read_metrics()["benchmarks"]["medec"]
     assert m["metrics"]["flag_accuracy"]["value"] == pytest.approx(5 / 6)
@@ -503,22 +389,7 @@ def test_medec_metrics(fake_server, tmp_path, capsys, shared_data):
 
 def test_rescore_rereads_judge_replies_and_agreement_json(fake_server, tmp_path, capsys):
     server = fake_server(responder=criterion_judges)
-    code, _, err, folder = run(
-        capsys,
-        tmp_path,
-        [
-            "-m",
-            "openai:cand",
-            "--base-url",
-            server.base_url,
-            "-b",
-            "healthbench",
-            "--judge",
-            judges(server.base_url),
-            "--data-dir",
-            str(hb_data(tmp_path)),
-        ],
-    )
+    code, _, err, folder = run(server, tmp_path, capsys, judge=judges(server.base_url))
     assert code == 0, err
     before = folder.read_metrics()["benchmarks"]["healthbench"]["metrics"]["score"]["value"]
     n = len(server.requests)
@@ -535,20 +406,15 @@ def test_rescore_rereads_judge_replies_and_agreement_json(fake_server, tmp_path,
 def test_builtin_model_as_candidate_and_judge(tmp_path, capsys, shared_data):
     """The embedded base model through the whole judged path (numbers are plumbing)."""
     code, _, err, folder = run(
-        capsys,
+        None,
         tmp_path,
-        [
-            "-m",
-            "builtin:gemma3-270m",
-            "--judge",
-            "builtin:gemma3-270m",
-            "-b",
-            "cupcase",
-            "--limit",
-            "1",
-            "--data-dir",
-            str(shared_data),
-        ],
+        capsys,
+        "--limit",
+        "1",
+        judge="builtin:gemma3-270m",
+        data=shared_data,
+        benchmark="cupcase",
+        model="builtin:gemma3-270m",
     )
     assert code == 0, err
     samples = list(folder.iter_samples())
