@@ -36,7 +36,8 @@ def fake_run_args(
     cache: bool | Path = False,
     report: bool = False,
 ) -> list[str]:
-    """The arguments of ``medevals run`` for ``model`` served by ``server`` (a fake_server), writing to ``runs``.
+    """The arguments of ``medevals run`` for ``model`` served by ``server`` (a fake_server or a base
+    URL), writing to ``runs``.
 
     ``server``/``model``/``benchmark`` None leave out ``--base-url``/``-m``/``-b``. ``cache``: False
     gives ``--no-cache``, True the default cache, a path ``--cache PATH``. ``report`` False gives
@@ -46,7 +47,7 @@ def fake_run_args(
     if model is not None:
         args += ["-m", model]
     if server is not None:
-        args += ["--base-url", server.base_url]
+        args += ["--base-url", server if isinstance(server, str) else server.base_url]
     if benchmark is not None:
         args += ["-b", benchmark]
     args += ["--runs-dir", str(runs)]

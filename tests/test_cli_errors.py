@@ -3,72 +3,35 @@
 import pytest
 from clihelp import run_cli
 
+#: Nothing listens here: a run that gets past its checks fails on its first call.
+UNREACHABLE = "http://127.0.0.1:9/v1"
+
+
+def run_args(*extra: str, benchmark: str = "demo", base_url: str = UNREACHABLE) -> list[str]:
+    """``medevals run`` of model openai:x at ``base_url`` on ``benchmark``, then ``extra``."""
+    return ["run", "-m", "openai:x", "--base-url", base_url, "-b", benchmark, *extra]
+
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (
-            ["run", "-m", "openai:x", "--base-url", "http://127.0.0.1:9/v1", "-b", "medqaa"],
-            "unknown benchmark 'medqaa' (did you mean medqa",
-        ),
+        (run_args(benchmark="medqaa"), "unknown benchmark 'medqaa' (did you mean medqa"),
         (["run", "-m", "gpt4", "-b", "demo"], "model 'gpt4': expected PREFIX:NAME"),
         (["run", "-m", "azure:gpt4", "-b", "demo"], "unknown prefix 'azure:'"),
         (["run", "-m", "openai:x", "-b", "demo"], "no server given; pass --base-url"),
+        (run_args(base_url="ftp://h/v1"), "must start with http:// or https://"),
         (
-            ["run", "-m", "openai:x", "--base-url", "ftp://h/v1", "-b", "demo"],
-            "must start with http:// or https://",
-        ),
-        (
-            ["run", "-m", "openai:x", "--base-url", "https://api.example.com/v1", "-b", "demo"],
+            run_args(base_url="https://api.example.com/v1"),
             "environment variable OPENAI_API_KEY is not set",
         ),
+        (run_args("--set", "colour=red"), "option(s) colour are not used"),
+        (run_args("--strategy", "magic"), "unknown strategy 'magic'"),
         (
-            [
-                "run",
-                "-m",
-                "openai:x",
-                "--base-url",
-                "http://127.0.0.1:9/v1",
-                "-b",
-                "demo",
-                "--set",
-                "colour=red",
-            ],
-            "option(s) colour are not used",
-        ),
-        (
-            [
-                "run",
-                "-m",
-                "openai:x",
-                "--base-url",
-                "http://127.0.0.1:9/v1",
-                "-b",
-                "demo",
-                "--strategy",
-                "magic",
-            ],
-            "unknown strategy 'magic'",
-        ),
-        (
-            [
-                "run",
-                "-m",
-                "openai:x",
-                "--base-url",
-                "http://127.0.0.1:9/v1",
-                "-b",
-                "medqa",
-                "--data-dir",
-                "/nonexistent",
-            ],
+            run_args("--data-dir", "/nonexistent", benchmark="medqa"),
             "data directory does not exist",
         ),
         (["report", "/nonexistent/run"], "not a run folder"),
-        (
-            ["run", "-m", "openai:x", "--base-url", "http://127.0.0.1:9/v1", "-b", "demo", "--price-in", "1"],
-            "--price-in and --price-out go together",
-        ),
+        (run_args("--price-in", "1"), "--price-in and --price-out go together"),
     ],
 )
 def test_bad_input_one_line(args, message, capsys, tmp_path, monkeypatch):
@@ -82,23 +45,7 @@ def test_bad_input_one_line(args, message, capsys, tmp_path, monkeypatch):
 
 def test_unreachable_server_keeps_nothing_broken(capsys, tmp_path):
     code, _out, err = run_cli(
-        [
-            "run",
-            "-m",
-            "openai:x",
-            "--base-url",
-            "http://127.0.0.1:9/v1",
-            "-b",
-            "demo",
-            "--runs-dir",
-            str(tmp_path),
-            "--max-retries",
-            "0",
-            "--no-cache",
-            "-c",
-            "1",
-        ],
-        capsys,
+        run_args("--runs-dir", str(tmp_path), "--max-retries", "0", "--no-cache", "-c", "1"), capsys
     )
     assert code == 3
     text = " ".join(err.split())

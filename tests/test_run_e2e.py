@@ -2,15 +2,13 @@
 
 import asyncio
 import json
-from pathlib import Path
 
 import pytest
-from clihelp import run_cli
+from clihelp import fake_run_args, only_run, run_cli, run_fake, run_ok
 from fake_openai import answer_letter_from_target
 
 from medevals.benchmarks import base, registry
 from medevals.evaluate import RunConfig, execute, prepare
-from medevals.runs.folder import RunFolder
 
 
 def _demo_targets(n_correct: int) -> dict[str, str]:
@@ -23,34 +21,12 @@ def _demo_targets(n_correct: int) -> dict[str, str]:
     return out
 
 
-def _only_run(runs: Path) -> RunFolder:
-    folders = [p for p in runs.iterdir() if p.is_dir()]
-    assert len(folders) == 1
-    return RunFolder(folders[0])
-
-
 def test_run_writes_a_complete_run_folder(fake_server, tmp_path, capsys):
     server = fake_server(responder=answer_letter_from_target(_demo_targets(30)))
-    code, out, err = run_cli(
-        [
-            "run",
-            "-m",
-            "openai:fake",
-            "--base-url",
-            server.base_url,
-            "-b",
-            "demo",
-            "--runs-dir",
-            str(tmp_path / "runs"),
-            "--cache",
-            str(tmp_path / "c.sqlite"),
-            "-c",
-            "8",
-        ],
-        capsys,
+    code, out, err, folder = run_fake(
+        server, tmp_path, capsys, "-c", "8", cache=tmp_path / "c.sqlite", report=True
     )
     assert code == 0, err
-    folder = _only_run(tmp_path / "runs")
     m = folder.read_metrics()["benchmarks"]["demo"]
     assert m["n"] == 40 and m["metrics"]["accuracy"]["value"] == pytest.approx(0.75)
     assert m["metrics"]["accuracy"]["ci_method"] == "wilson"
@@ -74,48 +50,13 @@ def test_run_writes_a_complete_run_folder(fake_server, tmp_path, capsys):
 
 def test_unparseable_answers_are_counted_not_guessed(fake_server, tmp_path, capsys):
     server = fake_server(responder=lambda path, body: "A patient like this needs more tests.")
-    code, _, err = run_cli(
-        [
-            "run",
-            "-m",
-            "openai:fake",
-            "--base-url",
-            server.base_url,
-            "-b",
-            "demo",
-            "--limit",
-            "10",
-            "--runs-dir",
-            str(tmp_path / "runs"),
-            "--no-cache",
-            "--no-report",
-        ],
-        capsys,
-    )
-    assert code == 0, err
-    m = _only_run(tmp_path / "runs").read_metrics()["benchmarks"]["demo"]
+    m = run_ok(server, tmp_path, capsys, "--limit", "10").read_metrics()["benchmarks"]["demo"]
     assert m["n_unparseable"] == 10 and m["metrics"]["accuracy"]["value"] == 0.0 and m["n_scored"] == 10
 
 
 def test_rescore_needs_no_model(fake_server, tmp_path, capsys):
     server = fake_server(responder=answer_letter_from_target(_demo_targets(20)))
-    run_cli(
-        [
-            "run",
-            "-m",
-            "openai:fake",
-            "--base-url",
-            server.base_url,
-            "-b",
-            "demo",
-            "--runs-dir",
-            str(tmp_path / "r"),
-            "--no-cache",
-            "--no-report",
-        ],
-        capsys,
-    )
-    folder = _only_run(tmp_path / "r")
+    folder = run_ok(server, tmp_path, capsys, runs=tmp_path / "r")
     before = folder.read_metrics()
     server.stop()
     # Corrupt the stored scores; rescore must rebuild them from the raw responses alone.
@@ -160,7 +101,7 @@ def test_resume_repeats_no_finished_call(fake_server, tmp_path):
 
     with pytest.raises(Stop):
         asyncio.run(execute(prepare(cfg()), progress=stop_after_7))
-    folder = _only_run(tmp_path / "runs")
+    folder = only_run(tmp_path / "runs")
     assert folder.read_manifest().status == "interrupted"
     assert len(list(folder.iter_samples())) == 7
     assert folder.read_metrics()["benchmarks"]["demo"]["n"] == 7  # partial metrics for the report
@@ -174,22 +115,7 @@ def test_resume_repeats_no_finished_call(fake_server, tmp_path):
 
 def test_same_command_after_completion_starts_fresh_but_hits_cache(fake_server, tmp_path, capsys):
     server = fake_server()
-    args = [
-        "run",
-        "-m",
-        "openai:fake",
-        "--base-url",
-        server.base_url,
-        "-b",
-        "demo",
-        "--limit",
-        "5",
-        "--runs-dir",
-        str(tmp_path / "runs"),
-        "--cache",
-        str(tmp_path / "c.sqlite"),
-        "--no-report",
-    ]
+    args = fake_run_args(server, tmp_path / "runs", "--limit", "5", cache=tmp_path / "c.sqlite")
     assert run_cli(args, capsys)[0] == 0
     assert run_cli(args, capsys)[0] == 0
     assert server.n_requests == 5
@@ -198,32 +124,20 @@ def test_same_command_after_completion_starts_fresh_but_hits_cache(fake_server, 
 
 def test_pubmedqa_without_context_and_few_shot(fake_server, tmp_path, capsys, shared_data):
     server = fake_server(responder=lambda path, body: "yes")
-    code, _, err = run_cli(
-        [
-            "run",
-            "-m",
-            "openai:fake",
-            "--base-url",
-            server.base_url,
-            "-b",
-            "pubmedqa",
-            "--limit",
-            "4",
-            "--strategy",
-            "zero-shot,3shot",
-            "--set",
-            "context=false",
-            "--runs-dir",
-            str(tmp_path / "runs"),
-            "--no-cache",
-            "--no-report",
-            "--data-dir",
-            str(shared_data),
-        ],
+    folder = run_ok(
+        server,
+        tmp_path,
         capsys,
+        "--limit",
+        "4",
+        "--strategy",
+        "zero-shot,3shot",
+        "--set",
+        "context=false",
+        "--data-dir",
+        str(shared_data),
+        benchmark="pubmedqa",
     )
-    assert code == 0, err
-    folder = _only_run(tmp_path / "runs")
     samples = list(folder.iter_samples())
     assert len(samples) == 8
     few = [s for s in samples if s.variant == "3shot"]

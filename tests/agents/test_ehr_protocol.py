@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from clihelp import run_cli
+from clihelp import run_cli, run_fake, run_ok
 from ehr_scripts import BASE, as_tool_calls, do_nothing, oracle_posts, oracle_script, scripted
 
 from medevals.benchmarks import base, registry
@@ -24,30 +24,7 @@ def items(request):
 
 
 def _run(capsys, tmp_path: Path, server, *extra: str) -> RunFolder:
-    runs = tmp_path / "runs"
-    code, out, err = run_cli(
-        [
-            "run",
-            "-m",
-            "openai:fake",
-            "--base-url",
-            server.base_url,
-            "-b",
-            "ehr-agent",
-            "--runs-dir",
-            str(runs),
-            "--no-cache",
-            "-c",
-            "8",
-            "--new",
-            "--no-report",
-            *extra,
-        ],
-        capsys,
-    )
-    assert code == 0, err + out
-    (folder,) = [p for p in runs.iterdir() if p.is_dir()]
-    return RunFolder(folder)
+    return run_ok(server, tmp_path, capsys, "-c", "8", "--new", *extra, benchmark="ehr-agent")
 
 
 def _samples(folder: RunFolder) -> list:
@@ -162,22 +139,15 @@ def test_external_server_via_fhir_base_url_records_posts_without_sending(
 
 def test_original_split_needs_a_server_and_reads_truth_from_it(fake_server, items, tmp_path, capsys) -> None:
     server = fake_server(responder=scripted(items, do_nothing))
-    code, _, err = run_cli(
-        [
-            "run",
-            "-m",
-            "openai:fake",
-            "--base-url",
-            server.base_url,
-            "-b",
-            "ehr-agent:original",
-            "--limit",
-            "2",
-            "--runs-dir",
-            str(tmp_path / "r0"),
-            "--no-cache",
-        ],
+    code, _, err, _ = run_fake(
+        server,
+        tmp_path,
         capsys,
+        "--limit",
+        "2",
+        benchmark="ehr-agent:original",
+        runs=tmp_path / "r0",
+        report=True,
     )
     assert code != 0 and "--fhir-base-url" in err
     from medevals.fhir.serve import ThreadedServer, sandbox_app

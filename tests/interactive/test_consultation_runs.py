@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clihelp import run_cli
+from clihelp import run_cli, run_fake
 
 from medevals.runs.folder import RunFolder
 
@@ -65,28 +65,9 @@ def scripted(expert: list[str], patient: list[str] | str = "I don't know.", boun
 
 
 def run(server, tmp_path: Path, capsys, *extra: str, bench: str = "mediq-imedqa", limit: int = 1):
-    code, out, err = run_cli(
-        [
-            "run",
-            "-m",
-            "openai:fake",
-            "--base-url",
-            server.base_url,
-            "-b",
-            bench,
-            "--limit",
-            str(limit),
-            "--runs-dir",
-            str(tmp_path / "runs"),
-            "--cache",
-            str(tmp_path / "c.sqlite"),
-            "--no-report",
-            *extra,
-        ],
-        capsys,
+    return run_fake(
+        server, tmp_path, capsys, "--limit", str(limit), *extra, benchmark=bench, cache=tmp_path / "c.sqlite"
     )
-    folders = [p for p in (tmp_path / "runs").iterdir()] if (tmp_path / "runs").is_dir() else []
-    return code, out, err, (RunFolder(folders[0]) if folders else None)
 
 
 def samples(folder: RunFolder, variant: str = "interactive") -> list[Any]:

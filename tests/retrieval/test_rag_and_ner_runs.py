@@ -4,20 +4,14 @@ import json
 
 import pytest
 from beirfix import write_beir
-from clihelp import run_cli
+from clihelp import run_fake, run_ok
 
 from medevals.benchmarks import base, registry
-from medevals.runs.folder import RunFolder
 
 
 @pytest.fixture(autouse=True)
 def _index_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("MEDEVALS_INDEX_DIR", str(tmp_path / "indexes"))
-
-
-def _only(runs):
-    (folder,) = [p for p in runs.iterdir() if p.is_dir()]
-    return RunFolder(folder)
 
 
 def _user_text(body):
@@ -39,12 +33,12 @@ def test_rag_on_pubmedqa_reports_three_accuracies_and_stage_metrics(
         return "The answer is ({}).".format("B" if truth[q] == "A" else "A")
 
     server = fake_server(responder=respond)
-    args = ["run", "-m", "openai:fake", "--base-url", server.base_url, "-b", "pubmedqa", "--limit", "4"]
-    args += ["--rag", "bm25", "--corpus", "pubmedqa", "--set", "k=2", "--runs-dir", str(tmp_path / "runs")]
-    code, out, err = run_cli([*args, "--cache", str(tmp_path / "c.sqlite"), "--no-report"], capsys)
+    rag = ["--rag", "bm25", "--corpus", "pubmedqa", "--set", "k=2"]
+    code, out, err, run = run_fake(
+        server, tmp_path, capsys, "--limit", "4", *rag, benchmark="pubmedqa", cache=tmp_path / "c.sqlite"
+    )
     assert code == 0, err
     assert "RAG stage metrics" in out
-    run = _only(tmp_path / "runs")
     assert run.read_manifest().benchmarks[0].protocol == "rag"
     m = run.read_metrics()["benchmarks"]["pubmedqa"]
     v = {k: x["value"] for k, x in m["variants"].items()}
@@ -63,19 +57,17 @@ def test_rag_on_pubmedqa_reports_three_accuracies_and_stage_metrics(
 
 def test_rag_needs_a_corpus(tmp_path, capsys, fake_server):
     server = fake_server()
-    args = ["run", "-m", "openai:fake", "--base-url", server.base_url, "-b", "demo", "--rag", "bm25"]
-    code, _out, err = run_cli([*args, "--runs-dir", str(tmp_path / "runs")], capsys)
+    code, _out, err, _ = run_fake(server, tmp_path, capsys, "--rag", "bm25", cache=True, report=True)
     assert code != 0 and "--corpus" in err
 
 
 def test_rag_with_a_beir_corpus_folder(tmp_path, capsys, fake_server):
     server = fake_server()
     folder = write_beir(tmp_path / "tiny")
-    args = ["run", "-m", "openai:fake", "--base-url", server.base_url, "-b", "demo", "--limit", "3"]
-    args += ["--rag", "bm25", "--corpus", str(folder), "--runs-dir", str(tmp_path / "runs"), "--no-report"]
-    code, _out, err = run_cli(args, capsys)
-    assert code == 0, err
-    m = _only(tmp_path / "runs").read_metrics()["benchmarks"]["demo"]
+    run = run_ok(
+        server, tmp_path, capsys, "--limit", "3", "--rag", "bm25", "--corpus", str(folder), cache=True
+    )
+    m = run.read_metrics()["benchmarks"]["demo"]
     assert set(m["variants"]) == {"no-retrieval", "retrieval"} and m["n"] == 6
 
 
@@ -93,11 +85,12 @@ def test_ner_strict_and_partial_f1_and_invalid_json_counted(fake_server, tmp_pat
         return "```json\n" + json.dumps({"entities": ents}) + "\n```"
 
     server = fake_server(responder=respond)
-    args = ["run", "-m", "openai:fake", "--base-url", server.base_url, "-b", "ncbi-disease", "--limit", "4"]
-    code, out, err = run_cli([*args, "--runs-dir", str(tmp_path / "runs"), "--no-report"], capsys)
+    code, out, err, run = run_fake(
+        server, tmp_path, capsys, "--limit", "4", benchmark="ncbi-disease", cache=True
+    )
     assert code == 0, err
     assert "strict" in out and "Output problems" in out
-    m = _only(tmp_path / "runs").read_metrics()["benchmarks"]["ncbi-disease"]
+    m = run.read_metrics()["benchmarks"]["ncbi-disease"]
     assert m["n_unparseable"] == 1
     gold_missed = len(items[3].target)
     total = sum(len(it.target) for it in items)

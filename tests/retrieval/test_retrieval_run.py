@@ -4,9 +4,7 @@ import json
 
 import pytest
 from beirfix import embedding_responder, write_beir
-from clihelp import run_cli
-
-from medevals.runs.folder import RunFolder
+from clihelp import run_cli, run_fake
 
 
 @pytest.fixture(autouse=True)
@@ -14,32 +12,23 @@ def _index_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("MEDEVALS_INDEX_DIR", str(tmp_path / "indexes"))
 
 
-def _only(runs):
-    (folder,) = [p for p in runs.iterdir() if p.is_dir()]
-    return RunFolder(folder)
-
-
 def test_three_retrievers_print_the_metric_table_without_a_model(fake_server, tmp_path, capsys):
     server = fake_server(responder=embedding_responder)
     folder = write_beir(tmp_path / "tiny", bad=True)
-    args = [
-        "run",
-        "-b",
-        str(folder),
+    code, out, err, run = run_fake(
+        None,
+        tmp_path,
+        capsys,
         "--retriever",
         "bm25,dense,hybrid",
         "--embedder",
         f"openai:fake-embed@{server.base_url}",
-        "--runs-dir",
-        str(tmp_path / "runs"),
-        "--cache",
-        str(tmp_path / "c.sqlite"),
-        "--no-report",
-    ]
-    code, out, err = run_cli(args, capsys)
+        model=None,
+        benchmark=str(folder),
+        cache=tmp_path / "c.sqlite",
+    )
     assert code == 0, err
     assert "nDCG@10" in out and "hybrid" in out and "Data problems" in out
-    run = _only(tmp_path / "runs")
     manifest = run.read_manifest()
     assert manifest.model.spec == "none" and manifest.roles["embedder"].name == "fake-embed"
     m = run.read_metrics()["benchmarks"]["beir-tiny"]
@@ -68,11 +57,17 @@ def test_three_retrievers_print_the_metric_table_without_a_model(fake_server, tm
 
 def test_a_model_given_for_retrieval_is_not_loaded(tmp_path, capsys):
     folder = write_beir(tmp_path / "tiny")
-    args = ["run", "-m", "openai:nothing-listens", "--base-url", "http://127.0.0.1:9/v1", "-b", str(folder)]
-    code, _out, err = run_cli([*args, "--runs-dir", str(tmp_path / "runs"), "--no-report"], capsys)
+    code, _out, err, run = run_fake(
+        "http://127.0.0.1:9/v1",
+        tmp_path,
+        capsys,
+        model="openai:nothing-listens",
+        benchmark=str(folder),
+        cache=True,
+    )
     assert code == 0, err
     assert "was not loaded" in err
-    assert _only(tmp_path / "runs").read_manifest().model.spec == "none"
+    assert run.read_manifest().model.spec == "none"
 
 
 def test_mcq_benchmark_without_model_is_a_clear_error(tmp_path, capsys):

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from clihelp import run_cli
+from clihelp import fake_run_args, run_cli
 from fake_openai import FakeOpenAI, mcq_by_item_number
 
 GOOD = {"id": "q1", "question": "Which?", "options": {"A": "a", "B": "b", "C": "c", "D": "d"}, "answer": "B"}
@@ -103,20 +103,7 @@ def finished_runs(tmp_path_factory) -> tuple[Path, FakeOpenAI]:
     d = tmp_path_factory.mktemp("ok")
     spec = _files(data=_jsonl(GOOD, _row(id="q2")))(d)
     runs = d / "runs"
-    code = run_cli_plain(
-        [
-            "run",
-            "-m",
-            "openai:fake",
-            "--base-url",
-            server.base_url,
-            "-b",
-            spec,
-            "--runs-dir",
-            str(runs),
-            "--no-cache",
-        ]
-    )
+    code = run_cli_plain(fake_run_args(server, runs, benchmark=spec, report=True))
     assert code == 0
     yield runs, server
     server.stop()
@@ -150,23 +137,15 @@ def test_bad_input_one_line_nothing_lost(
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     before, entries, n_requests = _snapshot(runs), sorted(runs.iterdir()), len(server.requests)
     bench = make(tmp_path)
-    args = [
-        "run",
-        "-m",
-        "openai:fake",
-        "--base-url",
-        server.base_url,
-        "-b",
-        bench,
-        "--runs-dir",
-        str(runs),
-        "--no-cache",
-    ]
-    for flag in ("-m", "--base-url"):
-        if flag in extra:  # the case overrides it
-            i = args.index(flag)
-            del args[i : i + 2]
-    code, out, err = run_cli([*args, *extra], capsys)
+    args = fake_run_args(
+        None if "--base-url" in extra else server,  # the case overrides it
+        runs,
+        *extra,
+        model=None if "-m" in extra else "openai:fake",
+        benchmark=bench,
+        report=True,
+    )
+    code, out, err = run_cli(args, capsys)
     text = err.strip()
     assert code == 2, (code, out, err)
     assert message in " ".join(text.split()), text

@@ -10,11 +10,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from clihelp import run_cli
+from clihelp import run_fake
 from fake_openai import Faults, mcq_by_item_number
 from genbench import write_bench
-
-from medevals.runs.folder import RunFolder
 
 
 def test_api_key_never_written_anywhere(fake_server, tmp_path, capsys, monkeypatch):
@@ -26,25 +24,9 @@ def test_api_key_never_written_anywhere(fake_server, tmp_path, capsys, monkeypat
         responder=mcq_by_item_number, faults=Faults(rate_500=0.2), seed=1, echo_auth_marker="item 7:"
     )
     cache = tmp_path / "cache" / "c.sqlite"
-    code, out, err = run_cli(
-        [
-            "run",
-            "-m",
-            "openai:fake",
-            "--base-url",
-            server.base_url,
-            "-b",
-            str(spec),
-            "--runs-dir",
-            str(tmp_path / "runs"),
-            "--cache",
-            str(cache),
-        ],
-        capsys,
-    )
+    code, out, err, folder = run_fake(server, tmp_path, capsys, benchmark=str(spec), cache=cache, report=True)
     assert code == 0, err
     assert server.auth_headers == {f"Bearer {canary}"}  # the key was really used
-    folder = RunFolder(next((tmp_path / "runs").iterdir()))
     errors = [s.error for s in folder.iter_samples() if s.error]
     assert len(errors) == 1 and "HTTP 401" in errors[0] and "[redacted]" in errors[0]
     files = [p for p in (tmp_path / "runs").rglob("*") if p.is_file()]
@@ -142,23 +124,9 @@ def test_hostile_model_output_is_inert_in_chromium(fake_server, tmp_path, capsys
 
     spec = write_bench(tmp_path / "bench", 4)
     server = fake_server(responder=lambda path, body: f"{PAYLOAD} The answer is (A).")
-    code, _out, err = run_cli(
-        [
-            "run",
-            "-m",
-            "openai:fake",
-            "--base-url",
-            server.base_url,
-            "-b",
-            str(spec),
-            "--runs-dir",
-            str(tmp_path / "runs"),
-            "--no-cache",
-        ],
-        capsys,
-    )
+    code, _out, err, folder = run_fake(server, tmp_path, capsys, benchmark=str(spec), report=True)
     assert code == 0, err
-    report = next((tmp_path / "runs").iterdir()) / "report.html"
+    report = folder.path / "report.html"
     assert "&lt;script&gt;document.body.setAttribute" in report.read_text(encoding="utf-8")
     dom = _dump_dom(exe, report)
     assert "data-pwned" not in dom.body_attrs, dom.body_attrs
