@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
-from clihelp import run_cli
+from clihelp import run_ok
 
 from medevals.benchmarks import base, registry
 from medevals.runs.folder import RunFolder
@@ -56,15 +56,9 @@ def tool_agent(items):
     return respond
 
 
-def _run(server, tmp_path, capsys, *extra):
-    code, _out, err = run_cli(
-        ["run", "-m", "openai:fake", "--base-url", server.base_url, "-b", "medcalc-gen", "--seed", "7",
-         "--limit", str(LIMIT), "--runs-dir", str(tmp_path / "runs"), "--no-cache", "-q", *extra],
-        capsys,
-    )  # fmt: skip
-    assert code == 0, err
-    folders = sorted(p for p in (tmp_path / "runs").iterdir() if p.is_dir())
-    return RunFolder(folders[-1])
+def _run(server, tmp_path, capsys, *extra) -> RunFolder:
+    args = ["--seed", "7", "--limit", str(LIMIT), "-q", *extra]
+    return run_ok(server, tmp_path, capsys, *args, benchmark="medcalc-gen", report=True)
 
 
 def test_tools_protocol_executes_calls_and_feeds_results_back(fake_server, tmp_path, capsys):

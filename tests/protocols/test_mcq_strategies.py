@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clihelp import run_cli
+from clihelp import run_cli, run_fake, run_ok
 from fake_openai import _last_user_text
 
 from medevals.benchmarks import base, registry
@@ -23,20 +23,7 @@ LETTERS = ["A", "B", "C", "D"]
 
 
 def _run(server, tmp_path: Path, capsys, strategy: str, limit: int = 1, *extra: str) -> RunFolder:
-    args = ["run", "-m", "openai:fake", "--base-url", server.base_url, "-b", "demo", "--limit", str(limit)]
-    args += [
-        "--strategy",
-        strategy,
-        "--runs-dir",
-        str(tmp_path / "runs"),
-        "--no-cache",
-        "--no-report",
-        *extra,
-    ]
-    code, _, err = run_cli(args, capsys)
-    assert code == 0, err
-    (folder,) = [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]
-    return RunFolder(folder)
+    return run_ok(server, tmp_path, capsys, "--limit", str(limit), "--strategy", strategy, *extra)
 
 
 def _options(text: str) -> dict[str, str]:
@@ -207,9 +194,8 @@ def test_verbalised_confidence_feeds_calibration(fake_server, tmp_path, capsys):
 
 def test_likelihood_mode_rejects_sampling_strategies(fake_server, tmp_path, capsys):
     server = fake_server()
-    args = ["run", "-m", "openai:fake", "--base-url", server.base_url, "-b", "demo", "--limit", "1"]
-    args += ["--strategy", "sc3", "--mode", "likelihood", "--runs-dir", str(tmp_path), "--no-cache"]
-    code, out, err = run_cli(args, capsys)
+    args = ["--limit", "1", "--strategy", "sc3", "--mode", "likelihood"]
+    code, out, err, _ = run_fake(server, tmp_path, capsys, *args, runs=tmp_path, report=True)
     assert code != 0 and "needs generated text" in out + err
 
 

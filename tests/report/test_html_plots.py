@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from clihelp import run_cli
+from clihelp import run_ok
 
 from medevals.report.html import _svg_plot, render_html
 from medevals.runs.folder import RunFolder
@@ -73,12 +73,8 @@ def test_reliability_and_bar_plots():
 
 
 def _fake_run(server, tmp_path: Path, capsys, strategy: str, name: str) -> RunFolder:
-    args = ["run", "-m", f"openai:{name}", "--base-url", server.base_url, "-b", "demo", "--limit", "4"]
-    args += ["--strategy", strategy, "--runs-dir", str(tmp_path / name), "--no-cache"]
-    code, _, err = run_cli(args, capsys)
-    assert code == 0, err
-    (folder,) = [p for p in (tmp_path / name).iterdir() if p.is_dir()]
-    return RunFolder(folder)
+    args = ["--limit", "4", "--strategy", strategy]
+    return run_ok(server, tmp_path, capsys, *args, model=f"openai:{name}", runs=tmp_path / name, report=True)
 
 
 def _responder(path, body):

@@ -1,7 +1,7 @@
 """Results index (DuckDB) over run folders, leaderboard and win rates; suites in TOML."""
 
 import pytest
-from clihelp import run_cli
+from clihelp import fake_run_args, run_cli
 from fake_openai import answer_letter_from_target
 
 from medevals.benchmarks import base, registry
@@ -19,23 +19,7 @@ def _responder(n_correct: int):
 
 
 def _run(server, model: str, runs, capsys, *extra: str):
-    code, _, err = run_cli(
-        [
-            "run",
-            "-m",
-            f"openai:{model}",
-            "--base-url",
-            server.base_url,
-            "-b",
-            "demo",
-            "--runs-dir",
-            str(runs),
-            "--no-cache",
-            "--no-report",
-            *extra,
-        ],
-        capsys,
-    )
+    code, _, err = run_cli(fake_run_args(server, runs, *extra, model=f"openai:{model}"), capsys)
     assert code == 0, err
 
 
