@@ -101,7 +101,7 @@ _VERB = re.compile(r"^\s*(GET|POST|FINISH)\b", re.M)
 
 @dataclass
 class Action:
-    kind: str  # "get" | "post" | "finish" | "malformed"
+    kind: str  # "get" | "post" | "finish" | "calculator" | "malformed"
     url: str = ""
     payload: Any = None
     answer: list[Any] | None = None
@@ -167,8 +167,11 @@ def parse_text(text: str) -> Action:
     return Action("post", url=url.split()[0], payload=found.value)
 
 
-def parse_tool_call(call: dict[str, Any]) -> Action:
-    """One action from a native tool call; bad names or argument JSON become ``malformed``."""
+def parse_tool_call(call: dict[str, Any], calculators: frozenset[str] = frozenset()) -> Action:
+    """One action from a native tool call; bad names or argument JSON become ``malformed``.
+
+    ``calculators``: tool names of the clinical calculators offered beside the FHIR tools
+    (``--tools calculators``); a call to one is a ``calculator`` action (name in ``url``)."""
     fn = call.get("function") or {}
     name = fn.get("name")
     cid = call.get("id")
@@ -195,4 +198,6 @@ def parse_tool_call(call: dict[str, Any]) -> Action:
         if not isinstance(answers, list):
             return Action("finish", answer=None, error="finish answers is not a list", call_id=cid)
         return Action("finish", answer=answers, call_id=cid)
+    if calculators and name in calculators:
+        return Action("calculator", url=name, payload=args, call_id=cid)
     return Action("malformed", error=f"unknown tool or missing arguments: {name!r}", call_id=cid)

@@ -9,6 +9,9 @@ tools, read through ``openai_format.tool_calls`` (a text reply there is parsed a
 protocol). Malformed actions are recorded and answered with an error message; they never end
 the episode. ``score`` grades the final answer and the accepted writes with
 ``fhir.grading`` from the stored output only.
+
+``--tools calculators`` (tools mode) also offers the clinical calculator library as function
+tools; calls run locally, are recorded under ``calculator_calls`` and never touch the record.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from medevals.agents.ehr_actions import (
     GET_REPLY,
@@ -34,7 +37,7 @@ from medevals.agents.ehr_actions import (
 )
 from medevals.errors import ConfigError
 from medevals.models import openai_format
-from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext
+from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext, comma_list
 from medevals.schema import CallRecord, Item, Message, ModelRequest, Sample, Score
 
 SANDBOX_BASE = "http://localhost:8080/fhir/"
@@ -51,6 +54,11 @@ class EHRAgentOptions(ProtocolOptions):
     max_tokens: int | None = Field(None, ge=16)
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     page_size: int = Field(100, ge=1, le=1000, description="sandbox search page size (_count default)")
+    tools: list[Literal["calculators"]] = Field(
+        default_factory=list, description="extra tools in tools mode: calculators"
+    )
+
+    _split = field_validator("tools", mode="before")(comma_list)
 
 
 class EHRAgentProtocol(Protocol):
@@ -62,6 +70,11 @@ class EHRAgentProtocol(Protocol):
     def __init__(self, options: ProtocolOptions, benchmark: Any = None):
         super().__init__(options, benchmark)
         self._envs: dict[str, Any] = {}
+        self._check_options()
+
+    def _check_options(self) -> None:
+        if self.options.tools and self.options.mode != "tools":
+            raise ConfigError("--tools calculators needs the agent's tools mode: add --set mode=tools")
 
     def templates(self) -> dict[str, str]:
         return {
@@ -138,8 +151,15 @@ class EHRAgentProtocol(Protocol):
             return ModelRequest(kind="completion", body=body)
         body = {"messages": messages, "temperature": o.temperature, "max_tokens": o.max_tokens or 2048}
         if o.mode == "tools":
-            body["tools"] = TOOLS
+            body["tools"] = TOOLS + self._calculator_tools()
         return ModelRequest(kind="chat", body=body)
+
+    def _calculator_tools(self) -> list[dict[str, Any]]:
+        if "calculators" not in self.options.tools:
+            return []
+        from medevals.calculators.tools import openai_tools
+
+        return openai_tools()
 
     def _clip(self, text: str, base_model: bool) -> str:
         limit = self.options.max_response_chars or (1500 if base_model else None)
@@ -166,6 +186,9 @@ class EHRAgentProtocol(Protocol):
             out["truth"] = compute_truth(spec, results)
         base_model = ctx.is_base_model()
         tools = self.options.mode == "tools" and not base_model
+        calc_names = frozenset(t["function"]["name"] for t in self._calculator_tools())
+        if calc_names:
+            out["calculator_calls"] = []
         session = ctx.unit_id
         messages: list[Message] = [{"role": "user", "content": self._prompt(item, env, base_model)}]
         for step in range(1, self.options.max_turns + 1):
@@ -175,7 +198,7 @@ class EHRAgentProtocol(Protocol):
             calls = openai_format.tool_calls(rec.raw) if tools else []
             if calls:
                 messages.append({"role": "assistant", "content": text or None, "tool_calls": calls})
-                actions = [parse_tool_call(c) for c in calls]
+                actions = [parse_tool_call(c, calc_names) for c in calls]
             else:
                 messages.append({"role": "assistant", "content": text})
                 actions = [parse_text(text)]
@@ -206,6 +229,12 @@ class EHRAgentProtocol(Protocol):
             if act.error:
                 out["malformed"].append({"step": step, "error": act.error, "reply": text[:500]})
             return None
+        if act.kind == "calculator":
+            from medevals.calculators.tools import run_tool
+
+            result = run_tool(act.url, act.payload)
+            out["calculator_calls"].append({"step": step, "tool": act.url, "arguments": act.payload, "result": result})
+            return json.dumps(result)
         if act.kind == "get":
             r = await env.get(act.url, session)
             out["actions"].append({"step": step, "kind": "GET", "url": act.url, "status": r.status})
@@ -259,6 +288,11 @@ class EHRAgentProtocol(Protocol):
                 "malformed_actions": float(len(output.get("malformed", []))),
                 "rejected_writes": float(rejected),
                 "finished": float(output.get("status") == "finished"),
+                **(
+                    {"calculator_calls": float(len(output["calculator_calls"]))}
+                    if "calculator_calls" in output
+                    else {}
+                ),
             },
             explanation="; ".join(g.problems) or None,
         )
