@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from clihelp import run_cli
+from clihelp import run_cli, run_ok
 
 from medevals.runs.folder import RunFolder
 
@@ -28,24 +28,16 @@ def test_demo_on_builtin_model(tmp_path, capsys):
 @pytest.mark.slow
 def test_builtin_generate_mode(tmp_path, capsys):
     """Generative mode (completion + stop sequences on the base model): text is extracted or counted unparseable."""
-    code, _out, err = run_cli(
-        [
-            "run",
-            "-m",
-            "builtin:gemma3-270m",
-            "-b",
-            "demo",
-            "--limit",
-            "3",
-            "--mode",
-            "generate",
-            "--runs-dir",
-            str(tmp_path),
-            "--no-cache",
-            "--no-report",
-        ],
+    folder = run_ok(
+        None,
+        tmp_path,
         capsys,
+        "--limit",
+        "3",
+        "--mode",
+        "generate",
+        model="builtin:gemma3-270m",
+        runs=tmp_path,
     )
-    assert code == 0, err
-    m = RunFolder(next(tmp_path.iterdir())).read_metrics()["benchmarks"]["demo"]
+    m = folder.read_metrics()["benchmarks"]["demo"]
     assert m["n"] == 3 and m["n_errors"] == 0 and m["n_scored"] == 3

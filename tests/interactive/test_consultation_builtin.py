@@ -1,34 +1,26 @@
 """The interactive protocol on the embedded model as expert and patient (real llama.cpp, CPU, slow)."""
 
 import pytest
-from clihelp import run_cli
-
-from medevals.runs.folder import RunFolder
+from clihelp import run_ok
 
 
 @pytest.mark.slow
 def test_mediq_on_builtin_expert_and_patient(shared_data, tmp_path, capsys):
-    code, _out, err = run_cli(
-        [
-            "run",
-            "-b",
-            "mediq-imedqa",
-            "-m",
-            "builtin:gemma3-270m",
-            "--patient-model",
-            "builtin:gemma3-270m",
-            "--max-turns",
-            "2",
-            "--limit",
-            "2",
-            "--runs-dir",
-            str(tmp_path),
-            "--no-cache",
-        ],
+    folder = run_ok(
+        None,
+        tmp_path,
         capsys,
+        "--patient-model",
+        "builtin:gemma3-270m",
+        "--max-turns",
+        "2",
+        "--limit",
+        "2",
+        model="builtin:gemma3-270m",
+        benchmark="mediq-imedqa",
+        runs=tmp_path,
+        report=True,
     )
-    assert code == 0, err
-    folder = RunFolder(next(tmp_path.iterdir()))
     m = folder.read_metrics()["benchmarks"]["mediq-imedqa"]
     assert m["n"] == 6 and m["n_errors"] == 0
     samples = list(folder.iter_samples())
