@@ -17,7 +17,7 @@ def test_last_object_wins_and_braces_in_strings():
 
 def test_array_and_shape_filter():
     assert extract_json('entities: [{"t": "x"}]', want=list).value == [{"t": "x"}]
-    r = extract_json('[1, 2]', want=dict)
+    r = extract_json("[1, 2]", want=dict)
     assert r.value is None and r.error == "JSON of the wrong shape"
 
 
