@@ -10,6 +10,7 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+from medevals.fhir.generator import vital_signs_category
 from medevals.fhir.tasks import TaskSpec, k_dose, mg_dose
 from medevals.schema import Item
 
@@ -29,17 +30,7 @@ def oracle_posts(spec: TaskSpec, truth: dict[str, Any]) -> list[tuple[str, dict[
                 "Observation",
                 {
                     "resourceType": "Observation",
-                    "category": [
-                        {
-                            "coding": [
-                                {
-                                    "system": "http://hl7.org/fhir/observation-category",
-                                    "code": "vital-signs",
-                                    "display": "Vital Signs",
-                                }
-                            ]
-                        }
-                    ],
+                    "category": vital_signs_category(),
                     "code": {"text": "BP"},
                     "effectiveDateTime": spec.now,
                     "status": "final",

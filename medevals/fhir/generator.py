@@ -207,6 +207,21 @@ PROCEDURES = (
 )
 
 
+def vital_signs_category() -> list[dict[str, Any]]:
+    """The FHIR observation category of a vital sign (a fresh copy: resources are mutated later)."""
+    return [
+        {
+            "coding": [
+                {
+                    "system": "http://hl7.org/fhir/observation-category",
+                    "code": "vital-signs",
+                    "display": "Vital Signs",
+                }
+            ]
+        }
+    ]
+
+
 def _iso(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat()
 
@@ -348,17 +363,7 @@ def _vitals(b: _Builder, mrn: str) -> None:
                 "resourceType": "Observation",
                 "id": f"obs-{mrn}-{n}",
                 "status": "final",
-                "category": [
-                    {
-                        "coding": [
-                            {
-                                "system": "http://hl7.org/fhir/observation-category",
-                                "code": "vital-signs",
-                                "display": "Vital Signs",
-                            }
-                        ]
-                    }
-                ],
+                "category": vital_signs_category(),
                 "code": {"text": "BP"},
                 "subject": {"reference": f"Patient/{mrn}"},
                 "effectiveDateTime": _iso(when),
@@ -370,17 +375,7 @@ def _vitals(b: _Builder, mrn: str) -> None:
                 "resourceType": "Observation",
                 "id": f"obs-{mrn}-{n + 1}",
                 "status": "final",
-                "category": [
-                    {
-                        "coding": [
-                            {
-                                "system": "http://hl7.org/fhir/observation-category",
-                                "code": "vital-signs",
-                                "display": "Vital Signs",
-                            }
-                        ]
-                    }
-                ],
+                "category": vital_signs_category(),
                 "code": {
                     "coding": [{"system": LOINC, "code": "8867-4", "display": "Heart rate"}],
                     "text": "PULSE",

@@ -301,16 +301,7 @@ class InteractiveProtocol(Protocol):
         for attempt in range(2):
             text = await self._call(ctx, messages)
             action = parse_action(text, item.choices or {}, allow_ask=allow_ask, allow_abstain=allow_abstain)
-            transcript.append(
-                {
-                    "role": "expert",
-                    "text": text,
-                    "action": action.kind,
-                    "parse": action.method,
-                    "repair": attempt > 0,
-                }
-            )
-            messages.append({"role": "assistant", "content": text})
+            _record_expert_turn(transcript, messages, text, action, repair=attempt > 0)
             if action.kind != "invalid":
                 return action, text
             if attempt == 0:
@@ -354,16 +345,7 @@ class InteractiveProtocol(Protocol):
         for attempt in range(2):
             text = await self._call(ctx, messages, prefill="ANSWER:")
             action = parse_action(text, item.choices or {}, allow_ask=False, allow_abstain=False)
-            transcript.append(
-                {
-                    "role": "expert",
-                    "text": text,
-                    "action": action.kind,
-                    "parse": action.method,
-                    "repair": attempt > 0,
-                }
-            )
-            messages.append({"role": "assistant", "content": text})
+            _record_expert_turn(transcript, messages, text, action, repair=attempt > 0)
             if action.kind == "answer":
                 return action, text
             if attempt == 0:
@@ -706,3 +688,13 @@ def _pct(v: float | None) -> str:
 
 def _mean(vals: list[float]) -> float | str:
     return round(sum(vals) / len(vals), 4) if vals else ""
+
+
+def _record_expert_turn(
+    transcript: list[dict[str, Any]], messages: list[Message], text: str, action: Action, *, repair: bool
+) -> None:
+    """Keep one expert reply in the stored transcript and in the conversation sent next."""
+    transcript.append(
+        {"role": "expert", "text": text, "action": action.kind, "parse": action.method, "repair": repair}
+    )
+    messages.append({"role": "assistant", "content": text})
