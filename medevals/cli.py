@@ -447,6 +447,10 @@ def rescore(
         folder = RunFolder.open(path)
         metrics = do_rescore(folder)
         out.print(run_table(metrics))
+        from medevals.report.extra_tables import terminal_tables
+
+        for extra in terminal_tables(metrics):
+            out.print(extra)
         out.print(f"{folder.path}: {metrics.get('rescored_changed', 0)} sample score(s) changed")
         if report:
             from medevals.report.html import write_report

@@ -53,6 +53,7 @@ def test_three_retrievers_print_the_metric_table_without_a_model(fake_server, tm
     code, out, err = run_cli(["rescore", str(run.path), "--no-report"], capsys)
     assert code == 0, err
     assert run.read_metrics()["benchmarks"]["beir-tiny"]["extra"]["retrieval"] == table
+    assert "nDCG@10" in out and "hybrid" in out  # the protocol's terminal table, as after `run`
 
 
 def test_a_model_given_for_retrieval_is_not_loaded(tmp_path, capsys):
