@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ import medevals
 from medevals.benchmarks import base as bench_base
 from medevals.benchmarks import registry as bench_registry
 from medevals.benchmarks.base import Benchmark
+from medevals.benchmarks.item_store import item_id_at
 from medevals.engine.cache import ResponseCache, default_cache_path
 from medevals.engine.client import CallFailed, CallStats, ModelClient, RetryPolicy
 from medevals.engine.costs import PriceTable
@@ -73,7 +74,7 @@ class RunConfig:
 class PreparedBenchmark:
     bench: Benchmark
     protocol: Protocol
-    items: list[Item]
+    items: Sequence[Item]
     fewshot: list[Item]
     record: BenchmarkRecord
 
@@ -159,10 +160,11 @@ def prepare(cfg: RunConfig) -> Prepared:
         fewshot_source = ""
         if protocol.uses_fewshot():
             if bench.fewshot_split and bench.fewshot_split != data.split:
-                fewshot = bench_base.load(bench, bench.fewshot_split, cfg.data_dir).items
+                # a list: the pool is scanned for every item (exclusion, kNN), never re-decoded
+                fewshot = list(bench_base.load(bench, bench.fewshot_split, cfg.data_dir).items)
                 fewshot_source = f"split '{bench.fewshot_split}'"
             else:
-                fewshot = data.items
+                fewshot = list(data.items)
                 fewshot_source = (
                     f"same split '{data.split}' (item itself excluded; no separate train split available)"
                 )
@@ -345,13 +347,14 @@ async def execute(
     def pending() -> Iterator[tuple[PreparedBenchmark, Unit]]:
         """Units not finished yet, made as workers take them: memory stays flat in the unit count."""
         for pb in p.benchmarks:
-            for idx, item in enumerate(pb.items):
+            for idx in range(len(pb.items)):
+                item_id = item_id_at(pb.items, idx)  # no decoding of stored items
                 for variant in pb.record.variants:
                     for r in range(cfg.repeats):
                         u = Unit(
                             benchmark=pb.bench.name,
                             item_index=idx,
-                            item_id=item.id,
+                            item_id=item_id,
                             repeat=r,
                             variant=variant,
                         )

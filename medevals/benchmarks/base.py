@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,7 +63,7 @@ class Benchmark:
 
 @dataclass
 class LoadedData:
-    items: list[Item]
+    items: Sequence[Item]  # an ItemStore for local folders (compact), a list from the hub
     source: str
     data_hash: str
     split: str
@@ -124,17 +124,19 @@ def load(
 
 def _load_folder(bench: Benchmark, folder: Path, split: str, source: str, seed: int = 0) -> LoadedData:
     assert bench.load_local is not None, f"benchmark {bench.name} has no local loader"
+    from medevals.benchmarks.item_store import ItemStore
+
     if bench.seeded:
-        items = list(bench.load_local(folder, split, seed))  # type: ignore[call-arg]
+        rows = bench.load_local(folder, split, seed)  # type: ignore[call-arg]
         source = f"{source} seed={seed}"
     else:
-        items = list(bench.load_local(folder, split))
+        rows = bench.load_local(folder, split)
     files = (
         bench.local_files(folder, split)
         if bench.local_files
         else sorted(p for p in folder.iterdir() if p.is_file())
     )
-    check_unique(items, str(folder))
+    items = ItemStore.collect(rows, str(folder))
     if not items:
         raise DataError(f"no items for split '{split}'", path=folder)
     return LoadedData(items=items, source=f"local:{source}", data_hash=hash_files(files), split=split)

@@ -25,6 +25,7 @@ Every problem is reported as one line with the spec or data file, the line and t
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -115,10 +116,10 @@ def load_spec(path: Path) -> Benchmark:
         if p is not None and not p.exists():
             raise DataError(f"file '{p}' not found", path=path, line=lines.get((label,)), field=label)
 
-    def load_local(folder: Path, split: str) -> list[Item]:
+    def load_local(folder: Path, split: str) -> Iterator[Item]:
         src = data_path if split == "test" else fewshot_path
         assert src is not None
-        return [_map_row(spec, row, src, line) for line, row in _rows(src)]
+        return (_map_row(spec, row, src, line) for line, row in _rows(src))
 
     splits = {"test": 0}
     if fewshot_path is not None:
@@ -142,10 +143,10 @@ def load_spec(path: Path) -> Benchmark:
     )
 
 
-def _rows(path: Path) -> list[Row]:
+def _rows(path: Path) -> Iterable[Row]:
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
-        return list(read_jsonl(path))
+        return read_jsonl(path)  # streamed: a large file is never held whole
     if suffix == ".csv":
         return list(read_csv(path))
     if suffix == ".json":

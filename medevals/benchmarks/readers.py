@@ -24,13 +24,30 @@ def _open_text(path: Path):
         raise DataError(f"not valid UTF-8 (byte {e.start})", path=path, line=line) from None
 
 
+def _utf8_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, text) read one line at a time, so a large file is never held whole."""
+    if not path.exists():
+        raise DataError("file not found", path=path)
+    offset = 0
+    with path.open("rb") as f:
+        for i, raw in enumerate(f, start=1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise DataError(f"not valid UTF-8 (byte {offset + e.start})", path=path, line=i) from None
+            if i == 1:
+                text = text.removeprefix("\ufeff")
+            offset += len(raw)
+            yield i, text
+
+
 def read_jsonl(path: Path) -> Iterator[Row]:
-    text = _open_text(path)
-    if not text.strip():
-        raise DataError("file is empty", path=path)
-    for i, line in enumerate(text.splitlines(), start=1):
+    """Rows streamed line by line (memory does not grow with the file)."""
+    seen_content = False
+    for i, line in _utf8_lines(path):
         if not line.strip():
             continue
+        seen_content = True
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as e:
@@ -38,6 +55,8 @@ def read_jsonl(path: Path) -> Iterator[Row]:
         if not isinstance(obj, dict):
             raise DataError(f"expected a JSON object, got {type(obj).__name__}", path=path, line=i)
         yield i, obj
+    if not seen_content:
+        raise DataError("file is empty", path=path)
 
 
 def read_json(path: Path) -> Any:

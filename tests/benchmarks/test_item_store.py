@@ -1,0 +1,42 @@
+"""Loaded items are stored compactly and behave like a read-only list of Items."""
+
+import pytest
+
+from medevals.benchmarks.item_store import ItemStore, item_id_at
+from medevals.errors import DataError
+from medevals.schema import Item
+
+
+def _items(n: int) -> list[Item]:
+    return [
+        Item(
+            id=f"q{i}", input=f"Question {i}?", choices={"A": "yes", "B": "no"}, target="A", metadata={"i": i}
+        )
+        for i in range(n)
+    ]
+
+
+def test_round_trip_index_slice_iter_and_ids():
+    items = _items(5)
+    store = ItemStore.collect(iter(items), where="x.jsonl")
+    assert len(store) == 5 and list(store) == items
+    assert store[3] == items[3] and store[-1] == items[-1]
+    head = store[:2]
+    assert isinstance(head, ItemStore) and list(head) == items[:2]
+    assert [item_id_at(store, i) for i in range(5)] == [it.id for it in items]
+    assert item_id_at(items, 2) == "q2"  # plain lists work too
+    assert bool(ItemStore()) is False
+
+
+def test_items_are_rebuilt_fresh_so_a_protocol_cannot_mutate_the_store():
+    store = ItemStore.collect(_items(1), where="x.jsonl")
+    first = store[0]
+    first.metadata["i"] = 99
+    assert store[0].metadata["i"] == 0
+
+
+def test_duplicate_ids_name_the_source():
+    items = _items(2) + _items(1)
+    with pytest.raises(DataError, match="duplicate item id 'q0'") as e:
+        ItemStore.collect(items, where="data/x.jsonl")
+    assert "data/x.jsonl" in str(e.value)
