@@ -296,28 +296,10 @@ def _band(x: float, table: list[tuple[float, int]], below: int) -> int:
 def _apache(v: dict[str, Any]) -> int:
     """Acute Physiology Score (12 variables, worst in 24 h) + age points + chronic health points
     (Knaus et al., Crit Care Med 1985;13:818)."""
-    age = v["age"]
-    s = 6 if age >= 75 else 5 if age >= 65 else 3 if age >= 55 else 2 if age >= 45 else 0
+    s = _band(v["age"], [(75, 6), (65, 5), (55, 3), (45, 2)], 0)
     if v["organ_failure_or_immunocompromise"]:
         s += 2 if v["surgery_type"] == "Elective" else 5
-    t = v["temperature"]
-    s += (
-        4
-        if t >= 41
-        else 3
-        if t >= 39
-        else 1
-        if t >= 38.5
-        else 0
-        if t >= 36
-        else 1
-        if t >= 34
-        else 2
-        if t >= 32
-        else 3
-        if t >= 30
-        else 4
-    )
+    s += _band(v["temperature"], [(41, 4), (39, 3), (38.5, 1), (36, 0), (34, 1), (32, 2), (30, 3)], 4)
     m = v["mean_arterial_pressure"]
     if m is None:
         if v["sys_bp"] is None or v["dia_bp"] is None:
@@ -325,106 +307,26 @@ def _apache(v: dict[str, Any]) -> int:
                 "apache-ii", "mean_arterial_pressure", "needs MAP or both systolic and diastolic pressure"
             )
         m = 2.0 / 3.0 * v["dia_bp"] + 1.0 / 3.0 * v["sys_bp"]
-    s += 4 if m >= 160 else 3 if m >= 130 else 2 if m >= 110 else 0 if m >= 70 else 2 if m >= 50 else 4
-    hr = v["heart_rate"]
-    s += (
-        4
-        if hr >= 180
-        else 3
-        if hr >= 140
-        else 2
-        if hr >= 110
-        else 0
-        if hr >= 70
-        else 2
-        if hr >= 55
-        else 3
-        if hr >= 40
-        else 4
-    )
-    rr = v["respiratory_rate"]
-    s += (
-        4
-        if rr >= 50
-        else 3
-        if rr >= 35
-        else 1
-        if rr >= 25
-        else 0
-        if rr >= 12
-        else 1
-        if rr >= 10
-        else 2
-        if rr >= 6
-        else 4
-    )
+    s += _band(m, [(160, 4), (130, 3), (110, 2), (70, 0), (50, 2)], 4)
+    s += _band(v["heart_rate"], [(180, 4), (140, 3), (110, 2), (70, 0), (55, 2), (40, 3)], 4)
+    s += _band(v["respiratory_rate"], [(50, 4), (35, 3), (25, 1), (12, 0), (10, 1), (6, 2)], 4)
     if v["fio2"] >= 50:
         g = v["a_a_gradient"]
         if g is None:
             raise MissingParameter("apache-ii", "a_a_gradient", "needed when FiO2 >= 50%")
-        s += 4 if g >= 500 else 3 if g >= 350 else 2 if g >= 200 else 0
+        s += _band(g, [(500, 4), (350, 3), (200, 2)], 0)
     else:
         p = v["pao2"]
         if p is None:
             raise MissingParameter("apache-ii", "pao2", "needed when FiO2 < 50%")
-        s += 0 if p > 70 else 1 if p >= 61 else 3 if p >= 55 else 4
-    ph = v["ph"]
-    s += (
-        4
-        if ph >= 7.7
-        else 3
-        if ph >= 7.6
-        else 1
-        if ph >= 7.5
-        else 0
-        if ph >= 7.33
-        else 2
-        if ph >= 7.25
-        else 3
-        if ph >= 7.15
-        else 4
-    )
-    na = v["sodium"]
-    s += (
-        4
-        if na >= 180
-        else 3
-        if na >= 160
-        else 2
-        if na >= 155
-        else 1
-        if na >= 150
-        else 0
-        if na >= 130
-        else 2
-        if na >= 120
-        else 3
-        if na >= 111
-        else 4
-    )
-    k = v["potassium"]
-    s += (
-        4
-        if k >= 7
-        else 3
-        if k >= 6
-        else 1
-        if k >= 5.5
-        else 0
-        if k >= 3.5
-        else 1
-        if k >= 3
-        else 2
-        if k >= 2.5
-        else 4
-    )
-    cr = v["creatinine"]
-    cp = 4 if cr >= 3.5 else 3 if cr >= 2 else 2 if cr >= 1.5 else 0 if cr >= 0.6 else 2
+        s += 0 if p > 70 else _band(p, [(61, 1), (55, 3)], 4)
+    s += _band(v["ph"], [(7.7, 4), (7.6, 3), (7.5, 1), (7.33, 0), (7.25, 2), (7.15, 3)], 4)
+    s += _band(v["sodium"], [(180, 4), (160, 3), (155, 2), (150, 1), (130, 0), (120, 2), (111, 3)], 4)
+    s += _band(v["potassium"], [(7, 4), (6, 3), (5.5, 1), (3.5, 0), (3, 1), (2.5, 2)], 4)
+    cp = _band(v["creatinine"], [(3.5, 4), (2, 3), (1.5, 2), (0.6, 0)], 2)
     s += cp * 2 if v["acute_renal_failure"] else cp
-    h = v["hematocrit"]
-    s += 4 if h >= 60 else 2 if h >= 50 else 1 if h >= 46 else 0 if h >= 30 else 2 if h >= 20 else 4
-    w = v["wbc"] / 1000.0
-    s += 4 if w >= 40 else 2 if w >= 20 else 1 if w >= 15 else 0 if w >= 3 else 2 if w >= 1 else 4
+    s += _band(v["hematocrit"], [(60, 4), (50, 2), (46, 1), (30, 0), (20, 2)], 4)
+    s += _band(v["wbc"] / 1000.0, [(40, 4), (20, 2), (15, 1), (3, 0), (1, 2)], 4)
     s += 15 - int(v["gcs"])
     return int(s)
 
