@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from medevals.benchmarks.item_store import ItemStore
 from medevals.errors import ConfigError, DataError
 from medevals.schema import Item, Taxonomy
 
@@ -63,7 +64,7 @@ class Benchmark:
 
 @dataclass
 class LoadedData:
-    items: Sequence[Item]  # an ItemStore for local folders (compact), a list from the hub
+    items: Sequence[Item]  # an ItemStore: compact, one JSON blob per item
     source: str
     data_hash: str
     split: str
@@ -82,14 +83,6 @@ def hash_files(paths: Iterable[Path]) -> str:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 h.update(chunk)
     return "sha256:" + h.hexdigest()
-
-
-def check_unique(items: list[Item], where: str) -> None:
-    seen: set[str] = set()
-    for it in items:
-        if it.id in seen:
-            raise DataError(f"duplicate item id '{it.id}'", path=where)
-        seen.add(it.id)
 
 
 def load(
@@ -124,8 +117,6 @@ def load(
 
 def _load_folder(bench: Benchmark, folder: Path, split: str, source: str, seed: int = 0) -> LoadedData:
     assert bench.load_local is not None, f"benchmark {bench.name} has no local loader"
-    from medevals.benchmarks.item_store import ItemStore
-
     if bench.seeded:
         rows = bench.load_local(folder, split, seed)  # type: ignore[call-arg]
         source = f"{source} seed={seed}"
@@ -156,20 +147,22 @@ def _load_hub(bench: Benchmark, split: str, local_hint: str = "") -> LoadedData:
         import datasets
     except ImportError as e:  # pragma: no cover - hard dependency
         raise DataError(f"benchmark '{bench.name}': the 'datasets' package is missing; {hint}") from e
-    items: list[Item] = []
     fingerprints: list[str] = []
-    for config in hub.configs:
-        try:
-            ds = datasets.load_dataset(hub.path, config, split=hub.splits[split], revision=hub.revision)
-        except Exception as e:  # network, auth, missing dataset: all mean "use a local folder"
-            msg = str(e).splitlines()[0][:160] if str(e) else type(e).__name__
-            raise DataError(
-                f"benchmark '{bench.name}': could not load '{hub.path}' from the hub ({msg}); {hint}"
-            ) from None
-        fingerprints.append(getattr(ds, "_fingerprint", "") or "")
-        for i, row in enumerate(ds):
-            items.append(hub.map_row(dict(row), i, config or ""))
-    check_unique(items, f"hub:{hub.path}")
+
+    def rows() -> Iterator[Item]:
+        for config in hub.configs:
+            try:
+                ds = datasets.load_dataset(hub.path, config, split=hub.splits[split], revision=hub.revision)
+            except Exception as e:  # network, auth, missing dataset: all mean "use a local folder"
+                msg = str(e).splitlines()[0][:160] if str(e) else type(e).__name__
+                raise DataError(
+                    f"benchmark '{bench.name}': could not load '{hub.path}' from the hub ({msg}); {hint}"
+                ) from None
+            fingerprints.append(getattr(ds, "_fingerprint", "") or "")
+            for i, row in enumerate(ds):
+                yield hub.map_row(dict(row), i, config or "")
+
+    items = ItemStore.collect(rows(), f"hub:{hub.path}")
     digest = hashlib.sha256("|".join(fingerprints).encode()).hexdigest()
     return LoadedData(
         items=items, source=f"hub:{hub.path}", data_hash=f"hf-fingerprint:{digest}", split=split
