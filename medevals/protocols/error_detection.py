@@ -15,6 +15,7 @@ is computed from the text, so ``--judge`` is not needed.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -60,11 +61,16 @@ def parse_answer(text: str) -> dict[str, Any] | None:
     return None
 
 
-def rouge1(reference: str, prediction: str) -> float:
+@functools.cache
+def _rouge1_scorer() -> Any:
+    """One scorer per process: building it (stemmer, tokenizer) costs more than a score."""
     from rouge_score import rouge_scorer
 
-    scorer = rouge_scorer.RougeScorer(["rouge1"], use_stemmer=True)
-    return float(scorer.score(reference, prediction)["rouge1"].fmeasure)
+    return rouge_scorer.RougeScorer(["rouge1"], use_stemmer=True)
+
+
+def rouge1(reference: str, prediction: str) -> float:
+    return float(_rouge1_scorer().score(reference, prediction)["rouge1"].fmeasure)
 
 
 class ErrorDetectionProtocol(Protocol):
