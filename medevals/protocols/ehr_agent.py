@@ -70,11 +70,10 @@ class EHRAgentProtocol(Protocol):
     def __init__(self, options: ProtocolOptions, benchmark: Any = None):
         super().__init__(options, benchmark)
         self._envs: dict[str, Any] = {}
-        self._check_options()
-
-    def _check_options(self) -> None:
         if self.options.tools and self.options.mode != "tools":
             raise ConfigError("--tools calculators needs the agent's tools mode: add --set mode=tools")
+        self._calc_tools = self._calculator_tools()  # built once: every request offers the same specs
+        self._calc_names = frozenset(t["function"]["name"] for t in self._calc_tools)
 
     def templates(self) -> dict[str, str]:
         return {
@@ -151,7 +150,7 @@ class EHRAgentProtocol(Protocol):
             return ModelRequest(kind="completion", body=body)
         body = {"messages": messages, "temperature": o.temperature, "max_tokens": o.max_tokens or 2048}
         if o.mode == "tools":
-            body["tools"] = TOOLS + self._calculator_tools()
+            body["tools"] = TOOLS + self._calc_tools
         return ModelRequest(kind="chat", body=body)
 
     def _calculator_tools(self) -> list[dict[str, Any]]:
@@ -186,7 +185,7 @@ class EHRAgentProtocol(Protocol):
             out["truth"] = compute_truth(spec, results)
         base_model = ctx.is_base_model()
         tools = self.options.mode == "tools" and not base_model
-        calc_names = frozenset(t["function"]["name"] for t in self._calculator_tools())
+        calc_names = self._calc_names
         if calc_names:
             out["calculator_calls"] = []
         session = ctx.unit_id
@@ -233,7 +232,9 @@ class EHRAgentProtocol(Protocol):
             from medevals.calculators.tools import run_tool
 
             result = run_tool(act.url, act.payload)
-            out["calculator_calls"].append({"step": step, "tool": act.url, "arguments": act.payload, "result": result})
+            out["calculator_calls"].append(
+                {"step": step, "tool": act.url, "arguments": act.payload, "result": result}
+            )
             return json.dumps(result)
         if act.kind == "get":
             r = await env.get(act.url, session)
