@@ -36,34 +36,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FAKE_SERVER = ROOT / "tests" / "fake_openai.py"
-LETTERS = "ABCD"
+sys.path.insert(0, str(ROOT / "tests"))
+from genbench import write_bench  # noqa: E402  (the generated rows are shared with the robustness tests)
 
 
 # -- data -------------------------------------------------------------------------------------
 def write_items(folder: Path, n: int) -> Path:
     """N items "item i" whose correct letter is ABCD[i % 4] (the fake server's mcq responder knows)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / "items.jsonl").open("w", encoding="utf-8") as fh:
-        for i in range(n):
-            row = {
-                "id": f"q{i}",
-                "question": f"Generated question for item {i}: which of the options below is correct?",
-                "options": {k: f"option {k} of item {i}" for k in LETTERS},
-                "answer": LETTERS[i % 4],
-            }
-            fh.write(json.dumps(row) + "\n")
-    spec = folder / "spec.yaml"
-    spec.write_text(
-        textwrap.dedent(
-            """\
-            name: throughput
-            data: items.jsonl
-            fields: {id: id, question: question, options: options, answer: answer}
-            options: {mode: generate}
-            """
-        ),
-        encoding="utf-8",
-    )
+    write_bench(folder, n, name="throughput")
     # lm-evaluation-harness task over the same rows (generate, then read "ANSWER: X").
     lm = folder / "lm_eval_task"
     lm.mkdir(exist_ok=True)

@@ -1,4 +1,5 @@
-"""Write a generated multiple-choice benchmark (JSONL + YAML custom spec) for robustness tests.
+"""Write a generated multiple-choice benchmark (JSONL + YAML custom spec): robustness tests and
+``benchmarks/throughput.py`` use the same rows.
 
 Item i is "item i" with options A-D and answer ABCD[i % 4]; ``fake_openai.mcq_by_item_number``
 answers it, right for 4 items in 5, so a correct run scores exactly 80%.
@@ -16,7 +17,7 @@ def write_bench(folder: Path, n: int, name: str = "gen") -> Path:
         for i in range(n):
             row = {
                 "id": f"q{i}",
-                "question": f"Generated question for item {i}: which option is correct?",
+                "question": f"Generated question for item {i}: which of the options below is correct?",
                 "options": {k: f"option {k} of item {i}" for k in "ABCD"},
                 "answer": "ABCD"[i % 4],
             }
