@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ import medevals
 from medevals.benchmarks import base as bench_base
 from medevals.benchmarks import registry as bench_registry
 from medevals.benchmarks.base import Benchmark
-from medevals.benchmarks.item_store import item_id_at
+from medevals.benchmarks.item_store import ItemStore
 from medevals.engine.cache import ResponseCache, default_cache_path
 from medevals.engine.client import CallFailed, CallStats, ModelClient, RetryPolicy
 from medevals.engine.costs import PriceTable
@@ -74,7 +74,7 @@ class RunConfig:
 class PreparedBenchmark:
     bench: Benchmark
     protocol: Protocol
-    items: Sequence[Item]
+    items: ItemStore
     fewshot: list[Item]
     record: BenchmarkRecord
 
@@ -348,7 +348,7 @@ async def execute(
         """Units not finished yet, made as workers take them: memory stays flat in the unit count."""
         for pb in p.benchmarks:
             for idx in range(len(pb.items)):
-                item_id = item_id_at(pb.items, idx)  # no decoding of stored items
+                item_id = pb.items.id_at(idx)  # no decoding of stored items
                 for variant in pb.record.variants:
                     for r in range(cfg.repeats):
                         u = Unit(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,7 +64,7 @@ class Benchmark:
 
 @dataclass
 class LoadedData:
-    items: Sequence[Item]  # an ItemStore: compact, one JSON blob per item
+    items: ItemStore  # compact: one JSON blob per item
     source: str
     data_hash: str
     split: str

@@ -58,7 +58,3 @@ class ItemStore(Sequence[Item]):
         for blob in self._blobs:
             yield Item.model_validate_json(blob)
 
-
-def item_id_at(items: Sequence[Item], index: int) -> str:
-    """The id of ``items[index]`` without rebuilding the item when the store allows it."""
-    return items.id_at(index) if isinstance(items, ItemStore) else items[index].id

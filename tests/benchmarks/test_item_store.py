@@ -2,7 +2,7 @@
 
 import pytest
 
-from medevals.benchmarks.item_store import ItemStore, item_id_at
+from medevals.benchmarks.item_store import ItemStore
 from medevals.errors import DataError
 from medevals.schema import Item
 
@@ -23,8 +23,7 @@ def test_round_trip_index_slice_iter_and_ids():
     assert store[3] == items[3] and store[-1] == items[-1]
     head = store[:2]
     assert isinstance(head, ItemStore) and list(head) == items[:2]
-    assert [item_id_at(store, i) for i in range(5)] == [it.id for it in items]
-    assert item_id_at(items, 2) == "q2"  # plain lists work too
+    assert [store.id_at(i) for i in range(5)] == [it.id for it in items]
     assert bool(ItemStore()) is False
 
 
