@@ -510,7 +510,6 @@ app.add_typer(__import__("medevals.commands.fhir", fromlist=["app"]).app, name="
 # strategies and probes
 
 
-
 def main() -> None:
     try:
         app()

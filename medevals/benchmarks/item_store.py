@@ -57,4 +57,3 @@ class ItemStore(Sequence[Item]):
     def __iter__(self) -> Iterator[Item]:
         for blob in self._blobs:
             yield Item.model_validate_json(blob)
-
