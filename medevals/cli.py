@@ -6,6 +6,7 @@ and ``list`` start in a fraction of a second.
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -32,8 +33,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(emoji=False)
+err = Console(stderr=True, emoji=False)
 
 BUILTIN_DEFAULT = "builtin:gemma3-270m"
 
@@ -505,10 +506,6 @@ app.command("agreement")(__import__("medevals.commands.agreement", fromlist=["ag
 # agent in an EHR (fhir)
 app.add_typer(__import__("medevals.commands.fhir", fromlist=["app"]).app, name="fhir")
 
-# retrieval, RAG, NER
-
-# strategies and probes
-
 
 def main() -> None:
     try:
@@ -519,6 +516,11 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted: finished samples are saved; run the same command again to resume")
         sys.exit(130)
+    finally:
+        # Every file the command wrote is closed by now. Interpreter shutdown would still run a
+        # full cyclic GC over the hundreds of thousands of objects the imports made (~45 ms, a
+        # tenth of a short run's overhead); freezing them skips that pass, nothing else.
+        gc.freeze()
 
 
 if __name__ == "__main__":
