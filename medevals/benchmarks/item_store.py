@@ -1,27 +1,73 @@
-"""Loaded items kept compact: one JSON blob per item, rebuilt into an ``Item`` when a unit needs it.
+"""Loaded items kept out of memory: one JSON blob per item in a temporary file, rebuilt into an
+``Item`` when a unit needs it.
 
-A pydantic ``Item`` costs about 2 KB of memory for a 250-byte JSONL row; a run of 100,000 items
-would hold hundreds of MB just to know what to ask next. The store keeps each item as its JSON
-bytes plus its id (for resume bookkeeping without decoding), so memory grows by roughly the size of
-the data itself, and a loader that yields items one at a time never materialises them all at once.
-It is a read-only ``Sequence[Item]``: indexing, slicing (``items[:limit]``), ``len`` and iteration
-work as on a list.
+A pydantic ``Item`` costs about 2 KB of memory for a 250-byte JSONL row, and even its JSON bytes
+grow a 100,000-item run by tens of MB just to know what to ask next. The store writes each item's
+JSON to an anonymous temporary file (deleted by the OS when the store goes) and keeps only its
+offset, length and id, about 80 bytes per item: the id is what resume bookkeeping reads for every
+unit, so it stays in memory and is never decoded from JSON. A unit reads its one item back when a
+worker takes it. A loader that yields items one at a time never materialises them all at once.
+It is a read-only ``Sequence[Item]``: indexing, slicing (``items[:limit]``, which shares the
+file), ``len`` and iteration work as on a list.
 """
 
 from __future__ import annotations
 
+import tempfile
+import threading
+import weakref
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from typing import overload
+from typing import IO, overload
 
 from medevals.errors import DataError
 from medevals.schema import Item
 
 
-class ItemStore(Sequence[Item]):
-    __slots__ = ("_blobs", "_ids")
+class _Spill:
+    """Append-only temporary file shared by a store and its slices."""
 
-    def __init__(self, blobs: list[bytes] | None = None, ids: list[str] | None = None):
-        self._blobs: list[bytes] = blobs if blobs is not None else []
+    __slots__ = ("__weakref__", "_dirty", "_file", "_lock", "_size")
+
+    def __init__(self) -> None:
+        # Lives as long as the store (and its slices); closed, and so deleted, when they go.
+        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="medevals-items-")  # noqa: SIM115
+        weakref.finalize(self, self._file.close)
+        self._lock = threading.Lock()
+        self._size = 0
+        self._dirty = False
+
+    def append(self, blob: bytes) -> int:
+        with self._lock:
+            offset = self._size
+            self._file.seek(offset)
+            self._file.write(blob)
+            self._size += len(blob)
+            self._dirty = True
+            return offset
+
+    def read(self, offset: int, length: int) -> bytes:
+        with self._lock:
+            if self._dirty:
+                self._file.flush()
+                self._dirty = False
+            self._file.seek(offset)
+            return self._file.read(length)
+
+
+class ItemStore(Sequence[Item]):
+    __slots__ = ("_ids", "_lengths", "_offsets", "_spill")
+
+    def __init__(
+        self,
+        spill: _Spill | None = None,
+        offsets: array[int] | None = None,
+        lengths: array[int] | None = None,
+        ids: list[str] | None = None,
+    ):
+        self._spill = spill
+        self._offsets: array[int] = offsets if offsets is not None else array("Q")
+        self._lengths: array[int] = lengths if lengths is not None else array("I")
         self._ids: list[str] = ids if ids is not None else []
 
     @classmethod
@@ -33,15 +79,22 @@ class ItemStore(Sequence[Item]):
             if it.id in seen:
                 raise DataError(f"duplicate item id '{it.id}'", path=where)
             seen.add(it.id)
-            store._blobs.append(it.model_dump_json().encode())
-            store._ids.append(it.id)
+            store._append(it)
         return store
+
+    def _append(self, item: Item) -> None:
+        if self._spill is None:
+            self._spill = _Spill()
+        blob = item.model_dump_json().encode()
+        self._offsets.append(self._spill.append(blob))
+        self._lengths.append(len(blob))
+        self._ids.append(item.id)
 
     def id_at(self, index: int) -> str:
         return self._ids[index]
 
     def __len__(self) -> int:
-        return len(self._blobs)
+        return len(self._ids)
 
     @overload
     def __getitem__(self, index: int) -> Item: ...
@@ -51,9 +104,11 @@ class ItemStore(Sequence[Item]):
 
     def __getitem__(self, index: int | slice) -> Item | ItemStore:
         if isinstance(index, slice):
-            return ItemStore(self._blobs[index], self._ids[index])
-        return Item.model_validate_json(self._blobs[index])
+            return ItemStore(self._spill, self._offsets[index], self._lengths[index], self._ids[index])
+        if self._spill is None:
+            raise IndexError("ItemStore index out of range")
+        return Item.model_validate_json(self._spill.read(self._offsets[index], self._lengths[index]))
 
     def __iter__(self) -> Iterator[Item]:
-        for blob in self._blobs:
-            yield Item.model_validate_json(blob)
+        for i in range(len(self)):
+            yield self[i]

@@ -10,6 +10,7 @@ across runs into one cost-accuracy frontier.
 from __future__ import annotations
 
 import math
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ class _Variant:
     n: int = 0
     errors: int = 0
     unparseable: int = 0
-    values: list[float] = field(default_factory=list)
+    values: array[float] = field(default_factory=lambda: array("d"))
     answer_calls: int = 0
     tokens: int = 0
     prompt_tokens: int = 0
@@ -73,12 +74,16 @@ def summarize(samples: Iterable[Sample], variants: list[str]) -> dict[str, Any]:
     applicable: dict[str, dict[tuple[str, int], bool]] = defaultdict(dict)
     position: list[Sample] = []
     completion: list[Sample] = []
-    n_options: list[int] = []
+    # Paired (per item) correctness is kept only for the variants a robustness table compares,
+    # and only when the run has a perturbation: a one-variant run keeps no per-item state here.
+    paired = {BASELINE, *PERTURBATIONS} if any(x in PERTURBATIONS for x in variants) else set()
+    chance_sum, n_with_options = 0.0, 0
     for s in samples:
         v = per[s.variant]
         v.n += 1
         if s.item.choices:
-            n_options.append(len(s.item.choices))
+            chance_sum += 1 / len(s.item.choices)
+            n_with_options += 1
         for c in s.calls:
             v.prompt_tokens += c.usage.prompt_tokens
             v.completion_tokens += c.usage.completion_tokens
@@ -99,8 +104,9 @@ def summarize(samples: Iterable[Sample], variants: list[str]) -> dict[str, Any]:
         v.values.append(float(sc.value))
         if not sc.parsed:
             v.unparseable += 1
-        correct_by[s.variant][_key(s)] = float(sc.value)
-        applicable[s.variant][_key(s)] = bool(s.output.get("applicable", True))
+        if s.variant in paired:
+            correct_by[s.variant][_key(s)] = float(sc.value)
+            applicable[s.variant][_key(s)] = bool(s.output.get("applicable", True))
         if sc.confidence is not None and math.isfinite(sc.confidence) and 0 <= sc.confidence <= 1:
             v.conf.append((float(sc.confidence), float(sc.value)))
 
@@ -111,7 +117,7 @@ def summarize(samples: Iterable[Sample], variants: list[str]) -> dict[str, Any]:
     _calibration(per, variants, tables, plots)
     if position:
         _position(position, tables, plots)
-    chance = sum(1 / k for k in n_options) / len(n_options) if n_options else math.nan
+    chance = chance_sum / n_with_options if n_with_options else math.nan
     _contamination(per, completion, chance, tables)
     _robustness(correct_by, applicable, tables)
     out: dict[str, Any] = {"tables": tables, "plots": plots}

@@ -13,11 +13,16 @@ main one), named in ``headline_variant``; every variant gets its own row under `
 from __future__ import annotations
 
 import math
+from array import array
 from collections import defaultdict
 from typing import Any
 
 from medevals.schema import Sample
 from medevals.scoring.stats import mean_ci, percentile
+
+
+def _floats() -> array[float]:
+    return array("d")
 
 
 class Aggregator:
@@ -29,12 +34,14 @@ class Aggregator:
         self.n_errors = 0
         self.n_unscored = 0
         self.n_unparseable = 0
-        self.primary_values: list[float] = []
-        self.values: dict[str, list[float]] = defaultdict(list)
-        self.subsets: dict[str, list[float]] = defaultdict(list)
-        self.variants: dict[str, list[float]] = defaultdict(list)
-        self.variant_values: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-        self.latencies: list[float] = []
+        # Per-sample values for the CIs, as C doubles (8 bytes each, not a 32-byte float object
+        # plus its list slot): the aggregator is the only per-item state while metrics stream.
+        self.primary_values: array[float] = _floats()
+        self.values: dict[str, array[float]] = defaultdict(_floats)
+        self.subsets: dict[str, array[float]] = defaultdict(_floats)
+        self.variants: dict[str, array[float]] = defaultdict(_floats)
+        self.variant_values: dict[str, dict[str, array[float]]] = defaultdict(lambda: defaultdict(_floats))
+        self.latencies: array[float] = _floats()
         self.calls = 0
         self.cache_hits = 0
         self.replayed = 0

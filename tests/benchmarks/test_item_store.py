@@ -1,5 +1,7 @@
 """Loaded items are stored compactly and behave like a read-only list of Items."""
 
+import gc
+
 import pytest
 
 from medevals.benchmarks.item_store import ItemStore
@@ -39,3 +41,20 @@ def test_duplicate_ids_name_the_source():
     with pytest.raises(DataError, match="duplicate item id 'q0'") as e:
         ItemStore.collect(items, where="data/x.jsonl")
     assert "data/x.jsonl" in str(e.value)
+
+
+def test_a_slice_keeps_reading_after_its_parent_is_gone():
+    items = _items(4)
+    head = ItemStore.collect(iter(items), where="x.jsonl")[1:3]
+    gc.collect()
+    assert list(head) == items[1:3] and head[-1] == items[2]
+    with pytest.raises(IndexError):
+        ItemStore()[0]
+
+
+def test_item_bytes_live_in_the_spill_file_not_in_memory():
+    items = _items(3)
+    store = ItemStore.collect(items, where="x.jsonl")
+    assert store._spill is not None
+    assert store._spill._size == sum(len(it.model_dump_json().encode()) for it in items)
+    assert store._ids == ["q0", "q1", "q2"] and not hasattr(store, "_blobs")
