@@ -304,6 +304,47 @@ def run_inspect(data: Path, server: Server, conc: int, work: Path, python: str) 
     return res
 
 
+BARE_AIOHTTP = """\
+import asyncio, json, re, sys
+
+import aiohttp
+
+
+async def main(items, url, conc, out):
+    rows = [json.loads(line) for line in open(items)]
+    sem, answer = asyncio.Semaphore(conc), re.compile(r"ANSWER: ([ABCD])")
+    async with aiohttp.ClientSession() as session:
+
+        async def one(r):
+            opts = "\\n".join(f"{k}. {v}" for k, v in r["options"].items())
+            body = {"model": "fake-model", "max_tokens": 16, "temperature": 0,
+                    "messages": [{"role": "user", "content": f"{r['question']}\\n{opts}\\nAnswer with the letter."}]}
+            async with sem, session.post(url + "/chat/completions", json=body) as resp:
+                reply = (await resp.json())["choices"][0]["message"]["content"]
+            m = answer.search(reply)
+            return m is not None and m.group(1) == r["answer"]
+
+        ok = await asyncio.gather(*(one(r) for r in rows))
+    open(out, "w").write(str(sum(ok) / len(ok)))
+
+
+asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]))
+"""
+
+
+def run_bare_aiohttp(data: Path, server: Server, conc: int, work: Path, python: str) -> Result:
+    """The floor for any Python harness on aiohttp: read the JSONL, one session, a semaphore of C,
+    regex the letter. No run folder, no cache, no CLI, so nothing a harness must do is in it."""
+    n = sum(1 for _ in (data / "items.jsonl").open())
+    script, out = work / "bare_aiohttp.py", work / "bare_aiohttp.out"
+    script.write_text(BARE_AIOHTTP, encoding="utf-8")
+    cmd = [python, str(script), str(data / "items.jsonl"), server.base_url, str(conc), str(out)]
+    res = _run("bare aiohttp script", cmd, dict(os.environ), server, n, conc, work)
+    if res.exit_code == 0:
+        res.note = f"accuracy {float(out.read_text()):.3f}"
+    return res
+
+
 def has_module(python: str, module: str) -> bool:
     return subprocess.run([python, "-c", f"import {module}"], capture_output=True).returncode == 0
 
@@ -373,6 +414,8 @@ def main() -> None:
         try:
             results.append(run_medevals(peer_data, server, args.peer_concurrency, work, sys.executable))
             print(table(results[-1:]).splitlines()[-1], flush=True)
+            results.append(run_bare_aiohttp(peer_data, server, args.peer_concurrency, work, sys.executable))
+            print(table(results[-1:]).splitlines()[-1], flush=True)
             if not args.no_peers:
                 for module, fn in (("lm_eval", run_lm_eval), ("inspect_ai", run_inspect)):
                     if has_module(args.peers_python, module):
@@ -404,7 +447,7 @@ def main() -> None:
     for r in h2h:
         if me and r.harness != "medevals" and r.exit_code == 0:
             print(
-                f"medevals vs {r.harness} on {r.items} items end to end: {me.items_per_s / r.items_per_s:.1f}x"
+                f"medevals vs {r.harness} on {r.items} items end to end: {me.items_per_s / r.items_per_s:.2f}x"
             )
 
 

@@ -167,10 +167,3 @@ def _load_hub(bench: Benchmark, split: str, local_hint: str = "") -> LoadedData:
     return LoadedData(
         items=items, source=f"hub:{hub.path}", data_hash=f"hf-fingerprint:{digest}", split=split
     )
-
-
-def iter_with_limit(items: list[Item], limit: int | None) -> Iterator[tuple[int, Item]]:
-    for i, it in enumerate(items):
-        if limit is not None and i >= limit:
-            return
-        yield i, it

@@ -9,6 +9,7 @@ so a model can repair a missing or out-of-range input instead of getting a silen
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from typing import Any
 
@@ -27,14 +28,18 @@ def description(calc: Calculator) -> str:
 
 
 def openai_tools(calcs: list[Calculator] | None = None) -> list[dict[str, Any]]:
-    """The ``tools`` array of a chat request (type=function)."""
-    return [
-        {
-            "type": "function",
-            "function": {"name": tool_name(c), "description": description(c), "parameters": c.json_schema()},
-        }
-        for c in (calcs or all_calculators())
-    ]
+    """The ``tools`` array of a chat request (type=function). Each spec is built once per process
+    and shared by every request that offers it (request bodies are serialised, never mutated)."""
+    return [_spec(c.id) for c in (calcs or all_calculators())]
+
+
+@functools.cache
+def _spec(calc_id: int) -> dict[str, Any]:
+    c = get(calc_id)
+    return {
+        "type": "function",
+        "function": {"name": tool_name(c), "description": description(c), "parameters": c.json_schema()},
+    }
 
 
 def by_tool_name(name: str) -> Calculator:
