@@ -3,7 +3,8 @@
 Starts the fake server (``tests/fake_openai.py``) in its own process with a fixed latency,
 writes N generated multiple-choice items (a JSONL file + a YAML custom spec, an lm-eval task
 and an inspect_ai task over the same rows), and runs each harness as a user would: its real
-CLI in a subprocess. Per run it records:
+CLI in a subprocess. The head to head also runs a bare aiohttp script over the same rows: the floor
+for any Python client of this server, so the gap to it is what a harness itself costs. Per run it records:
 
 - time to first request: from starting the command to the server seeing its first request;
 - running time: first request to last reply (the server's clock); items/s over that and end to end;
