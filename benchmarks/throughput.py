@@ -204,9 +204,14 @@ def _run(
     )
 
 
+def count_items(data: Path) -> int:
+    with (data / "items.jsonl").open(encoding="utf-8") as fh:
+        return sum(1 for _ in fh)
+
+
 def run_medevals(data: Path, server: Server, conc: int, work: Path, python: str) -> Result:
     runs = Path(tempfile.mkdtemp(prefix="runs-", dir=work))
-    n = sum(1 for _ in (data / "items.jsonl").open())
+    n = count_items(data)
     cmd = [
         python,
         "-m",
@@ -239,7 +244,7 @@ def run_medevals(data: Path, server: Server, conc: int, work: Path, python: str)
 
 
 def run_lm_eval(data: Path, server: Server, conc: int, work: Path, python: str) -> Result:
-    n = sum(1 for _ in (data / "items.jsonl").open())
+    n = count_items(data)
     out = Path(tempfile.mkdtemp(prefix="lmeval-", dir=work))
     cmd = [
         python,
@@ -270,7 +275,7 @@ def run_lm_eval(data: Path, server: Server, conc: int, work: Path, python: str) 
 
 
 def run_inspect(data: Path, server: Server, conc: int, work: Path, python: str) -> Result:
-    n = sum(1 for _ in (data / "items.jsonl").open())
+    n = count_items(data)
     logs = Path(tempfile.mkdtemp(prefix="inspect-", dir=work))
     inspect_bin = str(Path(python).parent / "inspect")
     cmd = [
@@ -336,7 +341,7 @@ asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]))
 def run_bare_aiohttp(data: Path, server: Server, conc: int, work: Path, python: str) -> Result:
     """The floor for any Python harness on aiohttp: read the JSONL, one session, a semaphore of C,
     regex the letter. No run folder, no cache, no CLI, so nothing a harness must do is in it."""
-    n = sum(1 for _ in (data / "items.jsonl").open())
+    n = count_items(data)
     script, out = work / "bare_aiohttp.py", work / "bare_aiohttp.out"
     script.write_text(BARE_AIOHTTP, encoding="utf-8")
     cmd = [python, str(script), str(data / "items.jsonl"), server.base_url, str(conc), str(out)]
