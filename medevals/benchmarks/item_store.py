@@ -27,7 +27,7 @@ from medevals.schema import Item
 class _Spill:
     """Append-only temporary file shared by a store and its slices."""
 
-    __slots__ = ("__weakref__", "_dirty", "_file", "_lock", "_size")
+    __slots__ = ("__weakref__", "_at_end", "_file", "_lock", "_size")
 
     def __init__(self) -> None:
         # Lives as long as the store (and its slices); closed, and so deleted, when they go.
@@ -35,23 +35,22 @@ class _Spill:
         weakref.finalize(self, self._file.close)
         self._lock = threading.Lock()
         self._size = 0
-        self._dirty = False
+        self._at_end = True  # no read has moved the position since the last write
 
     def append(self, blob: bytes) -> int:
         with self._lock:
             offset = self._size
-            self._file.seek(offset)
+            if not self._at_end:  # a seek flushes the write buffer: only when a read moved away
+                self._file.seek(offset)
+                self._at_end = True
             self._file.write(blob)
             self._size += len(blob)
-            self._dirty = True
             return offset
 
     def read(self, offset: int, length: int) -> bytes:
         with self._lock:
-            if self._dirty:
-                self._file.flush()
-                self._dirty = False
-            self._file.seek(offset)
+            self._file.seek(offset)  # a buffered seek flushes pending writes first
+            self._at_end = False
             return self._file.read(length)
 
 

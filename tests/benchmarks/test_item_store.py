@@ -58,3 +58,14 @@ def test_item_bytes_live_in_the_spill_file_not_in_memory():
     assert store._spill is not None
     assert store._spill._size == sum(len(it.model_dump_json().encode()) for it in items)
     assert store._ids == ["q0", "q1", "q2"] and not hasattr(store, "_blobs")
+
+
+def test_appends_after_reads_land_at_the_end():
+    # Appends skip the seek unless a read moved the file position; interleaving must stay exact.
+    store, ref = ItemStore(), []
+    for i, it in enumerate(_items(200)):
+        store._append(it)
+        ref.append(it)
+        if i % 3 == 0:
+            assert store[i // 2] == ref[i // 2]
+    assert list(store) == ref
