@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from clihelp import run_ok
 
-from medevals.report.html import _svg_plot, render_html
+from medevals.report.html import render_html
+from medevals.report.html.plots import svg_plot
 from medevals.runs.folder import RunFolder
 
 EVIL = "<script>alert(1)</script><img src=x onerror=alert(1)>"
@@ -47,7 +48,7 @@ def test_svg_plot_escapes_every_text_and_draws_frontier():
             }
         ],
     }
-    svg = _svg_plot(plot)
+    svg = svg_plot(plot)
     assert "<script" not in svg and "<img" not in svg and "&lt;script&gt;" in svg
     assert "script" not in _tags(svg) and "img" not in _tags(svg)
     assert svg.count('r="8"') == 2  # frontier rings: (100, .5) and (400, .7), not (200, .4)
@@ -56,7 +57,7 @@ def test_svg_plot_escapes_every_text_and_draws_frontier():
 
 
 def test_reliability_and_bar_plots():
-    rel = _svg_plot(
+    rel = svg_plot(
         {
             "title": "R",
             "kind": "line",
@@ -67,9 +68,9 @@ def test_reliability_and_bar_plots():
         }
     )
     assert "perfect calibration" in rel and "<polyline" in rel
-    bar = _svg_plot({"title": "B", "kind": "bar", "series": [{"name": "s", "points": [[0, 0.4], [1, 0.3]]}]})
+    bar = svg_plot({"title": "B", "kind": "bar", "series": [{"name": "s", "points": [[0, 0.4], [1, 0.3]]}]})
     assert bar.count("<rect") == 3  # frame + 2 bars
-    assert "No points" in _svg_plot({"title": "empty", "series": []})
+    assert "No points" in svg_plot({"title": "empty", "series": []})
 
 
 def _fake_run(server, tmp_path: Path, capsys, strategy: str, name: str) -> RunFolder:
@@ -137,5 +138,5 @@ def test_report_renders_in_headless_chromium(fake_server, tmp_path, capsys):
     ],
 )
 def test_malformed_plot_specs_never_break_the_report(plot):
-    svg = _svg_plot(plot)
+    svg = svg_plot(plot)
     assert svg.startswith('<figure class="plot">') and svg.endswith("</figure>")

@@ -1,0 +1,74 @@
+"""The page: header, navigation, the sections in order, and writing the file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from pathlib import Path
+
+import medevals
+from medevals.report.html.escape import esc
+from medevals.report.html.plots import pareto_section, protocol_plots
+from medevals.report.html.runs import RunView, benchmark_names
+from medevals.report.html.samples import sample_browser
+from medevals.report.html.style import CSS, FILTER_CSS
+from medevals.report.html.tables import breakdowns, categories, comparison, protocol_tables, run_card
+from medevals.runs.folder import RunFolder
+
+
+def render_html(folders: list[RunFolder], *, max_samples: int = 200) -> str:
+    """The report for ``folders`` (one column per run) as one self-contained HTML string."""
+    runs = [RunView(i, f) for i, f in enumerate(folders)]
+    names = benchmark_names(runs)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    body: list[str] = [
+        "<header><h1>medevals report</h1>",
+        f'<p class="muted">Generated {esc(now)} by medevals {esc(medevals.__version__)} · '
+        f"{len(runs)} run{'s' if len(runs) != 1 else ''} · {len(names)} benchmark"
+        f"{'s' if len(names) != 1 else ''}</p></header>",
+        '<nav class="small"><a href="#runs">runs</a> · <a href="#comparison">benchmarks</a> · '
+        '<a href="#categories">categories</a> · <a href="#breakdowns">breakdowns</a> · '
+        '<a href="#pareto">cost–accuracy</a> · <a href="#protocol-tables">analyses</a> · '
+        '<a href="#protocol-plots">plots</a> · '
+        '<a href="#samples">samples</a></nav>',
+    ]
+    if not runs:
+        body.append("<p>No runs given.</p>")
+    else:
+        body.append('<section id="runs"><h2>Runs</h2><div class="cards">')
+        body.extend(run_card(r) for r in runs)
+        body.append("</div></section>")
+        body.append(comparison(runs, names))
+        body.append(categories(runs, names))
+        body.append(breakdowns(runs, names))
+        body.append(pareto_section(runs, names))
+        body.append(protocol_tables(runs, names))
+        body.append(protocol_plots(runs, names))
+        body.append('<section id="samples"><h2>Samples</h2>')
+        body.append(
+            f'<p class="muted">The first {max_samples:,} samples of each run, in file order. '
+            "Texts are truncated; the run folder's samples.jsonl has everything.</p>"
+        )
+        body.extend(sample_browser(r, max_samples) for r in runs)
+        body.append("</section>")
+    body.append(
+        "<footer>Every value on this page was read from the run folders; nothing was recomputed.</footer>"
+    )
+    return _page(body)
+
+
+def _page(body: Iterable[str]) -> str:
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        "<title>medevals report</title>"
+        f"<style>{CSS}{FILTER_CSS}</style></head><body>" + "".join(body) + "</body></html>\n"
+    )
+
+
+def write_report(folders: list[RunFolder], out_path: Path, *, max_samples: int = 200) -> Path:
+    """Render the report and write it to ``out_path`` (UTF-8); returns the path."""
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(render_html(folders, max_samples=max_samples), encoding="utf-8")
+    return out_path

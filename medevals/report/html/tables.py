@@ -1,0 +1,192 @@
+"""The report's tabular sections: run cards, benchmark comparison, categories, breakdowns,
+and the tables a protocol adds under ``extra.tables``."""
+
+from __future__ import annotations
+
+from medevals.report.html.cells import STATUS_CLASS, cell, metric_cell, status_badge
+from medevals.report.html.escape import esc, finite
+from medevals.report.html.formats import fmt_cost, fmt_int, fmt_pct, fmt_secs
+from medevals.report.html.runs import RunView
+
+
+def run_card(r: RunView) -> str:
+    m = r.manifest
+    cls = STATUS_CLASS.get(m.status, "warn")
+    out = [f'<article class="card status-{cls}" id="{r.anchor}">']
+    out.append(f"<h3>{esc(m.model.spec)} {status_badge(m.status)}</h3>")
+    if m.status != "complete":
+        out.append(
+            f'<p class="banner {cls}">This run is <b>{esc(m.status)}</b>: results cover only the samples '
+            "finished so far; resume it with the same command to complete it.</p>"
+        )
+    rows = [
+        ("run id", m.run_id),
+        ("model", f"{m.model.spec} (backend {m.model.backend}, name {m.model.name})"),
+        ("medevals", m.medevals_version),
+        ("git sha", m.git_sha or "—"),
+        ("seed", m.seed),
+        ("repeats / limit", f"{m.repeats} / {m.limit if m.limit is not None else 'none'}"),
+        ("created", m.created_at),
+        ("ended", m.ended_at or "—"),
+        ("folder", str(r.folder.path)),
+    ]
+    if m.roles:
+        rows.append(("roles", ", ".join(f"{k}: {v.spec}" for k, v in m.roles.items())))
+    out.append('<table class="kv">')
+    for k, v in rows:
+        out.append(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>")
+    cmd = " ".join(m.command) if m.command else "—"
+    out.append(f'<tr><th>command</th><td><code class="cmd">{esc(cmd)}</code></td></tr>')
+    out.append("</table>")
+    if r.metrics_error:
+        out.append(f'<p class="banner bad">No metrics: {esc(r.metrics_error)}</p>')
+    if m.benchmarks:
+        out.append(
+            '<table class="prov"><thead><tr><th>benchmark</th><th>split</th><th>items</th>'
+            "<th>protocol</th><th>category</th><th>data source</th><th>data hash</th>"
+            "<th>license</th><th>source</th></tr></thead><tbody>"
+        )
+        for b in m.benchmarks:
+            cat = b.taxonomy.category + (f" / {b.taxonomy.subcategory}" if b.taxonomy.subcategory else "")
+            short_hash = b.data_hash[:12] + ("…" if len(b.data_hash) > 12 else "")
+            out.append(
+                f"<tr><td>{esc(b.name)}</td><td>{esc(b.split)}</td><td>{fmt_int(b.n_items)}</td>"
+                f"<td>{esc(b.protocol)}</td><td>{esc(cat)}</td>"
+                f'<td class="wrap">{esc(b.data_source)}</td>'
+                f'<td><code title="{esc(b.data_hash)}">{esc(short_hash)}</code></td>'
+                f'<td>{esc(b.license)}</td><td class="wrap">{esc(b.source)}</td></tr>'
+            )
+        out.append("</tbody></table>")
+    out.append("</article>")
+    return "".join(out)
+
+
+def comparison(runs: list[RunView], names: list[str]) -> str:
+    out = [
+        '<section id="comparison"><h2>Benchmarks</h2>',
+        '<p class="muted">Primary metric, % with 95% CI (bar: 0–100%, line = CI, dot = value).</p>',
+        '<div class="scroll"><table class="grid"><thead><tr><th>benchmark</th>',
+    ]
+    out.extend(r.col_header() for r in runs)
+    out.append("</tr></thead><tbody>")
+    for name in names:
+        prim = next((b.get("primary") for r in runs if (b := r.bench(name))), None)
+        cat = next((c for r in runs if (c := r.category(name))), None)
+        out.append(
+            f'<tr><th class="rowhead">{esc(name)}<div class="muted small">{esc(prim or "")}'
+            f"{' · ' + esc(cat) if cat else ''}</div></th>"
+        )
+        for r in runs:
+            b = r.bench(name)
+            if not b:
+                out.append('<td class="muted">—</td>')
+                continue
+            u = b.get("usage") or {}
+            lat = b.get("latency_s") or {}
+            scored = b.get("n_scored", 0)
+            n = f"{fmt_int(scored)}/{fmt_int(b['expected'])}" if b.get("expected") else fmt_int(scored)
+            errs = b.get("errors") or {}
+            err_detail = ""
+            if errs:
+                err_detail = " (" + ", ".join(f"{esc(k)}: {fmt_int(v)}" for k, v in errs.items()) + ")"
+            unscored = b.get("n_unscored", 0)
+            head = b.get("headline_variant")
+            out.append(
+                "<td>"
+                + metric_cell(r.primary(name))
+                + '<dl class="facts">'
+                + (f"<dt>headline variant</dt><dd>{esc(head)}</dd>" if head else "")
+                + f"<dt>n scored</dt><dd>{n}</dd>"
+                + f"<dt>unparseable</dt><dd>{fmt_int(b.get('n_unparseable', 0))}</dd>"
+                + (f"<dt>unscored</dt><dd>{fmt_int(unscored)}</dd>" if unscored else "")
+                + f"<dt>errors</dt><dd>{fmt_int(b.get('n_errors', 0))}{err_detail}</dd>"
+                + f"<dt>tokens in/out</dt><dd>{fmt_int(u.get('prompt_tokens', 0))} / "
+                f"{fmt_int(u.get('completion_tokens', 0))}</dd>"
+                + f"<dt>cost</dt><dd>{fmt_cost(u.get('cost_usd'))}</dd>"
+                + f"<dt>latency p50/p95</dt><dd>{fmt_secs(lat.get('p50'))} / {fmt_secs(lat.get('p95'))}</dd>"
+                + "</dl></td>"
+            )
+        out.append("</tr>")
+    out.append("</tbody></table></div></section>")
+    return "".join(out)
+
+
+def categories(runs: list[RunView], names: list[str]) -> str:
+    cats: dict[str, list[str]] = {}
+    for name in names:
+        cat = next((c for r in runs if (c := r.category(name))), None) or "(uncategorised)"
+        cats.setdefault(cat, []).append(name)
+    out = [
+        '<section id="categories"><h2>By category</h2>',
+        '<p class="muted">Unweighted mean of the primary metric over the benchmarks of each '
+        "taxonomy category (k = benchmarks with a value).</p>",
+        '<div class="scroll"><table class="grid compact"><thead><tr><th>category</th><th>benchmarks</th>',
+    ]
+    out.extend(r.col_header() for r in runs)
+    out.append("</tr></thead><tbody>")
+    for cat in sorted(cats):
+        members = cats[cat]
+        out.append(f'<tr><th class="rowhead">{esc(cat)}</th><td class="small">{esc(", ".join(members))}</td>')
+        for r in runs:
+            vals = [v for n in members if (v := finite((r.primary(n) or {}).get("value"))) is not None]
+            if vals:
+                out.append(
+                    f"<td><b>{fmt_pct(sum(vals) / len(vals))}%</b> "
+                    f'<span class="muted small">k={len(vals)}/{len(members)}</span></td>'
+                )
+            else:
+                out.append('<td class="muted">—</td>')
+        out.append("</tr>")
+    out.append("</tbody></table></div></section>")
+    return "".join(out)
+
+
+def breakdowns(runs: list[RunView], names: list[str]) -> str:
+    blocks: list[str] = []
+    for name in names:
+        for kind, label in (("subsets", "subset"), ("variants", "variant")):
+            keys: list[str] = []
+            for r in runs:
+                for k in (r.bench(name) or {}).get(kind) or {}:
+                    if k not in keys:
+                        keys.append(k)
+            if not keys:
+                continue
+            blocks.append(f'<h3>{esc(name)} <span class="muted">by {label}</span></h3>')
+            blocks.append(f'<div class="scroll"><table class="grid compact"><thead><tr><th>{label}</th>')
+            blocks.extend(r.col_header() for r in runs)
+            blocks.append("</tr></thead><tbody>")
+            for k in keys:
+                blocks.append(f'<tr><th class="rowhead">{esc(k)}</th>')
+                for r in runs:
+                    m = ((r.bench(name) or {}).get(kind) or {}).get(k)
+                    blocks.append(f"<td>{metric_cell(m, with_n=True)}</td>")
+                blocks.append("</tr>")
+            blocks.append("</tbody></table></div>")
+    if not blocks:
+        return ""
+    return '<section id="breakdowns"><h2>Breakdowns</h2>' + "".join(blocks) + "</section>"
+
+
+def protocol_tables(runs: list[RunView], names: list[str]) -> str:
+    """Tables a protocol added under ``extra.tables`` (see Protocol.summarize), one block per run."""
+    blocks: list[str] = []
+    for name in names:
+        for r in runs:
+            extra = (r.bench(name) or {}).get("extra") or {}
+            for t in extra.get("tables") or []:
+                label = f" · {esc(r.folder.path.name)}" if len(runs) > 1 else ""
+                blocks.append(
+                    f'<h3>{esc(name)} <span class="muted">{esc(t.get("title", ""))}{label}</span></h3>'
+                )
+                blocks.append('<div class="scroll"><table class="grid compact"><thead><tr>')
+                blocks.extend(f"<th>{esc(c)}</th>" for c in t.get("columns") or [])
+                blocks.append("</tr></thead><tbody>")
+                for row in t.get("rows") or []:
+                    blocks.append("<tr>" + "".join(f"<td>{cell(c)}</td>" for c in row) + "</tr>")
+                blocks.append("</tbody></table></div>")
+                if t.get("caption"):
+                    blocks.append(f'<p class="muted small caption">{esc(t["caption"])}</p>')
+    if not blocks:
+        return ""
+    return '<section id="protocol-tables"><h2>Protocol analyses</h2>' + "".join(blocks) + "</section>"
