@@ -7,6 +7,15 @@ boundaries; every non-overlapping occurrence is labelled (a mention repeated in 
 is one entity per occurrence, as in the gold annotation). An entity whose text is not in the
 sentence is kept as a *spurious* prediction placed after the sentence's last token, so it
 costs precision instead of vanishing; entities of an unknown type are counted and dropped.
+
+Scoring is the SemEval-2013 9.1 scheme as ``nervaluate`` defines it (strict: boundaries and
+type; partial: overlap, type ignored). Two properties are made explicit here because
+``nervaluate`` alone does not give them: the input format is named (it guesses it from the
+first gold entity of the first sentence, which crashes when that sentence has none), and each
+sentence's predictions are handed over in a canonical order, exact matches first, because its
+greedy pairing gives a gold entity to whichever overlapping prediction comes first: a model
+listing "cancer" before "breast cancer" would otherwise lose a correct entity. Metrics are
+thus a function of the span *sets*, whatever the order of sentences or of listed entities.
 """
 
 from __future__ import annotations
@@ -109,9 +118,11 @@ def evaluate_spans(gold: list[list[Span]], pred: list[list[Span]], types: list[s
     def conv(doc: list[Span]) -> list[dict[str, Any]]:
         return [{"label": s["type"], "start": int(s["start"]), "end": int(s["end"])} for s in doc]
 
+    true_docs = [conv(d) for d in gold]
+    pred_docs = [canonical_order(conv(p), t) for p, t in zip(pred, true_docs, strict=True)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = Evaluator([conv(d) for d in gold], [conv(d) for d in pred], tags=list(types)).evaluate()
+        res = Evaluator(true_docs, pred_docs, tags=list(types), loader="dict").evaluate()
 
     def as_dict(r: Any) -> dict[str, Any]:
         keys = (
@@ -138,6 +149,24 @@ def evaluate_spans(gold: list[list[Span]], pred: list[list[Span]], types: list[s
     }
 
 
+def canonical_order(pred: list[dict[str, Any]], true: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Predictions exact in boundaries and type first, then exact in boundaries, then the rest.
+
+    A gold entity is matched once; the prediction that matches it best must get it, whatever
+    position the model listed it in. Ties are broken by position so the order is total.
+    """
+    exact = {(e["label"], e["start"], e["end"]) for e in true}
+    bounds = {(e["start"], e["end"]) for e in true}
+
+    def key(e: dict[str, Any]) -> tuple[int, int, int, str]:
+        rank = (
+            0 if (e["label"], e["start"], e["end"]) in exact else 1 if (e["start"], e["end"]) in bounds else 2
+        )
+        return (rank, e["start"], e["end"], e["label"])
+
+    return sorted(pred, key=key)
+
+
 def _per_doc_counts(indices: Any, n_docs: int) -> list[list[int]]:
     """Per sentence [correct, partial, actual, possible] from nervaluate's own index lists."""
     counts = [[0, 0, 0, 0] for _ in range(n_docs)]
@@ -161,10 +190,14 @@ def _f1(correct: float, partial: float, actual: float, possible: float) -> float
 
 
 def f1_with_ci(per_doc: list[list[int]], *, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
-    """Micro F1 with a 95% percentile bootstrap over sentences (F1 is a ratio of sums, not a mean)."""
+    """Micro F1 with a 95% percentile bootstrap over sentences (F1 is a ratio of sums, not a mean).
+
+    The rows are sorted first: resampling indices into rows kept in completion order would give
+    a different interval for the same sentences stored in another order.
+    """
     import numpy as np
 
-    counts = np.asarray(per_doc, dtype=float).reshape(-1, 4)
+    counts = np.asarray(sorted(map(list, per_doc)), dtype=float).reshape(-1, 4)
     n = len(counts)
     value = _f1(*counts.sum(axis=0)) if n else float("nan")
     if n < 2:
