@@ -2,7 +2,8 @@
 
 Raw asyncio HTTP/1.1 with keep-alive (no framework, so it is never the bottleneck), running
 in a background thread. Answers are scripted by a ``responder``; faults (429 with
-Retry-After, 500, 503, hangs, connection resets, truncated JSON, empty choices, slow streams)
+Retry-After, 500, 503, hangs, connection resets, truncated JSON, empty choices, slow streams; and,
+outside ``Faults.spread``, malformed 200s and endless bodies: see ``Faults.MALFORMED``/``STREAMS``)
 are injected at configured rates with a seeded RNG. Every request body is recorded for assertions.
 
 ``python tests/fake_openai.py --latency 0.2`` runs it as its own process (so a benchmark's
@@ -38,12 +39,25 @@ class Faults:
     rate_truncated: float = 0.0
     rate_empty: float = 0.0
     rate_slow: float = 0.0
+    #: 200 replies that are not usable answers: content null and no tool calls; ``choices`` an
+    #: object; a choice that is a string; an HTML page instead of JSON.
+    rate_no_content: float = 0.0
+    rate_choices_object: float = 0.0
+    rate_bad_choice: float = 0.0
+    rate_non_json: float = 0.0
+    #: A 200 whose chunked body never ends (64 KB chunks as fast as the client reads), and one
+    #: whose body drips one byte every ``drip_s`` forever (no single read ever waits long).
+    rate_endless: float = 0.0
+    rate_drip: float = 0.0
     retry_after: float = 0.05
     hang_s: float = 30.0
     #: A slow stream sends the status line at once, then the body in small chunks over this long.
     slow_s: float = 0.3
+    drip_s: float = 0.05
 
     NAMES = ("429", "500", "503", "hang", "reset", "truncated", "empty", "slow")
+    MALFORMED = ("no_content", "choices_object", "bad_choice", "non_json")
+    STREAMS = ("endless", "drip")
 
     @classmethod
     def spread(cls, total: float, **kw: float) -> Faults:
@@ -53,7 +67,7 @@ class Faults:
 
     def pick(self, rng: random.Random) -> str | None:
         r = rng.random()
-        for name in self.NAMES:
+        for name in self.NAMES + self.MALFORMED + self.STREAMS:
             rate = getattr(self, f"rate_{name}")
             if r < rate:
                 return name
@@ -105,6 +119,9 @@ class FakeOpenAI:
     #: A request whose prompt contains this marker is refused with 401, the body echoing the
     #: Authorization header (as some proxies do), to test that keys are redacted from errors.
     echo_auth_marker: str | None = None
+    #: A request whose prompt contains this marker gets a 200 whose content and ``error`` field
+    #: echo the Authorization header (a misbehaving proxy), to test redaction of stored replies.
+    echo_auth_200_marker: str | None = None
     auth_headers: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
@@ -222,6 +239,43 @@ class FakeOpenAI:
             await writer.drain()
         self.statuses.append(200)
 
+    async def _send_fault(
+        self, writer: asyncio.StreamWriter, fault: str, kind: str, body: dict[str, Any]
+    ) -> None:
+        """A malformed 200 (see ``Faults.MALFORMED``) or a body that never ends (``Faults.STREAMS``)."""
+        if fault == "non_json":
+            page = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+            self._send(writer, 200, page, {"Content-Type": "text/html"})
+            return
+        if fault in Faults.MALFORMED:
+            resp = make_response(kind, "ANSWER: A", body, self.model)
+            if fault == "no_content":
+                for ch in resp["choices"]:
+                    ch.pop("text", None)
+                    if "message" in ch:
+                        ch["message"]["content"] = None
+            elif fault == "choices_object":
+                resp["choices"] = {"0": resp["choices"][0]}
+            else:  # bad_choice
+                resp["choices"] = ["ANSWER: A"]
+            self._send(writer, 200, json.dumps(resp).encode())
+            return
+        head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        writer.write(head.encode())
+        self.statuses.append(200)
+        chunk = b'{"pad": "' + b"x" * 65536 if fault == "endless" else b" "
+        frame = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+        try:
+            while True:  # until the client hangs up
+                writer.write(frame)
+                await writer.drain()
+                if fault == "drip":
+                    await asyncio.sleep(self.faults.drip_s)
+                elif writer.transport.is_closing():
+                    return
+        except (ConnectionError, RuntimeError):
+            return
+
     async def _respond(self, method: str, path: str, raw: bytes, writer: asyncio.StreamWriter) -> bool:
         with self._lock:
             self.n_requests += 1
@@ -264,6 +318,12 @@ class FakeOpenAI:
             msg = {"error": {"message": f"invalid credentials in header: {self._auth}"}}
             self._send(writer, 401, json.dumps(msg).encode())
             return True
+        if self.echo_auth_200_marker and self.echo_auth_200_marker in _last_user_text(body):
+            kind = "chat" if path.endswith("/chat/completions") else "completion"
+            resp = make_response(kind, f"ANSWER: A (your header was {self._auth})", body, self.model)
+            resp["error"] = {"message": f"debug: received {self._auth}"}
+            self._send(writer, 200, json.dumps(resp).encode())
+            return True
         if fault == "429":
             self._send(
                 writer,
@@ -285,6 +345,9 @@ class FakeOpenAI:
         if fault == "empty":
             self._send(writer, 200, json.dumps({"id": "x", "choices": [], "usage": {}}).encode())
             return True
+        if fault is not None and fault in Faults.MALFORMED + Faults.STREAMS:
+            await self._send_fault(writer, fault, kind, body)
+            return fault in Faults.MALFORMED
         out = self.responder(path, body)
         resp = out if isinstance(out, dict) else make_response(kind, out, body, self.model)
         payload = json.dumps(resp).encode()
@@ -359,13 +422,21 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.0, help="seconds before every reply")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--fault-rate", type=float, default=0.0, help="total rate, spread over every kind")
+    ap.add_argument(
+        "--malformed-rate", type=float, default=0.0, help="malformed 200s, spread over Faults.MALFORMED"
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--responder", choices=["mcq", "constant"], default="mcq")
     args = ap.parse_args()
     server = FakeOpenAI(
         responder=mcq_by_item_number if args.responder == "mcq" else constant("The answer is (A)."),
         latency_s=args.latency,
-        faults=Faults.spread(args.fault_rate),
+        faults=Faults(
+            **{
+                **Faults.spread(args.fault_rate).__dict__,
+                **{f"rate_{n}": args.malformed_rate / len(Faults.MALFORMED) for n in Faults.MALFORMED},
+            }
+        ),
         seed=args.seed,
         record_bodies=False,
     )

@@ -175,7 +175,10 @@ class ModelClient:
                 st.sent += 1
                 t0 = time.perf_counter()
                 try:
-                    rec.raw = await self.backend.send(request.kind, request.body, policy.timeout)
+                    raw = await self.backend.send(request.kind, request.body, policy.timeout)
+                    # A 2xx that is not a usable answer is a transient fault like a 503: it is
+                    # retried, and never cached, journaled or scored (openai_format.validate).
+                    rec.raw = openai_format.validate(raw, request.kind, request.body)
                     rec.latency_s = time.perf_counter() - t0
                     rec.error = None
                     return

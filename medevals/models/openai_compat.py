@@ -21,7 +21,7 @@ import aiohttp
 
 from medevals.errors import ConfigError
 from medevals.models.base import ModelBackend, PermanentModelError, TransientModelError
-from medevals.models.openai_format import MalformedResponse, validate
+from medevals.models.openai_format import may_hold_surrogates, scrub_surrogates
 from medevals.schema import CallKind, ModelRecord
 
 _PATHS = {"chat": "/chat/completions", "completion": "/completions", "embedding": "/embeddings"}
@@ -146,7 +146,6 @@ class OpenAICompatBackend(ModelBackend):
             raw = json.loads(content)
         except ValueError as e:
             raise TransientModelError(f"response body is not valid JSON ({len(content)} bytes)") from e
-        try:
-            return validate(raw, kind)
-        except MalformedResponse as e:
-            raise TransientModelError(str(e)) from e
+        if may_hold_surrogates(content):
+            raw = scrub_surrogates(raw)
+        return raw

@@ -55,7 +55,7 @@ def test_run_at_20_percent_faults_scores_every_item(fake_server, tmp_path):
 
     assert stats["failures"] == 0
     assert count("HTTP 429") == sent["429"] and count("HTTP 500") == sent["500"]
-    assert count("HTTP 503") == sent["503"] and count("response has no choices") == sent["empty"]
+    assert count("HTTP 503") == sent["503"] and count("malformed response (no choices)") == sent["empty"]
     assert count("response body is not valid JSON") == sent["truncated"]
     assert count("connection error") == sent["reset"]
     assert count("timeout after 2s (ReadTimeout)") >= sent["hang"]
