@@ -34,6 +34,8 @@ from medevals.engine.costs import PriceTable
 from medevals.engine.journal import Journal
 from medevals.engine.keys import canonical_json
 from medevals.errors import ConfigError, ModelError, RunError
+from medevals.images.capability import check_image_support
+from medevals.images.store import ImageStore
 from medevals.models.registry import create_backend, make_record
 from medevals.protocols.base import Protocol, SolveContext
 from medevals.protocols.registry import get_protocol, protocol_from_record, resolve_protocol
@@ -324,12 +326,16 @@ async def execute(
         if key not in backends:
             backends[key] = create_backend(record, concurrency=p.concurrency)
         role_backend[role] = key
+    check_image_support(
+        p.benchmarks, backends[role_backend["candidate"]] if "candidate" in role_backend else None
+    )
     folder, manifest, resumed = open_run_folder(p)
     folder.repair_tail()
     finished = folder.finished_units() if resumed else set()
     journal = Journal(folder.journal_path, finished_units=frozenset(finished))
     cache = ResponseCache(cfg.cache_path or default_cache_path()) if cfg.use_cache else None
     stats = CallStats()
+    images = ImageStore(folder.path)
 
     clients = {}
     for role, key in role_backend.items():
@@ -342,6 +348,7 @@ async def execute(
             retry=cfg.retry,
             stats=stats,
             journal=journal,
+            images=images,
         )
 
     def pending() -> Iterator[tuple[PreparedBenchmark, Unit]]:
@@ -369,6 +376,8 @@ async def execute(
         # when building the first request, and a model that cannot load fails before any work.
         for client in clients.values():
             await client.start()
+        if "candidate" in clients:  # backends that know only once loaded (hf:) say so here
+            check_image_support(p.benchmarks, clients["candidate"].backend)
         for pb in p.benchmarks:
             await pb.protocol.setup(pb.items, clients)
     manifest.started_at = manifest.started_at or _now()
@@ -388,7 +397,7 @@ async def execute(
                 pb, unit = next(todo)
             except StopIteration:
                 return
-            sample = await run_unit(pb, unit, clients, cfg.seed)
+            sample = await run_unit(pb, unit, clients, cfg.seed, images=images)
             if isinstance(sample, BaseException):
                 fatal.append(sample)
                 return
@@ -437,7 +446,12 @@ async def execute(
 
 
 async def run_unit(
-    pb: PreparedBenchmark, unit: Unit, clients: dict[str, ModelClient], seed: int
+    pb: PreparedBenchmark,
+    unit: Unit,
+    clients: dict[str, ModelClient],
+    seed: int,
+    *,
+    images: ImageStore | None = None,
 ) -> Sample | BaseException:
     """Solve and score one unit. Model failures become unscored samples; config errors abort the run."""
     item = pb.items[unit.item_index]
@@ -449,6 +463,7 @@ async def run_unit(
         seed=seed,
         clients=clients,
         fewshot=pb.fewshot,
+        images=images,
     )
     t0 = time.time()
     sample = Sample(

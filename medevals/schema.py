@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Message = dict[str, Any]
 """An OpenAI-style chat message: ``{"role": ..., "content": str | list[part]}``."""
@@ -39,6 +39,30 @@ class Taxonomy(BaseModel):
     subcategory: str = ""
 
 
+class ItemImage(BaseModel):
+    """One image of an item: a local file (``path``) or an ``http(s)`` URL, with an optional label.
+
+    Items never carry image bytes: a loader that reads images as bytes (a TSV of base64, a hub
+    dataset) writes them once to a content-addressed file (``medevals.images.source.from_bytes``)
+    and refers to it by path, so the item store and every sample line stay small. The label is
+    shown to the model before the image ("day 3, PA view"); it must not leak the answer. ``ref``
+    is set at solve time only: the image as sent, ``images/<sha256>.<ext>`` in the run folder.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str | None = None
+    url: str | None = None
+    label: str | None = None
+    ref: str | None = Field(None, exclude_if=lambda v: v is None)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ItemImage:
+        if (self.path is None) == (self.url is None):
+            raise ValueError("an image needs exactly one of 'path' or 'url'")
+        return self
+
+
 class Item(BaseModel):
     """One benchmark item, already mapped from its source row.
 
@@ -58,6 +82,8 @@ class Item(BaseModel):
     context: str | None = None
     subset: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    #: Images shown with the question, in order (empty for text items, and then not serialised).
+    images: list[ItemImage] = Field(default_factory=list, exclude_if=lambda v: not v)
 
 
 class ModelRequest(BaseModel):

@@ -102,6 +102,51 @@ def constant(text: str) -> Responder:
     return lambda path, body: text
 
 
+def image_hashes(body: dict[str, Any]) -> list[str]:
+    """sha256 of every image the request carries, decoded from its data URI, in message order.
+
+    A URL that is not a base64 data URI gets the marker ``not-inlined:<url>`` so a test sees
+    references that leaked to the wire instead of image bytes.
+    """
+    import base64
+    import hashlib
+
+    out: list[str] = []
+    for m in body.get("messages") or []:
+        content = m.get("content") if isinstance(m, dict) else None
+        if not isinstance(content, list):
+            continue
+        for part in content:
+            if isinstance(part, dict) and part.get("type") == "image_url":
+                url = (part.get("image_url") or {}).get("url", "")
+                head, _, data = url.partition(";base64,")
+                if not head.startswith("data:image/") or not data:
+                    out.append(f"not-inlined:{url[:80]}")
+                    continue
+                out.append(hashlib.sha256(base64.b64decode(data, validate=True)).hexdigest())
+    return out
+
+
+def image_hash_letter(hashes: list[str], letters: list[str]) -> str:
+    """The letter an image-aware fake answers: a function of the ordered image hashes only."""
+    import hashlib
+
+    digest = hashlib.sha256("|".join(hashes).encode()).hexdigest()
+    return letters[int(digest[:12], 16) % len(letters)]
+
+
+def answer_from_images(path: str, body: dict[str, Any]) -> str:
+    """Image-aware mode: answer 'The answer is (X)' with X chosen from the options shown ("A." / "A:"
+    lines) by a hash of the received image bytes, in order. Tests compute the same letter from the
+    image files: a match proves the images arrived intact and in order. No image: answer (A)."""
+    hashes = image_hashes(body)
+    text = _last_user_text(body)
+    letters = re.findall(r"(?m)^\(?\"?([A-J])(?:\"|\))?[.:] ", text) or ["A", "B", "C", "D"]
+    if not hashes:
+        return "The answer is (A)."
+    return f"The answer is ({image_hash_letter(hashes, letters)})."
+
+
 @dataclass
 class FakeOpenAI:
     responder: Responder = field(default_factory=lambda: constant("The answer is (A)."))
@@ -309,7 +354,10 @@ class FakeOpenAI:
         self._n_model += 1
         fault = self.faults.pick(self._rng)
         if self.record_bodies:
-            self.requests.append({"path": path, "body": body, "t": now, "fault": fault})
+            entry = {"path": path, "body": body, "t": now, "fault": fault}
+            if b'"image_url"' in raw:
+                entry["image_hashes"] = image_hashes(body)
+            self.requests.append(entry)
         if fault is not None:
             self.faults_sent[fault] = self.faults_sent.get(fault, 0) + 1
         if self.latency_s:
@@ -426,10 +474,14 @@ def main() -> None:
         "--malformed-rate", type=float, default=0.0, help="malformed 200s, spread over Faults.MALFORMED"
     )
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--responder", choices=["mcq", "constant"], default="mcq")
+    ap.add_argument("--responder", choices=["mcq", "constant", "images"], default="mcq")
     args = ap.parse_args()
     server = FakeOpenAI(
-        responder=mcq_by_item_number if args.responder == "mcq" else constant("The answer is (A)."),
+        responder={
+            "mcq": mcq_by_item_number,
+            "images": answer_from_images,
+            "constant": constant("The answer is (A)."),
+        }[args.responder],
         latency_s=args.latency,
         faults=Faults(
             **{

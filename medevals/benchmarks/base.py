@@ -56,6 +56,8 @@ class Benchmark:
     aliases: tuple[str, ...] = ()
     #: Generated benchmarks: ``load_local(folder, split, seed)`` receives the run's ``--seed``.
     seeded: bool = False
+    #: Items carry images: a model backend that cannot take them is refused before the first request.
+    images: bool = False
 
     @property
     def size(self) -> int:

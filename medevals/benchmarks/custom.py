@@ -12,6 +12,7 @@ Example ``my-set.yaml`` (paths are relative to the spec file)::
       answer: answer_idx
       context: abstract          # optional
       subset: subject            # optional, drives per-subset breakdowns
+      images: image_path         # optional: a path (relative to the data file), a URL, or a list of them
     answer_format: letter        # letter | index0 | index1 | text
     fewshot_data: train.jsonl    # optional pool for few-shot examples
     taxonomy: {category: Medical knowledge, subcategory: Local exam}
@@ -36,7 +37,7 @@ from medevals.benchmarks.base import Benchmark
 from medevals.benchmarks.mapping import LETTERS, mcq_item
 from medevals.benchmarks.readers import Row, read_csv, read_json, read_jsonl
 from medevals.errors import DataError
-from medevals.schema import Item, Taxonomy
+from medevals.schema import Item, ItemImage, Taxonomy
 
 
 class FieldMap(BaseModel):
@@ -47,6 +48,7 @@ class FieldMap(BaseModel):
     answer: str
     context: str | None = None
     subset: str | None = None
+    images: str | None = None
 
 
 class CustomSpec(BaseModel):
@@ -140,6 +142,7 @@ def load_spec(path: Path) -> Benchmark:
         bundled_dir=base,
         fewshot_split="fewshot" if fewshot_path else None,
         options=spec.options,
+        images=spec.fields.images is not None,
     )
 
 
@@ -213,4 +216,27 @@ def _map_row(spec: CustomSpec, row: dict[str, Any], path: Path, line: int) -> It
         line=line,
         context=str(_get(row, f.context, path, line)) if f.context else None,
         subset=str(_get(row, f.subset, path, line)) if f.subset else None,
+        images=_images(row, f.images, path, line) if f.images else None,
     )
+
+
+def _images(row: dict[str, Any], field: str, path: Path, line: int) -> list[ItemImage]:
+    """A path (relative to the data file's folder), an http(s) URL, or a list of them, in order."""
+    raw = _get(row, field, path, line)
+    values = raw if isinstance(raw, list) else [raw]
+    out: list[ItemImage] = []
+    for i, v in enumerate(values):
+        where = field if len(values) == 1 else f"{field}[{i}]"
+        if not isinstance(v, str) or not v.strip():
+            raise DataError("an image must be a non-empty path or URL", path=path, line=line, field=where)
+        v = v.strip()
+        if v.startswith(("http://", "https://")):
+            out.append(ItemImage(url=v))
+            continue
+        p = (path.parent / v).resolve()
+        if not p.is_file():
+            raise DataError(f"image file '{p}' not found", path=path, line=line, field=where)
+        out.append(ItemImage(path=str(p)))
+    if not out:
+        raise DataError("no image given", path=path, line=line, field=field)
+    return out

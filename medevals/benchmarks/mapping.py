@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from medevals.errors import DataError
-from medevals.schema import Item
+from medevals.schema import Item, ItemImage
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -26,6 +26,7 @@ def mcq_item(
     context: str | None = None,
     metadata: dict[str, Any] | None = None,
     drop_placeholders: bool = False,
+    images: list[ItemImage] | None = None,
 ) -> Item:
     """Build a multiple-choice Item, checking the answer key names one of the options."""
     if not question or not str(question).strip():
@@ -58,6 +59,7 @@ def mcq_item(
         subset=subset,
         context=context,
         metadata=metadata or {},
+        images=images or [],
     )
 
 

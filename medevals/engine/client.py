@@ -16,6 +16,7 @@ from medevals.engine.costs import PriceTable
 from medevals.engine.journal import Journal
 from medevals.engine.keys import request_key
 from medevals.errors import ModelError
+from medevals.images.store import ImageStore
 from medevals.models import openai_format
 from medevals.models.base import ModelBackend, PermanentModelError, TransientModelError
 from medevals.schema import CallRecord, ModelRequest
@@ -80,6 +81,7 @@ class ModelClient:
         retry: RetryPolicy | None = None,
         stats: CallStats | None = None,
         journal: Journal | None = None,
+        images: ImageStore | None = None,
     ):
         self.backend = backend
         self.role = role
@@ -88,6 +90,8 @@ class ModelClient:
         self.retry = retry or RetryPolicy()
         self.stats = stats or CallStats()
         self.journal = journal
+        #: Image references in a request become data URIs only on the way out (never in records).
+        self.images = images
         limit = (
             concurrency if backend.max_concurrency is None else min(concurrency, backend.max_concurrency * 2)
         )
@@ -139,7 +143,7 @@ class ModelClient:
                 return rec
         if not self._started:
             await self.start()
-        await self._send_with_retries(rec, request)
+        await self._send_with_retries(rec, request if self.images is None else self.images.inline(request))
         if rec.error is not None:
             st.failures += 1
             self._consecutive_failures += 1

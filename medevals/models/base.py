@@ -32,6 +32,9 @@ class ModelBackend(ABC):
     max_concurrency: int | None = None
     #: A base (non-chat) model: protocols default to likelihood scoring for it.
     base_model: bool = False
+    #: Whether image content parts reach the model: False is refused before the first request of
+    #: a benchmark with images; None = not known until ``start()`` (or not knowable: allowed).
+    accepts_images: bool | None = None
 
     def __init__(self, record: ModelRecord):
         self.record = record

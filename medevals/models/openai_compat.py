@@ -57,6 +57,9 @@ def _env_proxy(url: str) -> tuple[str | None, aiohttp.BasicAuth | None]:
 
 
 class OpenAICompatBackend(ModelBackend):
+    #: Image parts are sent as data URIs; whether the served model reads them is the server's business.
+    accepts_images: bool | None = True
+
     def __init__(
         self, record: ModelRecord, *, concurrency: int = 8, extra_headers: dict[str, str] | None = None
     ):

@@ -76,6 +76,10 @@ class VLLMBackend(ModelBackend):
     ``batch_window_ms`` (default 5) and ``max_batch`` (default 256) shape the batching.
     """
 
+    #: Requests reach ``LLM.generate`` as text (image parts are refused): for a vision model, run
+    #: ``vllm serve`` and use ``openai:NAME --base-url`` instead.
+    accepts_images = False
+
     def __init__(self, record: ModelRecord):
         super().__init__(record)
         self.llm: Any = None

@@ -21,6 +21,7 @@ from medevals.schema import CallRecord, Item, ModelRequest, Sample, Score
 if TYPE_CHECKING:
     from medevals.benchmarks.base import Benchmark
     from medevals.engine.client import ModelClient
+    from medevals.images.store import ImageStore
 
 
 def comma_list(v: Any) -> Any:
@@ -52,6 +53,7 @@ class SolveContext:
         seed: int,
         clients: dict[str, ModelClient],
         fewshot: list[Item] | None = None,
+        images: ImageStore | None = None,
     ):
         self.unit_id = unit_id
         self.item = item
@@ -60,6 +62,8 @@ class SolveContext:
         self.seed = seed
         self.clients = clients
         self.fewshot_pool = fewshot or []
+        #: The run folder's image store (``protocols/image_parts.prepare_item`` writes to it).
+        self.images = images
         self.calls: list[CallRecord] = []
         self.rng = random.Random(f"{seed}:{unit_id}")
 

@@ -31,6 +31,7 @@ from medevals.models import openai_format
 from medevals.protocols import options_order as oo
 from medevals.protocols import perturb
 from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext, comma_list
+from medevals.protocols.image_parts import ImageOptions, prepare_item, user_content
 from medevals.protocols.strategies import Strategy, expand, majority, parse
 from medevals.schema import CallRecord, Item, Message, ModelRequest, Sample, Score
 from medevals.scoring.extract import choice_from_logprobs, extract_choice
@@ -69,7 +70,7 @@ _CONF = re.compile(r"confidence\s*(?:level)?\s*[:=]?\s*(\d{1,3}(?:\.\d+)?)\s*%",
 _WORDS = re.compile(r"[a-z0-9]+")
 
 
-class MCQOptions(ProtocolOptions):
+class MCQOptions(ImageOptions):
     mode: Literal["auto", "generate", "likelihood"] = "auto"
     strategy: list[str] = Field(default_factory=lambda: ["zero-shot"])
     shots: int = Field(5, ge=1, le=25, description="examples for the few-shot strategy")
@@ -299,6 +300,10 @@ class MCQProtocol(Protocol):
         if verbal:
             instruction += " " + VERBAL_INSTRUCTION
         if ctx.is_base_model():
+            if item.images or any(ex.images for ex in examples):
+                raise ConfigError(
+                    f"item {item.id} has images, but the model is a base (completion) model that reads text only"
+                )
             header = COMPLETION_HEADER if hide is None and not verbal else f"{instruction}\n\n"
             prompt = (
                 header
@@ -320,12 +325,24 @@ class MCQProtocol(Protocol):
             for i, ex in enumerate(examples):
                 prefix = f"{instruction}\n\n" if i == 0 else ""
                 messages.append(
-                    {"role": "user", "content": f"{prefix}{format_question(ex, o.context)}\nAnswer:"}
+                    {
+                        "role": "user",
+                        "content": user_content(
+                            f"{prefix}{format_question(ex, o.context)}\nAnswer:", ex, o.image_position
+                        ),
+                    }
                 )
                 messages.append({"role": "assistant", "content": f"The answer is ({ex.target})."})
             prefix = "" if examples else f"{instruction}\n\n"
             messages.append(
-                {"role": "user", "content": f"{prefix}{format_question(item, o.context, hide=hide)}\nAnswer:"}
+                {
+                    "role": "user",
+                    "content": user_content(
+                        f"{prefix}{format_question(item, o.context, hide=hide)}\nAnswer:",
+                        item,
+                        o.image_position,
+                    ),
+                }
             )
             body = {"messages": messages, "temperature": temperature}
             if mode == "likelihood":
@@ -365,8 +382,18 @@ class MCQProtocol(Protocol):
         if not item.choices:
             raise ConfigError(f"item {item.id}: the mcq protocol needs options")
         st = parse(ctx.variant, self.options.shots)
-        if st.probe:
-            return await self._solve_probe(item, ctx, st)
+        # Images are converted (and degraded, for a degrade: strategy) once per unit, stored in the
+        # run folder by hash; the requests below carry only those references.
+        shown, images = await prepare_item(item, ctx, self.options, degrade=st.degrade)
+        out = await (self._solve_probe(shown, ctx, st) if st.probe else self._solve_strategy(shown, ctx, st))
+        if images:
+            out["images"] = images
+        if st.degrade and not images:
+            out["applicable"] = False  # a text item in an image set: nothing was degraded
+        return out
+
+    async def _solve_strategy(self, item: Item, ctx: SolveContext, st: Strategy) -> dict[str, Any]:
+        assert item.choices is not None
         mode = self._mode(ctx, st)
         parts: list[dict[str, Any]] = []
         examples: list[Item] = []
@@ -375,6 +402,8 @@ class MCQProtocol(Protocol):
             parts.append({"use": "embed"})
         elif st.shots:
             examples = self._random_examples(item, ctx, st.shots)
+        if any(ex.images for ex in examples):  # examples' images are shown clean
+            examples = [(await prepare_item(ex, ctx, self.options))[0] for ex in examples]
         letters = list(item.choices)
         rng = random.Random(f"{ctx.seed}:{item.id}:shuffle")
         orders = [letters] + [

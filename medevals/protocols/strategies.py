@@ -20,6 +20,13 @@ Probes are single names, not composable; each is answered zero-shot and needs th
 ``probe:stem-only``, ``probe:completion`` (held-back question tail vs a paraphrased control),
 ``perturb:typos``, ``perturb:distractor``, ``perturb:units``, ``perturb:order``.
 ``probes`` and ``perturbations`` name all of each group.
+
+Image degradations (``medevals/images/degrade.py``) are a part too: ``degrade:KIND@S`` shows the
+item's images degraded (KIND in noise, blur, jpeg, downsample, contrast; severity S in 1-3), e.g.
+``degrade:blur@2`` or ``cot+degrade:jpeg@3``. Each is compared with the same strategy on clean
+images (``zero-shot`` for a bare degradation), added when missing. A grid is written
+``degrade:noise,blur,jpeg@1,2,3`` (kinds, then ``@`` and the severities, default all three);
+``degradations`` is every kind at every severity.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ PROBES = ("probe:position", "probe:options-only", "probe:stem-only", "probe:comp
 PERTURBATIONS = ("perturb:typos", "perturb:distractor", "perturb:units", "perturb:order")
 GROUPS = {"probes": PROBES, "perturbations": PERTURBATIONS}
 BASELINE = "zero-shot"
+DEGRADE = "degrade:"
 
 _PART = re.compile(r"^(?:(zero-shot)|(few-shot)|(\d+)-?shot|knn(\d+)|(cot)|sc(\d+)|shuffle(\d+)|(conf))$")
 
@@ -49,6 +57,8 @@ class Strategy:
     shuffles: int = 1
     verbal: bool = False
     probe: str | None = None
+    #: An image degradation "KIND@S" applied to every image of the item, or None (clean images).
+    degrade: str | None = None
 
     @property
     def needs_text(self) -> bool:
@@ -68,6 +78,15 @@ def parse(name: str, default_shots: int = 5) -> Strategy:
         return Strategy(name=name, shots=default_shots, cot=True)
     fields: dict[str, object] = {}
     for part in name.split("+"):
+        if part.strip().startswith(DEGRADE):
+            from medevals.images.degrade import parse as parse_degradation
+
+            if "degrade" in fields:
+                raise ValueError(f"strategy '{name}': '{part}' repeats a part already given")
+            spec = part.strip()[len(DEGRADE) :]
+            kind, sev = parse_degradation(spec)
+            fields["degrade"] = f"{kind}@{sev}"
+            continue
         m = _PART.match(part.strip())
         if not m:
             raise ValueError(
@@ -111,16 +130,77 @@ def parse(name: str, default_shots: int = 5) -> Strategy:
     return Strategy(name=name, **fields)  # type: ignore[arg-type]
 
 
-def expand(names: Sequence[str], default_shots: int = 5) -> list[str]:
-    """Expand group names, drop duplicates, and put the zero-shot baseline first when probes need it."""
+def clean_baseline(name: str) -> str:
+    """The variant a degraded one is compared with: the same strategy on clean images."""
+    kept = [p for p in name.split("+") if not p.strip().startswith(DEGRADE)]
+    return "+".join(kept) if kept else BASELINE
+
+
+def _degradation_groups(names: Sequence[str]) -> list[str]:
+    """Re-join a grid the comma split cut apart: ``degrade:noise``, ``blur``, ``jpeg@1``, ``2`` ->
+    every kind listed at every severity listed (``degrade:noise@1`` ... ``degrade:jpeg@2``)."""
+    from medevals.images.degrade import KINDS, SEVERITIES
+
+    def kind_of(token: str) -> str:
+        return token.split("@", 1)[0]
+
     out: list[str] = []
-    for n in names:
+    i = 0
+    while i < len(names):
+        n = names[i].strip()
+        i += 1
+        if n == "degradations":
+            out.extend(f"{DEGRADE}{k}@{s}" for k in KINDS for s in SEVERITIES)
+            continue
+        if not n.startswith(DEGRADE) or "+" in n:
+            out.append(n)
+            continue
+        tokens = [n[len(DEGRADE) :]]
+        seen_at = "@" in tokens[0]
+        while i < len(names):
+            nxt = names[i].strip()
+            if kind_of(nxt) in (*KINDS, "all"):
+                seen_at = seen_at or "@" in nxt
+            elif not (nxt.isdigit() and seen_at):
+                break
+            tokens.append(nxt)
+            i += 1
+        kinds: list[str] = []
+        severities: list[str] = []
+        for t in tokens:
+            if t.isdigit():
+                severities.append(t)
+                continue
+            kind, at, sev = t.partition("@")
+            for k in KINDS if kind == "all" else (kind,):
+                if k not in kinds:
+                    kinds.append(k)
+            if at:
+                severities.append(sev)
+        for k in kinds:
+            for sev in severities or [str(x) for x in SEVERITIES]:
+                if f"{DEGRADE}{k}@{sev}" not in out:
+                    out.append(f"{DEGRADE}{k}@{sev}")
+    return out
+
+
+def expand(names: Sequence[str], default_shots: int = 5) -> list[str]:
+    """Expand group names, drop duplicates, and put each paired baseline first when probes or
+    degradations need it (zero-shot for probes; the clean strategy for a degraded one)."""
+    out: list[str] = []
+    for n in _degradation_groups(names):
         for x in GROUPS.get(n, (n,)):
             parse(x, default_shots)
             if x not in out:
                 out.append(x)
     if any(x in PROBES or x in PERTURBATIONS for x in out) and BASELINE not in out:
         out.insert(0, BASELINE)
+    for x in list(out):
+        if DEGRADE in x:
+            base = clean_baseline(x)
+            if base not in out:  # just before its first degraded variant: the headline stays the user's first
+                parse(base, default_shots)
+                out.insert(out.index(x), base)
     return out
 
 
