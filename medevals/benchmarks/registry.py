@@ -40,6 +40,8 @@ BUILTIN: dict[str, str] = {
     "ncbi-disease": "medevals.benchmarks.ner_sets:NCBI_DISEASE",
     "bc5cdr": "medevals.benchmarks.ner_sets:BC5CDR",
     # strategies and probes
+    # images
+    "covid-cxr": "medevals.benchmarks.image_sets:COVID_CXR",
 }
 
 ALIASES: dict[str, str] = {"mmlu_med": "mmlu-med", "mmlu-medical": "mmlu-med", "medagents": "medagentsbench"}
