@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
 from medevals import __version__
+from medevals.commands.output import err, out, print_error
 from medevals.errors import MedevalsError
 
 if TYPE_CHECKING:
@@ -33,9 +33,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
 )
-out = Console(emoji=False)
-err = Console(stderr=True, emoji=False)
-
 BUILTIN_DEFAULT = "builtin:gemma3-270m"
 
 
@@ -87,7 +84,7 @@ def _progress_runner(cfg: RunConfig, quiet: bool) -> RunOutcome:
     prepared = prepare(cfg)
     show = not quiet and err.is_terminal
     progress = Progress(
-        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.description}", style="bold", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"),
@@ -106,7 +103,7 @@ def _progress_runner(cfg: RunConfig, quiet: bool) -> RunOutcome:
 
         if not quiet:
             verb = f"resuming ({skipped}/{total} done)" if resumed else "writing"
-            err.print(f"[dim]{verb} {folder.path}[/dim]")
+            err.print(f"{verb} {folder.path}", style="dim")
         state["t0"], state["base"] = time.perf_counter(), skipped
         state["task"] = progress.add_task(
             prepared.model.spec, total=total, completed=skipped, rate="", stats=""
@@ -143,8 +140,9 @@ def _finish(outcome: RunOutcome, report: bool, quiet: bool) -> None:
     s = outcome.stats
     if not quiet:
         err.print(
-            f"[dim]calls {s.calls} (sent {s.sent}, cache hits {s.cache_hits}, replayed {s.replayed}, "
-            f"retries {s.retries}, failed {s.failures})[/dim]"
+            f"calls {s.calls} (sent {s.sent}, cache hits {s.cache_hits}, replayed {s.replayed}, "
+            f"retries {s.retries}, failed {s.failures})",
+            style="dim",
         )
     if report:
         from medevals.report.html import write_report
@@ -184,8 +182,9 @@ def demo(
     outcome = _progress_runner(cfg, quiet)
     _finish(outcome, report=True, quiet=quiet)
     out.print(
-        "[dim]Gemma 3 270M (base) is a plumbing check, near chance on medicine: this number is not a result. "
-        "Next: `medevals run -m openai:NAME --base-url URL -b medqa`.[/dim]"
+        "Gemma 3 270M (base) is a plumbing check, near chance on medicine: this number is not a result. "
+        "Next: `medevals run -m openai:NAME --base-url URL -b medqa`.",
+        style="dim",
     )
 
 
@@ -233,21 +232,32 @@ def list_benchmarks(
     if as_json:
         out.print_json(json.dumps(rows))
         return
-    t = Table(title="medevals benchmarks (--json adds sources and licences)", title_justify="left")
-    for col in ("name", "task", "items", "category", "data"):
-        t.add_column(col, overflow="fold")
+    columns = ("name", "task", "items", "category", "data")
+    table_rows = []
     for r in rows:
         where = r["local"] if r["local"] == "bundled" else f"local:{r['local']}"
         if r["hub"]:
             where += f" · hub:{r['hub']}"
         extra = [k for k in r["splits"] if k != r["default_split"]]
         items = f"{r['size']} ({r['default_split']})" + (f" +{len(extra)} splits" if extra else "")
-        t.add_row(r["name"], r["task_type"], items, r["category"], where)
+        table_rows.append((r["name"], r["task_type"], items, r["category"], where))
+    hint = "local data: set MEDEVALS_DATA or pass --data-dir to see which folders are present"
+    if not out.is_terminal:
+        # Piped or redirected: one tab-separated line per benchmark, never wrapped, so
+        # `medevals list | grep NAME` and `cut -f1` work; the hint goes to stderr.
+        sys.stdout.write("".join("\t".join(row) + "\n" for row in [columns, *table_rows]))
+        if root is None:
+            err.print(hint)
+        return
+    t = Table(title="medevals benchmarks (--json adds sources and licences)", title_justify="left")
+    for col in columns:
+        # a name is never broken across lines (it is what users copy); other columns fold
+        t.add_column(col, no_wrap=col == "name", overflow="fold")
+    for row in table_rows:
+        t.add_row(*row)
     out.print(t)
     if root is None:
-        out.print(
-            "[dim]local data: set MEDEVALS_DATA or pass --data-dir to see which folders are present[/dim]"
-        )
+        out.print(hint, style="dim")
 
 
 @app.command()
@@ -429,7 +439,8 @@ def run(
     outcome = _progress_runner(cfg, quiet)
     if model and outcome.manifest.model.backend == "none":
         err.print(
-            f"[dim]note: no benchmark in this run asks a model anything; --model {model} was not loaded[/dim]"
+            f"note: no benchmark in this run asks a model anything; --model {model} was not loaded",
+            style="dim",
         )
     _finish(outcome, report=report, quiet=quiet)
 
@@ -511,7 +522,7 @@ def main() -> None:
     try:
         app()
     except MedevalsError as e:
-        err.print(f"[bold red]error:[/bold red] {e}", highlight=False, soft_wrap=True)
+        print_error(str(e))
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted: finished samples are saved; run the same command again to resume")

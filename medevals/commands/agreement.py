@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-out = Console()
+from medevals.commands.output import out
 
 
 def _cell(c: Any) -> str:
@@ -47,7 +46,7 @@ def agreement(
         fn = getattr(proto, "agreement", None)
         if fn is None:
             if not as_json:
-                out.print(f"[dim]{b.name}: protocol '{b.protocol}' uses no judge[/dim]")
+                out.print(f"{b.name}: protocol '{b.protocol}' uses no judge", style="dim")
             continue
         result[b.name] = fn(s for s in folder.iter_samples() if s.benchmark == b.name)
     if as_json:

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-out = Console()
+from medevals.commands.output import out
+
 app = typer.Typer(help="FHIR R4 sandbox with synthetic patients (for EHR-agent tasks).", no_args_is_help=True)
 
 

