@@ -359,8 +359,13 @@ def run(
     ] = None,
     price_in: Annotated[float | None, typer.Option(help="USD per 1M input tokens for --model.")] = None,
     price_out: Annotated[float | None, typer.Option(help="USD per 1M output tokens for --model.")] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds per request before retrying.")] = 300.0,
+    timeout: Annotated[
+        float, typer.Option(help="Total seconds per attempt (connect + whole reply) before retrying.")
+    ] = 300.0,
     max_retries: Annotated[int, typer.Option(help="Retries per request on 429/5xx/timeouts.")] = 5,
+    max_response_mb: Annotated[
+        float, typer.Option(help="Largest reply body in MiB; a longer one is retried as a fault.")
+    ] = 32.0,
     report: Annotated[
         bool, typer.Option("--report/--no-report", help="Write report.html into the run folder.")
     ] = True,
@@ -376,11 +381,12 @@ def run(
 
         medevals run -m openai:gpt-4o-mini --base-url https://api.openai.com/v1 -b medqa --strategy zero-shot,cot --price-in 0.15 --price-out 0.6
     """
-    from medevals.engine.client import RetryPolicy
+    from medevals.engine.client import retry_policy
     from medevals.engine.costs import PriceTable
     from medevals.evaluate import RunConfig, command_line
     from medevals.models.registry import parse_spec
 
+    retry = retry_policy(timeout=timeout, max_retries=max_retries, max_response_mb=max_response_mb)
     options = _parse_set(set_ or [])
     for key, val in (
         ("strategy", strategy),
@@ -433,7 +439,7 @@ def run(
         use_cache=not no_cache,
         cache_path=cache,
         prices=table,
-        retry=RetryPolicy(max_attempts=max_retries + 1, timeout=timeout),
+        retry=retry,
         command=command_line(),
     )
     outcome = _progress_runner(cfg, quiet)

@@ -7,6 +7,8 @@ caching, retries, concurrency limits, cost and latency are handled once.
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
 import random
 import time
 from dataclasses import dataclass, field
@@ -15,23 +17,37 @@ from medevals.engine.cache import ResponseCache
 from medevals.engine.costs import PriceTable
 from medevals.engine.journal import Journal
 from medevals.engine.keys import request_key
-from medevals.errors import ModelError
+from medevals.errors import ConfigError, ModelError
 from medevals.images.store import ImageStore
 from medevals.models import openai_format
-from medevals.models.base import ModelBackend, PermanentModelError, TransientModelError
+from medevals.models.base import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    ModelBackend,
+    PermanentModelError,
+    TransientModelError,
+)
 from medevals.schema import CallRecord, ModelRequest
+
+log = logging.getLogger("medevals.engine")
 
 
 @dataclass
 class RetryPolicy:
+    """Per-call limits: attempts, backoff, the deadline of one attempt, the size of one reply."""
+
     max_attempts: int = 6
     base_delay: float = 1.0
     max_delay: float = 60.0
+    #: Total deadline of one attempt in seconds: connect + send + the whole reply read. A server
+    #: that keeps a connection alive by trickling bytes cannot hold an attempt longer than this.
     timeout: float = 300.0
     #: Abort the run (keeping everything done) after this many calls in a row failed for good.
     max_consecutive_failures: int = 5
-    #: Longest Retry-After honoured; a server asking for more is waited on for this long.
+    #: Longest Retry-After honoured; a server asking for more is waited on for this long, and
+    #: each such cut is counted (``stats.retry_after_capped``) and warned about once per client.
     max_retry_after: float = 300.0
+    #: Largest reply body accepted; a longer one (or an endless stream) is a transient error.
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         """Exponential backoff with full jitter; a server's Retry-After is a floor."""
@@ -39,6 +55,19 @@ class RetryPolicy:
         if retry_after is not None:
             return max(min(retry_after, self.max_retry_after), backoff)
         return backoff
+
+
+def retry_policy(*, timeout: float, max_retries: int, max_response_mb: float) -> RetryPolicy:
+    """The policy of the ``run`` command's options, each checked (a bad one is a one-line error)."""
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise ConfigError(f"--timeout must be a positive number of seconds (got {timeout:g})")
+    if max_retries < 0:
+        raise ConfigError(f"--max-retries must be 0 or more (got {max_retries})")
+    if not (math.isfinite(max_response_mb) and max_response_mb > 0):
+        raise ConfigError(f"--max-response-mb must be a positive number (got {max_response_mb:g})")
+    return RetryPolicy(
+        max_attempts=max_retries + 1, timeout=timeout, max_response_bytes=int(max_response_mb * 1024 * 1024)
+    )
 
 
 @dataclass
@@ -55,6 +84,8 @@ class CallStats:
     completion_tokens: int = 0
     cost_usd: float = 0.0
     cost_unknown_calls: int = 0
+    #: Retries where the server asked to wait longer than ``RetryPolicy.max_retry_after``.
+    retry_after_capped: int = 0
     retry_reasons: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
@@ -96,6 +127,8 @@ class ModelClient:
             concurrency if backend.max_concurrency is None else min(concurrency, backend.max_concurrency * 2)
         )
         self._sem = asyncio.Semaphore(max(1, limit))
+        backend.max_response_bytes = self.retry.max_response_bytes
+        self._warned_retry_after = False
         self._consecutive_failures = 0
         self._started = False
         self._start_lock = asyncio.Lock()
@@ -198,4 +231,20 @@ class ModelClient:
             if attempt < policy.max_attempts:
                 st.retries += 1
                 st.retry_reasons[reason] = st.retry_reasons.get(reason, 0) + 1
+                if retry_after is not None and retry_after > policy.max_retry_after:
+                    self._retry_after_capped(retry_after)
                 await asyncio.sleep(policy.delay(attempt, retry_after))
+
+    def _retry_after_capped(self, asked: float) -> None:
+        """Waiting less than a server asked is a choice the user must hear about: count it, warn once."""
+        self.stats.retry_after_capped += 1
+        if not self._warned_retry_after:
+            self._warned_retry_after = True
+            log.warning(
+                "warning: %s model %s asked to wait %.0f s before retrying (Retry-After); waiting the cap "
+                "of %.0f s instead (counted in manifest stats.retry_after_capped)",
+                self.role,
+                self.backend.record.spec,
+                asked,
+                self.retry.max_retry_after,
+            )

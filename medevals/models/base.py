@@ -12,6 +12,10 @@ from typing import Any
 
 from medevals.schema import CallKind, ModelRecord
 
+#: Default cap on one reply body (32 MiB): far above any completion, embedding batch or logprob
+#: dump, far below what an endless stream would fill memory with. ``--max-response-mb`` sets it.
+DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+
 
 class TransientModelError(Exception):
     """Worth retrying: 429, 5xx, timeouts, connection resets, truncated or empty bodies."""
@@ -35,6 +39,8 @@ class ModelBackend(ABC):
     #: Whether image content parts reach the model: False is refused before the first request of
     #: a benchmark with images; None = not known until ``start()`` (or not knowable: allowed).
     accepts_images: bool | None = None
+    #: Largest reply body a network backend reads (set by the engine from its RetryPolicy).
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
     def __init__(self, record: ModelRecord):
         self.record = record
@@ -54,5 +60,7 @@ class ModelBackend(ABC):
     async def send(self, kind: CallKind, body: dict[str, Any], timeout: float) -> dict[str, Any]:
         """Send one request (body without ``model``) and return the raw JSON response.
 
-        Raises TransientModelError for retryable failures and PermanentModelError otherwise.
+        ``timeout`` is the total deadline of this attempt (connect, send and the whole reply).
+        Raises TransientModelError for retryable failures and PermanentModelError otherwise. The
+        engine then checks the reply with ``openai_format.validate`` (a malformed one is retried).
         """

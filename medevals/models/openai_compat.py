@@ -3,14 +3,19 @@
 Uses one pooled ``aiohttp.ClientSession`` (HTTP keep-alive, pool sized to the run's
 concurrency). aiohttp rather than httpx because httpcore's pool scans every connection (with a
 ``poll`` syscall each) on every request: at 32-128 connections that cost ~3 ms of CPU per call
-and made the harness, not the server, the bottleneck (see benchmarks/throughput.py). Timeouts
-keep httpx's meaning: ``timeout`` bounds connecting and each wait for bytes, not the whole reply.
+and made the harness, not the server, the bottleneck (see benchmarks/throughput.py).
+
+Limits per attempt: ``timeout`` is one total deadline (connect + send + the whole reply read;
+not a per-read timeout, which a server trickling one byte at a time would never trip), and a
+reply body over ``max_response_bytes`` (default 32 MiB, ``--max-response-mb``) is dropped as a
+transient error: an endless stream costs one capped buffer, not the machine's memory.
 The API key is read from an environment variable at start-up and lives only in the request
 headers; it is never part of a record, a cache key or a log line.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import json
 import os
@@ -122,22 +127,23 @@ class OpenAICompatBackend(ModelBackend):
             await self.start()
         assert self._client is not None
         payload = {**self._defaults, **body, "model": self.record.name}
-        limits = aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout)
+        phase = "before headers"
         try:
-            async with self._client.post(
-                self.base_url + _PATHS[kind],
-                data=json.dumps(payload),
-                timeout=limits,
-                proxy=self._proxy,
-                proxy_auth=self._proxy_auth,
-            ) as resp:
-                status = resp.status
-                content = await resp.read()
-                retry_after = resp.headers.get("retry-after")
-        except aiohttp.ConnectionTimeoutError as e:
-            raise TransientModelError(f"timeout after {timeout:g}s (ConnectTimeout)") from e
-        except (TimeoutError, aiohttp.ServerTimeoutError) as e:
-            raise TransientModelError(f"timeout after {timeout:g}s (ReadTimeout)") from e
+            # One deadline for the whole attempt (connect, send, headers and the entire body): a
+            # server that trickles bytes forever cannot keep an attempt alive past it.
+            async with asyncio.timeout(timeout):
+                async with self._client.post(
+                    self.base_url + _PATHS[kind],
+                    data=json.dumps(payload),
+                    proxy=self._proxy,
+                    proxy_auth=self._proxy_auth,
+                ) as resp:
+                    phase = "reading body"
+                    status = resp.status
+                    retry_after = resp.headers.get("retry-after")
+                    content = await _read_capped(resp, self.max_response_bytes)
+        except TimeoutError as e:
+            raise TransientModelError(f"timeout after {timeout:g}s ({phase})") from e
         except (aiohttp.ClientError, OSError) as e:
             raise TransientModelError(f"connection error to {self.base_url}: {type(e).__name__}: {e}") from e
         if status >= 400:
@@ -152,3 +158,24 @@ class OpenAICompatBackend(ModelBackend):
         if may_hold_surrogates(content):
             raw = scrub_surrogates(raw)
         return raw
+
+
+async def _read_capped(resp: aiohttp.ClientResponse, cap: int) -> bytes:
+    """The whole body, or TransientModelError once it passes ``cap`` bytes (the connection is dropped).
+
+    A declared Content-Length over the cap fails before reading; a body without one (chunked,
+    or delimited by the connection closing) is read in pieces and counted.
+    """
+    length = resp.content_length
+    if length is not None:
+        if length > cap:
+            resp.close()
+            raise TransientModelError(f"response too large: Content-Length {length} bytes > cap {cap} bytes")
+        return await resp.read()
+    buf = bytearray()
+    async for chunk in resp.content.iter_any():
+        buf += chunk
+        if len(buf) > cap:
+            resp.close()
+            raise TransientModelError(f"response too large: over the cap of {cap} bytes (no Content-Length)")
+    return bytes(buf)

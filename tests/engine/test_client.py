@@ -97,7 +97,7 @@ def test_timeout_is_retried(fake_server):
 
     recs, stats = asyncio.run(go())
     assert all(r.error is None for r in recs)
-    assert stats.retry_reasons.get("timeout after 0.3s (ReadTimeout)", 0) > 0
+    assert stats.retry_reasons.get("timeout after 0.3s (before headers)", 0) > 0
 
 
 def test_permanent_error_is_not_retried(fake_server):

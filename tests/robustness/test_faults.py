@@ -58,7 +58,7 @@ def test_run_at_20_percent_faults_scores_every_item(fake_server, tmp_path):
     assert count("HTTP 503") == sent["503"] and count("malformed response (no choices)") == sent["empty"]
     assert count("response body is not valid JSON") == sent["truncated"]
     assert count("connection error") == sent["reset"]
-    assert count("timeout after 2s (ReadTimeout)") >= sent["hang"]
+    assert count("timeout after 2s") >= sent["hang"]
     assert stats["retries"] == sum(reasons.values()) >= sum(n for f, n in sent.items() if f != "slow")
     # Each sample records how many attempts its call took.
     assert sum(c.attempts - 1 for s in samples for c in s.calls) == stats["retries"]
