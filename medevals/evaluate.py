@@ -506,6 +506,8 @@ def compute_metrics(folder: RunFolder, manifest: RunManifest) -> dict[str, Any]:
     for b in manifest.benchmarks:
         res = aggs[b.name].result()
         res["expected"] = b.n_items * len(b.variants) * manifest.repeats
+        for v in (res.get("variants") or {}).values():
+            v["expected"] = b.n_items * manifest.repeats
         res["taxonomy"] = b.taxonomy.model_dump()
         if get_protocol(b.protocol).summarize is not Protocol.summarize:
             proto = protocol_from_record(b, str(folder.manifest_path))

@@ -136,7 +136,9 @@ class Score(BaseModel):
     ``value`` is the primary metric for this sample; ``None`` means *unscored* (a judge that
     failed, a protocol error) and is excluded from denominators and counted separately. A
     model answer that cannot be parsed is scored (0) with ``parsed=False``: the model failed,
-    not the measurement.
+    not the measurement. ``applicable=False`` says the variant does not apply to this item (a
+    unit perturbation of a question without units): the sample is in no denominator, counted as
+    not applicable, and a variant with no applicable item shows no metric at all.
     """
 
     value: float | None
@@ -146,6 +148,7 @@ class Score(BaseModel):
     values: dict[str, float | None] = Field(default_factory=dict)
     confidence: float | None = None
     explanation: str | None = None
+    applicable: bool = True
 
 
 class Sample(BaseModel):

@@ -48,14 +48,16 @@ def leaderboard(
         out.print("no complete runs with metrics found in " + ", ".join(map(str, targets)))
         raise typer.Exit(1)
     t = Table(title="Leaderboard (primary metric %, 95% CI; newest complete run per model x benchmark)")
-    for col in ("benchmark", "model", "value [95% CI]", "n", "cost", "category", "run"):
+    for col in ("benchmark", "model", "value [95% CI]", "n", "unscored", "errors", "cost", "category", "run"):
         t.add_column(col)
-    for model, bench, cat, value, lo, hi, n, cost, run_id in rows:
+    for model, bench, cat, value, lo, hi, n, n_errors, n_unscored, cost, run_id in rows:
         t.add_row(
             bench,
             model,
             fmt_pct({"value": value, "ci_low": lo, "ci_high": hi}),
             str(n),
+            "" if n_unscored is None else str(n_unscored),
+            "" if n_errors is None else str(n_errors),
             "unknown" if cost is None else f"${cost:.4f}",
             cat or "",
             run_id,

@@ -469,6 +469,11 @@ class MCQProtocol(Protocol):
             }[probe]  # type: ignore[index]
             new, applicable = fn(question, rng)
             shown = item.model_copy(update={"input": new})
+        if not applicable:
+            # Nothing to perturb (no quantity with a unit, ...): the item is not asked again under
+            # this variant and its sample is counted as not applicable, never as an accuracy.
+            out["applicable"] = False
+            return out
         await ctx.generate(self.build_request(shown, ctx, mode=mode, hide=hide))
         parts.append({"use": "answer", "order": shown_order})
         out["applicable"] = applicable
@@ -516,6 +521,13 @@ class MCQProtocol(Protocol):
         mode = output.get("mode", "generate")
         if mode == "completion":
             return self._score_completion(item, output, calls)
+        if st.probe and output.get("applicable") is False:
+            return Score(
+                value=None,
+                target=item.target,
+                applicable=False,
+                explanation=f"{st.probe}: nothing in this item to change (not applicable)",
+            )
         letters = list(item.choices)
         parts = output.get("parts")
         if parts is None:  # runs recorded before strategies composed: one answer call
@@ -575,7 +587,9 @@ class MCQProtocol(Protocol):
     def _score_completion(item: Item, output: dict[str, Any], calls: list[CallRecord]) -> Score:
         if not output.get("applicable"):
             return Score(
-                value=None, explanation="completion probe: question too short or paraphrase changed nothing"
+                value=None,
+                applicable=False,
+                explanation="completion probe: question too short or paraphrase changed nothing",
             )
         found: dict[str, float] = {}
         for part, call in zip(output.get("parts") or [], calls, strict=False):

@@ -99,6 +99,8 @@ def summarize(samples: Iterable[Sample], variants: list[str]) -> dict[str, Any]:
             position.append(s)
         if s.variant == "probe:completion" and s.output.get("applicable"):
             completion.append(s)
+        if s.variant in paired and sc is not None and not sc.applicable:
+            applicable[s.variant][_key(s)] = False
         if sc is None or sc.value is None:
             continue
         v.values.append(float(sc.value))
@@ -411,14 +413,14 @@ def _robustness(
     base = correct_by.get(BASELINE)
     rows: list[list[Any]] = []
     for name in PERTURBATIONS:
-        pert = correct_by.get(name)
-        if not pert:
+        pert = correct_by.get(name, {})
+        if not pert and not applicable.get(name):
             continue
         if not base:
             rows.append([name, "no zero-shot baseline in this run", "", "", "", "", ""])
             continue
         keys = [k for k in pert if k in base and applicable[name].get(k, True)]
-        skipped = sum(1 for k in pert if not applicable[name].get(k, True))
+        skipped = sum(1 for ok in applicable[name].values() if not ok)
         r = paired_compare([base[k] for k in keys], [pert[k] for k in keys])
         if not keys:
             rows.append([name, f"0 paired ({skipped} not applicable)", "", "", "", "", ""])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 
@@ -41,8 +42,29 @@ def usage_lines(metrics: dict[str, Any]) -> list[str]:
     return lines
 
 
+def fmt_n(counts: dict[str, Any]) -> str:
+    """``scored/expected`` (or ``scored``), plus the not-applicable count when there is one."""
+    scored = counts.get("n_scored", 0)
+    n = f"{scored}/{counts['expected']}" if counts.get("expected") else str(scored)
+    na = counts.get("n_not_applicable") or 0
+    return f"{n} ({na} n/a)" if na else n
+
+
+def fmt_metric(m: dict[str, Any] | None) -> str:
+    """A metric cell; a variant that applies to no item says "n/a", never 0% or a blank."""
+    if m and m.get("not_applicable"):
+        return "n/a"
+    return fmt_pct(m)
+
+
 def run_table(metrics: dict[str, Any], title: str | None = None, *, compact: bool = False) -> Table:
-    """One row per benchmark; ``compact`` leaves tokens/cost/latency to ``usage_lines``."""
+    """One row per benchmark (and one per variant); ``compact`` leaves tokens/cost/latency to ``usage_lines``.
+
+    Every row carries its own counts: the headline row those of the headline variant (the CI's
+    n), each variant row its own, so no CI sits beside a count pooled over other variants.
+    """
+    from medevals.scoring.metrics import headline_counts
+
     t = Table(
         title=title or f"{metrics.get('model', '')}  ({metrics.get('run_id', '')})", title_justify="left"
     )
@@ -50,6 +72,7 @@ def run_table(metrics: dict[str, Any], title: str | None = None, *, compact: boo
     t.add_column("% [95% CI]", justify="right", no_wrap=True)
     t.add_column("n", justify="right", no_wrap=True)
     t.add_column("unparsed", justify="right")
+    t.add_column("unscored", justify="right")
     t.add_column("errors", justify="right")
     if not compact:
         t.add_column("tokens in/out", justify="right")
@@ -60,11 +83,11 @@ def run_table(metrics: dict[str, Any], title: str | None = None, *, compact: boo
         m = b["metrics"].get(prim)
         u = b.get("usage", {})
         lat = b.get("latency_s", {})
-        n = f"{b['n_scored']}/{b['expected']}" if b.get("expected") else str(b["n_scored"])
+        c = headline_counts(b)
         label = name if prim == "accuracy" else f"{name} ({prim})"
         if b.get("headline_variant"):
             label += f" [{b['headline_variant']}]"
-        row = [label, fmt_pct(m), n, str(b.get("n_unparseable", 0)), str(b.get("n_errors", 0))]
+        row = [escape(label), fmt_pct(m), fmt_n(c), *_tallies(c)]  # "[cot]" is not rich markup
         if not compact:
             row += [
                 f"{_tokens(u.get('prompt_tokens', 0))}/{_tokens(u.get('completion_tokens', 0))}",
@@ -73,12 +96,20 @@ def run_table(metrics: dict[str, Any], title: str | None = None, *, compact: boo
             ]
         t.add_row(*row)
         for sub, sm in (b.get("variants") or {}).items():
-            t.add_row(f"  {sub}", fmt_pct(sm), str(sm.get("n", "")), "", "", *([""] * (0 if compact else 3)))
+            n = fmt_n(sm) if "n_scored" in sm else str(sm.get("n", ""))
+            tallies = _tallies(sm) if "n_scored" in sm else ["", "", ""]
+            t.add_row(escape(f"  {sub}"), fmt_metric(sm), n, *tallies, *([""] * (0 if compact else 3)))
     return t
 
 
+def _tallies(c: dict[str, Any]) -> list[str]:
+    return [str(c.get(k, 0)) for k in ("n_unparseable", "n_unscored", "n_errors")]
+
+
 def compare_table(runs: list[tuple[str, dict[str, Any]]]) -> Table:
-    """Side by side: benchmark rows, one column per run (primary metric with CI)."""
+    """Side by side: benchmark rows, one column per run (primary metric with CI and its n)."""
+    from medevals.scoring.metrics import headline_counts
+
     t = Table(title="Comparison (primary metric, % with 95% CI)", title_justify="left")
     t.add_column("benchmark")
     for label, _ in runs:
@@ -92,6 +123,10 @@ def compare_table(runs: list[tuple[str, dict[str, Any]]]) -> Table:
         row = [n]
         for _, m in runs:
             b = m.get("benchmarks", {}).get(n)
-            row.append(fmt_pct(b["metrics"].get(b["primary"])) if b else "—")
+            if not b:
+                row.append("—")
+                continue
+            c = headline_counts(b)
+            row.append(f"{fmt_pct(b['metrics'].get(b['primary']))} n={c.get('n_scored', 0)}")
         t.add_row(*row)
     return t

@@ -6,8 +6,12 @@ connection; ``write_index`` persists it as ``index.duckdb`` beside the runs.
 
 Tables:
 - ``runs``: one row per run folder (model, status, versions, seed, timing, cost).
-- ``results``: one row per run x benchmark x variant (``variant = ''`` is the whole benchmark)
-  with the primary metric, its CI, counts, tokens, cost, latency and taxonomy category.
+- ``results``: one row per run x benchmark x variant with the primary metric, its CI, counts,
+  tokens, cost, latency and taxonomy category. ``variant = ''`` is the benchmark's headline
+  (in a multi-variant run, the headline variant's figures). Every row carries its own counts:
+  ``n`` samples, ``n_scored`` (the CI's n), unparseable, unscored, errors and not applicable
+  for that variant, never a total pooled over the run's other variants. Tokens, cost and
+  latency stay per benchmark (whole run).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 
 from medevals.errors import RunError
 from medevals.runs.folder import MANIFEST, RunFolder
+from medevals.scoring.metrics import headline_counts
 
 RUNS_DDL = """
 CREATE TABLE runs (
@@ -31,7 +36,8 @@ RESULTS_DDL = """
 CREATE TABLE results (
   run_id VARCHAR, model VARCHAR, benchmark VARCHAR, variant VARCHAR, category VARCHAR, subcategory VARCHAR,
   metric VARCHAR, value DOUBLE, ci_low DOUBLE, ci_high DOUBLE, n INTEGER, n_scored INTEGER,
-  n_unparseable INTEGER, n_errors INTEGER, prompt_tokens BIGINT, completion_tokens BIGINT,
+  n_unparseable INTEGER, n_errors INTEGER, n_unscored INTEGER, n_not_applicable INTEGER,
+  prompt_tokens BIGINT, completion_tokens BIGINT,
   cost_usd DOUBLE, latency_p50 DOUBLE, latency_p95 DOUBLE, data_hash VARCHAR, split VARCHAR
 )"""
 
@@ -80,6 +86,61 @@ def rows_for(folder: RunFolder) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]
     results: list[tuple[Any, ...]] = []
     if not folder.metrics_path.exists():
         return run_row, results
+    metrics = folder.read_metrics()
+    records = {b.name: b for b in m.benchmarks}
+    for name, b in (metrics.get("benchmarks") or {}).items():
+        rec = records.get(name)
+        prim = b.get("primary", "accuracy")
+        usage = b.get("usage") or {}
+        lat = b.get("latency_s") or {}
+        tax = b.get("taxonomy") or {}
+        common = (
+            usage.get("prompt_tokens"),
+            usage.get("completion_tokens"),
+            _num(usage.get("cost_usd")),
+            _num(lat.get("p50")),
+            _num(lat.get("p95")),
+            rec.data_hash if rec else None,
+            rec.split if rec else None,
+        )
+
+        def row(
+            variant: str,
+            mm: dict[str, Any] | None,
+            counts: dict[str, Any],
+            *,
+            name: str = name,
+            prim: str = prim,
+            tax: dict[str, Any] = tax,
+            common: tuple[Any, ...] = common,
+        ) -> tuple[Any, ...]:
+            mm = mm or {}
+            return (
+                m.run_id,
+                m.model.spec,
+                name,
+                variant,
+                tax.get("category"),
+                tax.get("subcategory"),
+                prim,
+                _num(mm.get("value")),
+                _num(mm.get("ci_low")),
+                _num(mm.get("ci_high")),
+                counts.get("n"),
+                counts.get("n_scored", mm.get("n")),
+                counts.get("n_unparseable"),
+                counts.get("n_errors"),
+                counts.get("n_unscored"),
+                counts.get("n_not_applicable"),
+                *common,
+            )
+
+        results.append(row("", (b.get("metrics") or {}).get(prim), headline_counts(b)))
+        for variant, vm in (b.get("variants") or {}).items():
+            # metrics.json written before per-variant counts: the variant's CI n is all it has
+            counts = vm if "n_scored" in vm else {"n_scored": vm.get("n")}
+            results.append(row(variant, vm, counts))
+    return run_row, results
     metrics = folder.read_metrics()
     records = {b.name: b for b in m.benchmarks}
     for name, b in (metrics.get("benchmarks") or {}).items():
@@ -168,7 +229,7 @@ WITH latest AS (  -- the newest complete result per model x benchmark (whole ben
   FROM results r JOIN runs u USING (run_id)
   WHERE r.variant = '' AND u.status = 'complete' AND r.value IS NOT NULL
 )
-SELECT model, benchmark, category, value, ci_low, ci_high, n_scored, cost_usd, run_id
+SELECT model, benchmark, category, value, ci_low, ci_high, n_scored, n_errors, n_unscored, cost_usd, run_id
 FROM latest WHERE k = 1 ORDER BY benchmark, value DESC
 """
 

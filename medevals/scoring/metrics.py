@@ -3,11 +3,18 @@
 Works as a stream (``add`` one sample at a time) so metrics over a 100k-sample run need no
 list of samples in memory. Unscored samples (judge failures, protocol errors) leave the
 denominator and are counted; unparseable answers stay in it (they are the model's failure).
+A sample whose score says the variant does not apply to its item (``Score.applicable`` false:
+a unit perturbation of a question without units) is in no denominator and is counted as
+``n_not_applicable``, never as unscored and never as wrong.
 
 A run with several variants (strategies, probes, bounds) puts different questions to the model:
-pooling them would mix a chain-of-thought accuracy with a stem-only probe. So the headline
-metrics are those of the *first* variant (the one the user listed first, or the protocol's
-main one), named in ``headline_variant``; every variant gets its own row under ``variants``.
+pooling them would mix a chain-of-thought accuracy with a stem-only probe. So every figure is
+per variant with its own counts: the headline metrics, their ``n`` and the per-subset breakdown
+are those of the *first* variant (the one the user listed first, or the protocol's main one),
+named in ``headline_variant``; every variant gets its own entry under ``variants`` with its
+metric, counts, per-subset breakdown and extra values. The top-level counts (``n``,
+``n_scored``, ``n_errors`` ...) stay run totals over every variant (a run is complete only when
+every unit is); ``headline_counts`` reads the counts that belong beside the headline metric.
 """
 
 from __future__ import annotations
@@ -15,14 +22,44 @@ from __future__ import annotations
 import math
 from array import array
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
 from medevals.schema import Sample
 from medevals.scoring.stats import mean_ci, percentile
 
+COUNTS = ("n", "n_scored", "n_unscored", "n_errors", "n_unparseable", "n_not_applicable")
+"""Per-sample tallies kept per variant and in total: n = scored + unscored + not applicable."""
+
 
 def _floats() -> array[float]:
     return array("d")
+
+
+@dataclass
+class _Tally:
+    """One variant's samples (or all of them): counts and the values behind its CIs."""
+
+    n: int = 0
+    n_errors: int = 0
+    n_unscored: int = 0
+    n_unparseable: int = 0
+    n_not_applicable: int = 0
+    # Per-sample values for the CIs, as C doubles (8 bytes each, not a 32-byte float object
+    # plus its list slot): the aggregator is the only per-item state while metrics stream.
+    primary: array[float] = field(default_factory=_floats)
+    subsets: dict[str, array[float]] = field(default_factory=lambda: defaultdict(_floats))
+    values: dict[str, array[float]] = field(default_factory=lambda: defaultdict(_floats))
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "n": self.n,
+            "n_scored": len(self.primary),
+            "n_unscored": self.n_unscored,
+            "n_errors": self.n_errors,
+            "n_unparseable": self.n_unparseable,
+            "n_not_applicable": self.n_not_applicable,
+        }
 
 
 class Aggregator:
@@ -30,17 +67,8 @@ class Aggregator:
         self.primary = primary
         self.variant_order = list(variants or [])
         self.seed = seed
-        self.n = 0
-        self.n_errors = 0
-        self.n_unscored = 0
-        self.n_unparseable = 0
-        # Per-sample values for the CIs, as C doubles (8 bytes each, not a 32-byte float object
-        # plus its list slot): the aggregator is the only per-item state while metrics stream.
-        self.primary_values: array[float] = _floats()
-        self.values: dict[str, array[float]] = defaultdict(_floats)
-        self.subsets: dict[str, array[float]] = defaultdict(_floats)
-        self.variants: dict[str, array[float]] = defaultdict(_floats)
-        self.variant_values: dict[str, dict[str, array[float]]] = defaultdict(lambda: defaultdict(_floats))
+        self.total = _Tally()
+        self.per_variant: dict[str, _Tally] = {}
         self.latencies: array[float] = _floats()
         self.calls = 0
         self.cache_hits = 0
@@ -51,7 +79,6 @@ class Aggregator:
         self.error_kinds: dict[str, int] = defaultdict(int)
 
     def add(self, s: Sample) -> None:
-        self.n += 1
         for c in s.calls:
             self.calls += 1
             self.prompt_tokens += c.usage.prompt_tokens
@@ -65,62 +92,98 @@ class Aggregator:
         cost = s.cost_usd
         self.cost = None if (cost is None or self.cost is None) else self.cost + cost
         if s.error is not None:
-            self.n_errors += 1
             self.error_kinds[s.error.split(":", 1)[0][:60]] += 1
+        variant = self.per_variant.get(s.variant)
+        if variant is None:
+            variant = self.per_variant[s.variant] = _Tally()
+        for t in (self.total, variant):
+            self._count(t, s)
+
+    @staticmethod
+    def _count(t: _Tally, s: Sample) -> None:
+        t.n += 1
+        if s.error is not None:
+            t.n_errors += 1
         sc = s.score
+        if sc is not None and not sc.applicable and s.error is None:
+            t.n_not_applicable += 1
+            return
         if sc is None or sc.value is None:
-            self.n_unscored += 1
+            t.n_unscored += 1
         else:
             v = float(sc.value)
-            self.primary_values.append(v)
-            self.subsets[s.item.subset or ""].append(v)
-            self.variants[s.variant].append(v)
+            t.primary.append(v)
+            t.subsets[s.item.subset or ""].append(v)
             if not sc.parsed:
-                self.n_unparseable += 1
+                t.n_unparseable += 1
         if sc is not None:
             for k, val in sc.values.items():
                 if val is not None and not (isinstance(val, float) and math.isnan(val)):
-                    self.values[k].append(float(val))
-                    self.variant_values[s.variant][k].append(float(val))
+                    t.values[k].append(float(val))
 
     def headline_variant(self) -> str | None:
         """The variant whose numbers headline the benchmark, or None with a single variant."""
-        if len(self.variants) <= 1 and len(self.variant_order) <= 1:
+        if len(self.per_variant) <= 1 and len(self.variant_order) <= 1:
             return None
         if self.variant_order:
             return self.variant_order[0]
-        return sorted(self.variants)[0] if self.variants else None
+        return sorted(self.per_variant)[0] if self.per_variant else None
+
+    def _subsets(self, t: _Tally) -> dict[str, Any] | None:
+        if len(t.subsets) > 1 or (t.subsets and "" not in t.subsets):
+            return {k or "(none)": mean_ci(v, seed=self.seed) for k, v in sorted(t.subsets.items())}
+        return None
+
+    def _variant_entry(self, t: _Tally) -> dict[str, Any]:
+        """A variant's row: its primary metric (value, CI, n = scored samples), counts, breakdowns."""
+        entry: dict[str, Any] = {**mean_ci(t.primary, seed=self.seed), **t.counts()}
+        if t.n and not t.primary and t.n_not_applicable == t.n:
+            entry["not_applicable"] = True  # shown as "n/a", never as 0%
+        others = {k: mean_ci(v, seed=self.seed) for k, v in sorted(t.values.items()) if k != self.primary}
+        if others:
+            entry["metrics"] = others
+        subsets = self._subsets(t)
+        if subsets:
+            entry["subsets"] = subsets
+        return entry
 
     def result(self) -> dict[str, Any]:
-        scored = len(self.primary_values)
+        total = self.total
+        scored = len(total.primary)
         out: dict[str, Any] = {
             "primary": self.primary,
-            "n": self.n,
-            "n_scored": scored,
-            "n_unscored": self.n_unscored,
-            "n_errors": self.n_errors,
-            "n_unparseable": self.n_unparseable,
-            "unparseable_rate": (self.n_unparseable / scored) if scored else math.nan,
+            **total.counts(),
+            "unparseable_rate": (total.n_unparseable / scored) if scored else math.nan,
         }
         head = self.headline_variant()
-        primary_values = self.primary_values if head is None else self.variants[head]
-        values = self.values
-        if head is not None:
-            # The headline variant's values; keys it never produces (a protocol's per-variant
-            # names such as ``accuracy_full_vignette``) come from the variants that do.
-            values = {**self.values, **self.variant_values[head]}
-        out["metrics"] = {self.primary: mean_ci(primary_values, seed=self.seed)}
+        head_tally = total if head is None else self.per_variant.get(head, _Tally())
+        out["metrics"] = {self.primary: mean_ci(head_tally.primary, seed=self.seed)}
+        values: dict[str, array[float]] = dict(total.values)
         if head is not None:
             out["headline_variant"] = head
+            # The headline variant's values; a key it never produces (a protocol's per-variant
+            # name such as ``accuracy_full_vignette``) comes from the one variant that does, and
+            # is left out when several do (it would pool them: see ``variants[v].metrics``).
+            producers: dict[str, list[str]] = defaultdict(list)
+            for name, t in self.per_variant.items():
+                for k in t.values:
+                    producers[k].append(name)
+            values = {
+                k: self.per_variant[names[0]].values[k]
+                for k, names in producers.items()
+                if len(names) == 1 and names[0] != head
+            }
+            values.update(head_tally.values)
         for k, vals in sorted(values.items()):
             if k != self.primary:
                 out["metrics"][k] = mean_ci(vals, seed=self.seed)
-        if len(self.subsets) > 1 or (self.subsets and "" not in self.subsets):
-            out["subsets"] = {
-                k or "(none)": mean_ci(v, seed=self.seed) for k, v in sorted(self.subsets.items())
-            }
-        if len(self.variants) > 1:
-            out["variants"] = {k: mean_ci(v, seed=self.seed) for k, v in sorted(self.variants.items())}
+        subsets = self._subsets(head_tally)
+        if subsets:
+            out["subsets"] = subsets
+        if head is not None:
+            names = list(self.variant_order)
+            names += sorted(v for v in self.per_variant if v not in names)
+            out["variants"] = {v: self._variant_entry(self.per_variant.get(v, _Tally())) for v in names}
         out["usage"] = {
             "calls": self.calls,
             "cache_hits": self.cache_hits,
@@ -138,3 +201,22 @@ class Aggregator:
         if self.error_kinds:
             out["errors"] = dict(self.error_kinds)
         return out
+
+
+def headline_counts(bench: dict[str, Any]) -> dict[str, Any]:
+    """The counts that belong beside a benchmark's headline metric in ``metrics.json``.
+
+    With one variant they are the benchmark's own; with several, the headline variant's (its
+    ``n_scored`` is the headline CI's n). ``expected`` is that variant's expected sample count
+    when known. Reports and the results index read counts through this, never the run totals.
+    """
+    head = bench.get("headline_variant")
+    src = (bench.get("variants") or {}).get(head) if head else None
+    if src is not None and "n_scored" not in src:  # metrics.json written before per-variant counts
+        return {"n_scored": src.get("n", 0)}
+    if src is None:
+        src = bench
+    out = {k: src.get(k, 0) for k in COUNTS}
+    if src.get("expected") is not None:
+        out["expected"] = src["expected"]
+    return out

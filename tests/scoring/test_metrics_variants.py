@@ -1,7 +1,9 @@
 """Headline metrics of a multi-variant run are the first variant's, never a pool of all variants."""
 
+import math
+
 from medevals.schema import Item, Sample, Score
-from medevals.scoring.metrics import Aggregator
+from medevals.scoring.metrics import Aggregator, headline_counts
 
 
 def _sample(i: int, variant: str, value: float, questions: float | None = None) -> Sample:
@@ -52,3 +54,75 @@ def test_values_only_other_variants_produce_are_kept():
     res = agg.result()
     assert res["metrics"]["accuracy"]["value"] == 1.0
     assert res["metrics"]["accuracy_full_vignette"]["value"] == 0.0
+
+
+def _s(i: int, variant: str, value: float | None, subset: str, **score) -> Sample:
+    return Sample(
+        unit_id=f"u{i}-{variant}",
+        benchmark="b",
+        item=Item(id=str(i), input="q", subset=subset),
+        variant=variant,
+        score=Score(value=value, **score),
+    )
+
+
+def test_subsets_and_counts_are_per_variant_never_pooled():
+    agg = Aggregator(variants=["zero-shot", "cot"])
+    # zero-shot: cardio 2/2 right, renal 0/2; cot: cardio 0/2, renal 2/2 (+1 unscored, 1 unparseable)
+    for i in range(4):
+        subset = "cardio" if i < 2 else "renal"
+        agg.add(_s(i, "zero-shot", 1.0 if i < 2 else 0.0, subset))
+        agg.add(_s(i, "cot", 0.0 if i < 2 else 1.0, subset, parsed=i != 0))
+    agg.add(_s(4, "cot", None, "renal"))
+    res = agg.result()
+    # pooled, cardio would be 2/4 = 50% and renal 2/5: the headline variant's own are 100% and 0%
+    assert {k: (v["value"], v["n"]) for k, v in res["subsets"].items()} == {
+        "cardio": (1.0, 2),
+        "renal": (0.0, 2),
+    }
+    cot = res["variants"]["cot"]
+    assert {k: (v["value"], v["n"]) for k, v in cot["subsets"].items()} == {
+        "cardio": (0.0, 2),
+        "renal": (1.0, 2),
+    }
+    assert (cot["n"], cot["n_scored"], cot["n_unscored"], cot["n_unparseable"]) == (5, 4, 1, 1)
+    zs = res["variants"]["zero-shot"]
+    assert (zs["n"], zs["n_scored"], zs["n_unscored"], zs["n_unparseable"]) == (4, 4, 0, 0)
+    assert res["metrics"]["accuracy"]["n"] == 4
+    assert headline_counts(res)["n_scored"] == 4 and headline_counts(res)["n"] == 4
+    assert (res["n"], res["n_scored"], res["n_unscored"]) == (9, 8, 1)  # run totals stay totals
+
+
+def test_not_applicable_samples_are_in_no_denominator_and_show_no_accuracy():
+    agg = Aggregator(variants=["zero-shot", "perturb:units", "perturb:typos"])
+    for i in range(3):
+        agg.add(_s(i, "zero-shot", 1.0, ""))
+        agg.add(_s(i, "perturb:units", None, "", applicable=False))
+        agg.add(_s(i, "perturb:typos", 0.0 if i else None, "", applicable=i != 0))
+    res = agg.result()
+    units = res["variants"]["perturb:units"]
+    assert units["not_applicable"] is True and units["n"] == 3 and units["n_scored"] == 0
+    assert units["n_not_applicable"] == 3 and units["n_unscored"] == 0
+    assert math.isnan(units["value"])  # no accuracy at all, never 0%
+    typos = res["variants"]["perturb:typos"]
+    assert (typos["value"], typos["n_scored"], typos["n_not_applicable"]) == (0.0, 2, 1)
+    assert "not_applicable" not in typos
+    assert res["n_unscored"] == 0 and res["n_not_applicable"] == 4
+
+
+def test_a_value_several_non_headline_variants_produce_is_not_pooled_into_the_headline():
+    agg = Aggregator(variants=["probe:stem-only", "zero-shot", "cot"])
+    agg.add(_sample(0, "probe:stem-only", 1.0))
+    agg.add(_sample(0, "zero-shot", 1.0, questions=1.0))
+    agg.add(_sample(0, "cot", 0.0, questions=3.0))
+    res = agg.result()
+    assert "questions" not in res["metrics"]  # 2.0 would be a pool of two strategies
+    assert res["variants"]["zero-shot"]["metrics"]["questions"]["value"] == 1.0
+    assert res["variants"]["cot"]["metrics"]["questions"]["value"] == 3.0
+
+
+def test_a_listed_variant_without_samples_still_gets_its_row():
+    agg = Aggregator(variants=["zero-shot", "cot"])
+    agg.add(_sample(0, "zero-shot", 1.0))
+    res = agg.result()
+    assert res["variants"]["cot"]["n"] == 0 and math.isnan(res["variants"]["cot"]["value"])
