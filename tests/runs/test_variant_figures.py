@@ -12,6 +12,7 @@ from clihelp import run_fake, run_ok
 from fake_openai import _last_user_text
 from rich.console import Console
 
+from medevals.report.html import render_html
 from medevals.report.table import run_table
 from medevals.runs.index import build_index
 from medevals.scoring.stats import wilson
@@ -149,6 +150,9 @@ def test_a_variant_applicable_to_no_item_shows_n_a(fake_server, tmp_path, capsys
     con = build_index([folder.path])
     row = con.execute("SELECT value, n_scored FROM results WHERE variant = 'perturb:units'").fetchone()
     assert row == (None, 0)
+    page = render_html([folder])
+    assert "n/a (0 of 10 items applicable)" in page
+    assert "<dt>n scored</dt><dd>10/10</dd>" in page and "20/20" not in page
 
 
 def test_errors_and_unscored_sit_beside_each_variants_metric(fake_server, tmp_path, capsys):

@@ -3,10 +3,13 @@ and the tables a protocol adds under ``extra.tables``."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from medevals.report.html.cells import STATUS_CLASS, cell, metric_cell, status_badge
 from medevals.report.html.escape import esc, finite
 from medevals.report.html.formats import fmt_cost, fmt_int, fmt_pct, fmt_secs
 from medevals.report.html.runs import RunView
+from medevals.scoring.metrics import headline_counts
 
 
 def run_card(r: RunView) -> str:
@@ -83,23 +86,34 @@ def comparison(runs: list[RunView], names: list[str]) -> str:
                 continue
             u = b.get("usage") or {}
             lat = b.get("latency_s") or {}
-            scored = b.get("n_scored", 0)
-            n = f"{fmt_int(scored)}/{fmt_int(b['expected'])}" if b.get("expected") else fmt_int(scored)
+            # the counts of the headline variant: the n of the CI shown, never a pool of all variants
+            c = headline_counts(b)
+            scored = c.get("n_scored", 0)
+            n = f"{fmt_int(scored)}/{fmt_int(c['expected'])}" if c.get("expected") else fmt_int(scored)
+            if c.get("n_not_applicable"):
+                n += f" ({fmt_int(c['n_not_applicable'])} not applicable)"
             errs = b.get("errors") or {}
             err_detail = ""
             if errs:
                 err_detail = " (" + ", ".join(f"{esc(k)}: {fmt_int(v)}" for k, v in errs.items()) + ")"
-            unscored = b.get("n_unscored", 0)
+            unscored = c.get("n_unscored", 0)
             head = b.get("headline_variant")
+            all_errors = ""
+            if head and (b.get("n_errors", 0) != c.get("n_errors", 0) or errs):
+                all_errors = (
+                    f"<dt>errors, all variants</dt><dd>{fmt_int(b.get('n_errors', 0))}{err_detail}</dd>"
+                )
+                err_detail = ""
             out.append(
                 "<td>"
                 + metric_cell(r.primary(name))
                 + '<dl class="facts">'
                 + (f"<dt>headline variant</dt><dd>{esc(head)}</dd>" if head else "")
                 + f"<dt>n scored</dt><dd>{n}</dd>"
-                + f"<dt>unparseable</dt><dd>{fmt_int(b.get('n_unparseable', 0))}</dd>"
+                + f"<dt>unparseable</dt><dd>{fmt_int(c.get('n_unparseable', 0))}</dd>"
                 + (f"<dt>unscored</dt><dd>{fmt_int(unscored)}</dd>" if unscored else "")
-                + f"<dt>errors</dt><dd>{fmt_int(b.get('n_errors', 0))}{err_detail}</dd>"
+                + f"<dt>errors</dt><dd>{fmt_int(c.get('n_errors', 0))}{err_detail}</dd>"
+                + all_errors
                 + f"<dt>tokens in/out</dt><dd>{fmt_int(u.get('prompt_tokens', 0))} / "
                 f"{fmt_int(u.get('completion_tokens', 0))}</dd>"
                 + f"<dt>cost</dt><dd>{fmt_cost(u.get('cost_usd'))}</dd>"
@@ -160,12 +174,27 @@ def breakdowns(runs: list[RunView], names: list[str]) -> str:
                 blocks.append(f'<tr><th class="rowhead">{esc(k)}</th>')
                 for r in runs:
                     m = ((r.bench(name) or {}).get(kind) or {}).get(k)
-                    blocks.append(f"<td>{metric_cell(m, with_n=True)}</td>")
+                    blocks.append(f"<td>{_breakdown_cell(m)}</td>")
                 blocks.append("</tr>")
             blocks.append("</tbody></table></div>")
     if not blocks:
         return ""
     return '<section id="breakdowns"><h2>Breakdowns</h2>' + "".join(blocks) + "</section>"
+
+
+def _breakdown_cell(m: dict[str, Any] | None) -> str:
+    """A subset or variant figure with its own n; a variant that applies to no item says so."""
+    if m and m.get("not_applicable"):
+        return f'<span class="muted">n/a (0 of {fmt_int(m.get("n", 0))} items applicable)</span>'
+    out = metric_cell(m, with_n=True)
+    notes = [
+        f"{fmt_int(m[k])} {label}"
+        for k, label in (("n_not_applicable", "n/a"), ("n_unscored", "unscored"), ("n_errors", "errors"))
+        if m and m.get(k)
+    ]
+    if notes:
+        out += f'<div class="muted small">{esc(", ".join(notes))}</div>'
+    return out
 
 
 def protocol_tables(runs: list[RunView], names: list[str]) -> str:
