@@ -156,7 +156,9 @@ def prepare(cfg: RunConfig) -> Prepared:
             needed = [r for r in roles if r == role or r.startswith(role + ":")]
             if not needed and getattr(opts, f"requires_{role}", False):
                 raise ConfigError(f"benchmark '{bench.name}' needs a {role} model (pass --{role} SPEC)")
-        data = bench_base.load(bench, split or cfg.split, cfg.data_dir, seed=cfg.seed)
+        load_opts = {k: cfg.options[k] for k in bench.load_options if k in cfg.options}
+        used_options.update(load_opts)
+        data = bench_base.load(bench, split or cfg.split, cfg.data_dir, seed=cfg.seed, options=load_opts)
         items = data.items[: cfg.limit] if cfg.limit else data.items
         fewshot: list[Item] = []
         fewshot_source = ""
@@ -170,7 +172,7 @@ def prepare(cfg: RunConfig) -> Prepared:
                 fewshot_source = (
                     f"same split '{data.split}' (item itself excluded; no separate train split available)"
                 )
-        options_record = opts.model_dump()
+        options_record = {**opts.model_dump(), **load_opts}
         if fewshot_source:
             options_record["fewshot_source"] = fewshot_source
         record = BenchmarkRecord(

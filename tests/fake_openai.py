@@ -135,16 +135,22 @@ def image_hash_letter(hashes: list[str], letters: list[str]) -> str:
     return letters[int(digest[:12], 16) % len(letters)]
 
 
-def answer_from_images(path: str, body: dict[str, Any]) -> str:
-    """Image-aware mode: answer 'The answer is (X)' with X chosen from the options shown ("A." / "A:"
-    lines) by a hash of the received image bytes, in order. Tests compute the same letter from the
-    image files: a match proves the images arrived intact and in order. No image: answer (A)."""
-    hashes = image_hashes(body)
-    text = _last_user_text(body)
-    letters = re.findall(r"(?m)^\(?\"?([A-J])(?:\"|\))?[.:] ", text) or ["A", "B", "C", "D"]
-    if not hashes:
-        return "The answer is (A)."
-    return f"The answer is ({image_hash_letter(hashes, letters)})."
+def image_answerer(reply: str = "The answer is ({}).") -> Responder:
+    """Image-aware mode: answer with a letter chosen from the options shown ("A." / "A:" / '("A":'
+    lines) by a hash of the received image bytes, in order, formatted into ``reply``. Tests compute
+    the same letter from the image files: a match proves the images arrived intact and in order.
+    A request without images is answered (A)."""
+
+    def respond(path: str, body: dict[str, Any]) -> str:
+        hashes = image_hashes(body)
+        text = _last_user_text(body)
+        letters = re.findall(r'(?m)^\(?"?([A-J])(?:"|\))?[.:] ', text) or ["A", "B", "C", "D"]
+        return reply.format(image_hash_letter(hashes, letters) if hashes else "A")
+
+    return respond
+
+
+answer_from_images = image_answerer()
 
 
 @dataclass

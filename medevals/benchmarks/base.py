@@ -58,6 +58,9 @@ class Benchmark:
     seeded: bool = False
     #: Items carry images: a model backend that cannot take them is refused before the first request.
     images: bool = False
+    #: ``--set`` options the local loader takes as keyword arguments (e.g. ``images`` for a folder of
+    #: images that cannot be redistributed); recorded in the manifest with the protocol options.
+    load_options: tuple[str, ...] = ()
 
     @property
     def size(self) -> int:
@@ -88,7 +91,11 @@ def hash_files(paths: Iterable[Path]) -> str:
 
 
 def load(
-    bench: Benchmark, split: str | None = None, data_dir: str | Path | None = None, seed: int = 0
+    bench: Benchmark,
+    split: str | None = None,
+    data_dir: str | Path | None = None,
+    seed: int = 0,
+    options: dict[str, Any] | None = None,
 ) -> LoadedData:
     split = split or bench.default_split
     if split not in bench.splits:
@@ -96,7 +103,7 @@ def load(
             f"benchmark '{bench.name}' has no split '{split}' (splits: {', '.join(bench.splits)})"
         )
     if bench.bundled_dir is not None:
-        return _load_folder(bench, bench.bundled_dir, split, "bundled", seed)
+        return _load_folder(bench, bench.bundled_dir, split, "bundled", seed, options)
     root = data_root(data_dir)
     if root is not None:
         if not root.is_dir():
@@ -108,7 +115,7 @@ def load(
                     f"no folder '{folder.name}' for benchmark '{bench.name}' in the data directory", path=root
                 )
             return _load_hub(bench, split, local_hint=f" (and no folder {folder})")
-        return _load_folder(bench, folder, split, str(folder))
+        return _load_folder(bench, folder, split, str(folder), options=options)
     if bench.hub is None:
         raise DataError(
             f"benchmark '{bench.name}' is only available from a local folder: pass --data-dir DIR or set "
@@ -117,15 +124,23 @@ def load(
     return _load_hub(bench, split)
 
 
-def _load_folder(bench: Benchmark, folder: Path, split: str, source: str, seed: int = 0) -> LoadedData:
+def _load_folder(
+    bench: Benchmark,
+    folder: Path,
+    split: str,
+    source: str,
+    seed: int = 0,
+    options: dict[str, Any] | None = None,
+) -> LoadedData:
     assert bench.load_local is not None, f"benchmark {bench.name} has no local loader"
+    kw = {k: v for k, v in (options or {}).items() if k in bench.load_options}
     if bench.seeded:
-        rows = bench.load_local(folder, split, seed)  # type: ignore[call-arg]
+        rows = bench.load_local(folder, split, seed, **kw)  # type: ignore[call-arg]
         source = f"{source} seed={seed}"
     else:
-        rows = bench.load_local(folder, split)
+        rows = bench.load_local(folder, split, **kw)  # type: ignore[call-arg]
     files = (
-        bench.local_files(folder, split)
+        bench.local_files(folder, split, **kw)  # type: ignore[call-arg]
         if bench.local_files
         else sorted(p for p in folder.iterdir() if p.is_file())
     )

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from medevals.benchmarks.base import Benchmark
 from medevals.benchmarks.mapping import LETTERS, mcq_item
-from medevals.benchmarks.readers import read_csv, require
+from medevals.benchmarks.readers import read_csv, read_json, require
 from medevals.errors import DataError
 from medevals.schema import Item, ItemImage, Taxonomy
 
@@ -282,4 +282,128 @@ COVID_CXR = Benchmark(
     load_local=_covid_local,
     local_files=_covid_files,
     images=True,
+)
+
+# --------------------------------------------------------------------------- MediConfusion
+
+MC_DATASET = "dataset.json"
+MC_IMAGE_DICT = "image_dict.json"
+MC_PROMPTS = "prompts/answering.json"
+#: Upstream's multiple-choice prompt for API models (configs/prompts/answering.json: mc -> gpt) and
+#: its default system prompt (init_prompts -> default, typo included), verbatim.
+MC_PROMPT = (
+    "Based on the image, choose the correct option for the following question.\nQuestion: {question}\n"
+    "A: {A}\nB: {B}\nAnswer with the option's letter from the given choices directly. "
+    "Your answer should be just one letter.\nAnswer: "
+)
+MC_SYSTEM = "You are a helpful assitant expert in medical domain."
+MC_HOWTO = (
+    "the 228 MediConfusion images are not redistributable and not staged: download them with upstream's "
+    "script (git clone https://github.com/AIF4S/MediConfusion && cd MediConfusion && python scripts/download.py "
+    "--save_path DIR; it fetches the PMC open-access figures) and pass --set images=DIR"
+)
+
+
+def _mc_image_path(images: Path, roco: str, local: int) -> Path | None:
+    """Upstream's two layouts: ``DIR/<local id>.jpg`` (scripts/download.py) or the ROCO tree by ROCO path."""
+    for p in (images / f"{local}.jpg", images / roco, images / "roco-dataset" / "data" / roco):
+        if p.is_file():
+            return p
+    return None
+
+
+def _mc_rows(folder: Path) -> list[tuple[int, str, dict[str, object]]]:
+    path = folder / MC_DATASET
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise DataError("expected an object keyed by pair id", path=path)
+    return [(i, str(k), v) for i, (k, v) in enumerate(sorted(data.items()), start=1)]
+
+
+def _mediconfusion_local(folder: Path, split: str, images: str | None = None) -> list[Item]:
+    path = folder / MC_DATASET
+    if not images:
+        raise DataError(f"mediconfusion: {MC_HOWTO}")
+    image_dir = Path(str(images)).expanduser()
+    if not image_dir.is_dir():
+        raise DataError(f"mediconfusion: --set images={images}: no such folder; {MC_HOWTO}")
+    items: list[Item] = []
+    missing: list[str] = []
+    for line, pair_id, row in _mc_rows(folder):
+        if not isinstance(row, dict):
+            raise DataError("a pair must be an object", path=path, line=line, field=pair_id)
+        paths = []
+        for k in ("im_1", "im_2"):
+            roco = require(row, k, path, line)
+            local = require(row, f"{k}_local", path, line, kind=int)
+            p = _mc_image_path(image_dir, roco, local)
+            if p is None:
+                missing.append(f"{local}.jpg")
+            else:
+                paths.append(p)
+        if len(paths) != 2:
+            continue
+        targets = [require(row, f"im_{i}_correct", path, line) for i in (1, 2)]
+        choices = {"A": require(row, "option_A", path, line), "B": require(row, "option_B", path, line)}
+        if any(t not in choices for t in targets):
+            raise DataError(f"answers {targets} are not A/B", path=path, line=line, field="im_1_correct")
+        items.append(
+            Item(
+                id=pair_id,
+                input=require(row, "question", path, line),
+                choices=choices,
+                target=targets,
+                # captions (cap_1/cap_2) state the answers: never mapped; categories are for tables only
+                metadata={
+                    "categories": [list(row.get("category_1") or []), list(row.get("category_2") or [])],
+                    "modality": "radiology (ROCO)",
+                },
+                images=[ItemImage(path=str(p)) for p in paths],
+            )
+        )
+    if missing:
+        raise DataError(
+            f"mediconfusion: {len(missing)} of the images are missing from {image_dir} "
+            f"(first: {missing[0]}); {MC_HOWTO}"
+        )
+    return items
+
+
+def _mediconfusion_files(folder: Path, split: str, images: str | None = None) -> list[Path]:
+    files = [folder / MC_DATASET]
+    if images:
+        image_dir = Path(str(images)).expanduser()
+        for _, _, row in _mc_rows(folder):
+            for k in ("im_1", "im_2"):
+                p = _mc_image_path(image_dir, str(row[k]), int(row[f"{k}_local"]))  # type: ignore[arg-type]
+                if p is not None and p not in files:
+                    files.append(p)
+    return files
+
+
+MEDICONFUSION = Benchmark(
+    name="mediconfusion",
+    title="MediConfusion (confusing image pairs, set accuracy)",
+    protocol="paired-mcq",
+    task_type="paired-image multiple choice (2 options)",
+    taxonomy=IMAGING,
+    license="MIT (annotations); images: PMC open-access figures under their articles' licences (not redistributed)",
+    source="Sepehri et al. 2024, MediConfusion: Can you trust your AI radiologist? (AIF4S/MediConfusion @ a3045b03)",
+    description="176 pairs of ROCO radiology images sharing a question and 2 options with different answers; "
+    "scored per pair: set accuracy (both right) and confusion (same option for both). Needs --set images=DIR.",
+    splits={"test": 176},
+    default_split="test",
+    local_dir="mediconfusion",
+    load_local=_mediconfusion_local,  # type: ignore[arg-type]
+    local_files=_mediconfusion_files,  # type: ignore[arg-type]
+    options={
+        "prompt_template": MC_PROMPT,
+        "system_prompt": MC_SYSTEM,
+        "image_position": "after",
+        "answer_rule": "mediconfusion",
+        "max_tokens": 32,
+        "temperature": 0.0,
+    },
+    images=True,
+    load_options=("images",),
 )

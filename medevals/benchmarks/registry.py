@@ -42,6 +42,7 @@ BUILTIN: dict[str, str] = {
     # strategies and probes
     # images
     "covid-cxr": "medevals.benchmarks.image_sets:COVID_CXR",
+    "mediconfusion": "medevals.benchmarks.image_sets:MEDICONFUSION",
 }
 
 ALIASES: dict[str, str] = {"mmlu_med": "mmlu-med", "mmlu-medical": "mmlu-med", "medagents": "medagentsbench"}

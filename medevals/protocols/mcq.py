@@ -83,6 +83,11 @@ class MCQOptions(ImageOptions):
     position_shifts: int | None = Field(
         None, ge=2, description="cyclic shifts in probe:position (default all)"
     )
+    prompt_template: str | None = Field(
+        None,
+        description="a benchmark's official prompt for plain answer requests: {question}, {options} "
+        "(one 'X: text' line each) and {A}, {B} ... (option texts) are filled in",
+    )
 
     _split = field_validator("strategy", mode="before")(comma_list)
 
@@ -105,6 +110,28 @@ def format_question(item: Item, with_context: bool, *, hide: str | None = None) 
     else:
         parts.extend(f"{k}. {v}" for k, v in item.choices.items())
     return "\n".join(parts)
+
+
+_TEMPLATE_FIELD = re.compile(r"\{(question|options|[A-Z])\}")
+
+
+def render_template(template: str, item: Item) -> str:
+    """Fill ``{question}``, ``{options}`` and ``{A}``... (no other brace is touched, so a template may
+    contain literal braces); an option letter the item lacks is an error naming it."""
+    assert item.choices is not None
+    question = item.input if isinstance(item.input, str) else str(item.input)
+
+    def fill(m: re.Match[str]) -> str:
+        key = m.group(1)
+        if key == "question":
+            return question
+        if key == "options":
+            return "\n".join(f"{k}: {v}" for k, v in item.choices.items())  # type: ignore[union-attr]
+        if key not in item.choices:  # type: ignore[operator]
+            raise ConfigError(f"item {item.id}: prompt_template names option {{{key}}} but the item has none")
+        return item.choices[key]  # type: ignore[index]
+
+    return _TEMPLATE_FIELD.sub(fill, template)
 
 
 def _words(text: str) -> list[str]:
@@ -188,6 +215,8 @@ class MCQProtocol(Protocol):
             t["completion_probe"] = COMPLETION_INSTRUCTION + " (base models: the bare prefix)"
         if self.options.system_prompt:
             t["system"] = self.options.system_prompt
+        if self.options.prompt_template:
+            t["prompt_template"] = self.options.prompt_template
         return t
 
     def _mode(self, ctx: SolveContext, st: Strategy) -> str:
@@ -299,6 +328,12 @@ class MCQProtocol(Protocol):
         )
         if verbal:
             instruction += " " + VERBAL_INSTRUCTION
+        # A benchmark's official prompt replaces the generic one for plain answer requests only.
+        templated = (
+            render_template(o.prompt_template, item)
+            if o.prompt_template and not examples and not cot and not verbal and hide is None
+            else None
+        )
         if ctx.is_base_model():
             if item.images or any(ex.images for ex in examples):
                 raise ConfigError(
@@ -311,6 +346,8 @@ class MCQProtocol(Protocol):
                 + f"{format_question(item, o.context, hide=hide)}\nAnswer:"
                 + (BASE_COT_CUE if cot else "")
             )
+            if templated is not None:
+                prompt = templated
             body: dict[str, Any] = {"prompt": prompt, "temperature": temperature}
             if mode == "likelihood":
                 body.update(max_tokens=1, logprobs=o.top_logprobs, temperature=0.0)
@@ -338,7 +375,9 @@ class MCQProtocol(Protocol):
                 {
                     "role": "user",
                     "content": user_content(
-                        f"{prefix}{format_question(item, o.context, hide=hide)}\nAnswer:",
+                        templated
+                        if templated is not None
+                        else f"{prefix}{format_question(item, o.context, hide=hide)}\nAnswer:",
                         item,
                         o.image_position,
                     ),

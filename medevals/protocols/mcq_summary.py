@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from medevals.protocols import options_order as oo
+from medevals.protocols.image_summary import ImageTally
 from medevals.protocols.mcq import COMPLETION_WORDS
 from medevals.protocols.strategies import BASELINE, PERTURBATIONS, parse
 from medevals.schema import Sample
@@ -78,7 +79,9 @@ def summarize(samples: Iterable[Sample], variants: list[str]) -> dict[str, Any]:
     # and only when the run has a perturbation: a one-variant run keeps no per-item state here.
     paired = {BASELINE, *PERTURBATIONS} if any(x in PERTURBATIONS for x in variants) else set()
     chance_sum, n_with_options = 0.0, 0
+    images = ImageTally(variants)  # degradation and modality tables (holds nothing for text runs)
     for s in samples:
+        images.add(s)
         v = per[s.variant]
         v.n += 1
         if s.item.choices:
@@ -114,7 +117,7 @@ def summarize(samples: Iterable[Sample], variants: list[str]) -> dict[str, Any]:
 
     tables: list[dict[str, Any]] = []
     plots: list[dict[str, Any]] = []
-    strategies = [x for x in variants if x in per and not parse(x).probe]
+    strategies = [x for x in variants if x in per and not parse(x).probe and not parse(x).degrade]
     pareto = _grid(per, strategies, tables)
     _calibration(per, variants, tables, plots)
     if position:
@@ -122,6 +125,7 @@ def summarize(samples: Iterable[Sample], variants: list[str]) -> dict[str, Any]:
     chance = chance_sum / n_with_options if n_with_options else math.nan
     _contamination(per, completion, chance, tables)
     _robustness(correct_by, applicable, tables)
+    images.render(tables, plots)
     out: dict[str, Any] = {"tables": tables, "plots": plots}
     if pareto:
         out["pareto"] = pareto
@@ -221,7 +225,7 @@ def _calibration(
                 _pct(sa[0.8]),
             ]
         )
-        if st.probe:  # in the table (calibration shift under a probe), not in the plots
+        if st.probe or st.degrade:  # in the table (calibration shift under a probe), not in the plots
             continue
         bins = reliability_bins(conf, corr)
         rel.append(

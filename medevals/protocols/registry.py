@@ -25,6 +25,8 @@ PROTOCOLS: dict[str, str] = {
     "rag": "medevals.protocols.rag:RAGProtocol",
     "ner": "medevals.protocols.ner:NERProtocol",
     # strategies and probes
+    # images
+    "paired-mcq": "medevals.protocols.paired:PairedMCQProtocol",
 }
 
 #: (benchmark protocol, run option) -> the protocol used when that option is given, e.g.
