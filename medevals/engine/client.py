@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from medevals.engine.cache import ResponseCache
 from medevals.engine.costs import PriceTable
 from medevals.engine.journal import Journal
-from medevals.engine.keys import request_key
+from medevals.engine.keys import cache_key, request_key
 from medevals.errors import ConfigError, ModelError
 from medevals.images.store import ImageStore
 from medevals.models import openai_format
@@ -127,6 +127,7 @@ class ModelClient:
             concurrency if backend.max_concurrency is None else min(concurrency, backend.max_concurrency * 2)
         )
         self._sem = asyncio.Semaphore(max(1, limit))
+        self._server_id = backend.server_id
         backend.max_response_bytes = self.retry.max_response_bytes
         self._warned_retry_after = False
         self._consecutive_failures = 0
@@ -164,8 +165,9 @@ class ModelClient:
             key=key,
             unit_id=unit_id,
         )
+        ckey = cache_key(key, self._server_id) if self.cache is not None else key
         if self.cache is not None:
-            hit = self.cache.get(key)
+            hit = self.cache.get(ckey)
             if hit is not None:
                 raw, latency = hit
                 st.cache_hits += 1
@@ -196,7 +198,7 @@ class ModelClient:
         else:
             st.cost_usd += rec.cost_usd
         if self.cache is not None and rec.raw is not None:
-            self.cache.put(key, self.model_id, request.kind, rec.raw, rec.latency_s)
+            self.cache.put(ckey, self.model_id, request.kind, rec.raw, rec.latency_s)
         self._journal(rec)
         return rec
 

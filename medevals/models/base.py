@@ -47,8 +47,13 @@ class ModelBackend(ABC):
 
     @property
     def model_id(self) -> str:
-        """Identity used in cache keys: backend + model name (+ weights version), never the URL or key."""
+        """Identity of the model in request keys: backend + model name (+ weights version), never the URL or key."""
         return f"{self.record.backend}:{self.record.name}"
+
+    @property
+    def server_id(self) -> str | None:
+        """Which server answers, for the response-cache key (``engine.keys.cache_key``); None = in-process."""
+        return None
 
     async def start(self) -> None:  # noqa: B027 - optional hook
         """Acquire resources (load weights, open connections). Called once before the first send."""

@@ -64,6 +64,11 @@ class BuiltinBackend(OpenAICompatBackend):
         self.max_concurrency = slots
         self._server: Any = None
 
+    @property
+    def server_id(self) -> str | None:
+        """None: the in-process server's port changes every run; the weights version is in model_id."""
+        return None
+
     async def start(self) -> None:
         if self._server is not None:
             return

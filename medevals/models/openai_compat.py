@@ -24,6 +24,7 @@ from typing import Any
 
 import aiohttp
 
+from medevals.engine.keys import canonical_json, normalize_base_url
 from medevals.errors import ConfigError
 from medevals.models.base import ModelBackend, PermanentModelError, TransientModelError
 from medevals.models.openai_format import may_hold_surrogates, scrub_surrogates
@@ -85,6 +86,15 @@ class OpenAICompatBackend(ModelBackend):
         self._secret: str | None = None
         self._proxy_auth: aiohttp.BasicAuth | None = None
         self._defaults: dict[str, Any] = dict(record.settings.get("extra_body") or {})
+        # Fixed at construction (before any credentials are split off the URL, and before the
+        # builtin backend learns its ephemeral port): the cache identity of this server.
+        server = normalize_base_url(self.base_url)
+        self._server_id = server + ("#" + canonical_json(self._defaults) if self._defaults else "")
+
+    @property
+    def server_id(self) -> str | None:
+        """The normalised base URL (+ any ``extra_body`` defaults merged into every request)."""
+        return self._server_id
 
     def _api_key(self) -> str | None:
         env = self.record.api_key_env
