@@ -2,7 +2,7 @@
 
 Split ``test`` scores against the original labels; split ``corrected`` keeps the 887 rows that were
 re-labelled (69 of them answer "N/A": the note does not allow the calculation, abstention expected)
-and scores against the corrected labels. Every item carries both label sets in ``metadata['labels']``
+and scores against the corrected labels, by that label set's own rule (``scoring/calc_answer.py``). Every item carries both label sets in ``metadata['labels']``
 so the protocol reports accuracy on each. The step-by-step explanations and extracted entities are
 answer-leaking and never reach the prompt; the entities go in metadata for library validation only.
 """
@@ -90,8 +90,9 @@ MEDCALC = Benchmark(
     taxonomy=Taxonomy(category="Clinical decision support", subcategory="Medical calculation"),
     license="CC-BY-SA-4.0 (data); labels corrections from junzeye/validate-medcalc-labels (MIT)",
     source="Khandekar et al., MedCalc-Bench, NeurIPS 2024 Datasets & Benchmarks; github.com/ncbi-nlp/MedCalc-Bench",
-    description="Patient notes with a calculator question; answer within the row's lower/upper limit "
-    "(±5% for decimals, exact for integer scores and dates).",
+    description="Patient notes with a calculator question; original labels judged by MedCalc-Bench's rule "
+    "(decimals within ±5% limits, integer scores rounded then exact, dates, weeks/days), corrected labels "
+    "by that set's own limits (±5% on integer scores too); --set tolerance=... picks one rule.",
     splits={"test": 1047, "corrected": 887},
     default_split="test",
     local_dir="medcalc_bench",

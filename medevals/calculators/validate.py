@@ -1,7 +1,8 @@
 """Validate the calculator library against MedCalc-Bench: recompute every row from its Relevant Entities.
 
 For each row the library's answer (from the row's extracted parameters) is judged against the original
-and the physician-corrected label with the benchmark's own scoring (limits, exact integers, dates).
+and the physician-corrected label by MedCalc-Bench's rule (limits, integers exact, dates), for both label
+sets: the corrected set's own ±5% limits on integer scores would hide library differences.
 Disagreements on the corrected labels are classed:
 
 - ``entity_error``: the library refuses the extracted inputs (implausible value or unit, e.g. albumin
@@ -25,7 +26,7 @@ from medevals.calculators.base import get
 from medevals.calculators.errors import CalculatorError
 from medevals.calculators.medcalc_entities import parse_entities, to_inputs
 from medevals.calculators.tools import format_result
-from medevals.scoring.calc_answer import judge
+from medevals.scoring.calc_answer import answer_kind, judge
 
 
 @dataclass
@@ -100,12 +101,15 @@ def check_items(items: list[Any]) -> ValidationReport:
         except CalculatorError as e:
             error = f"{type(e).__name__}: {e}"
         text = _as_text(value) if error is None else ""
-        ok_o = bool(judge(text, labels["original"], md["output_type"])[0]) if error is None else False
+        kind = answer_kind(md["output_type"], cid, labels.values())
+        ok_o = (
+            bool(judge(text, labels["original"], md["output_type"], kind=kind)[0]) if error is None else False
+        )
         corr = labels.get("corrected")
         na = bool(corr and str(corr["answer"]).upper() == "N/A")
         ok_c: bool | None = None
         if corr is not None and not na:
-            ok_c = bool(judge(text, corr, md["output_type"])[0]) if error is None else False
+            ok_c = bool(judge(text, corr, md["output_type"], kind=kind)[0]) if error is None else False
         row = RowCheck(
             it.id.removeprefix("medcalc-"),
             cid,

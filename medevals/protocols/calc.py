@@ -4,8 +4,11 @@ Without tools the model is asked to reason and end with JSON ``{"answer": ...}``
 zero-shot setup); base models get a completion prompt. With ``--tools calculators`` the chat request
 offers the library's calculators as OpenAI function tools: each tool call is executed locally and its
 result (or typed error) fed back as a ``tool`` message, up to ``max_turns`` model calls; every call goes
-through ``ctx.generate``. Scoring is MedCalc-Bench's: within [lower, upper] for decimals, exact for
-integer scores, same date for dates; accuracy on the original and the physician-corrected labels.
+through ``ctx.generate``. Reading and judging live in ``scoring/calc_answer.py``: each label set is
+judged by its own published rule by default (``tolerance=auto``: the original labels and medcalc-gen
+by MedCalc-Bench's ``check_correctness``, the physician-corrected labels by that set's limits rule);
+``--set tolerance=medcalc|limits|physician`` applies one rule to every label set, and is recorded
+with the other options in the manifest. Accuracy is reported on the original and the corrected labels.
 """
 
 from __future__ import annotations
@@ -20,8 +23,7 @@ from pydantic import Field
 from medevals.models import openai_format
 from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext
 from medevals.schema import CallRecord, Item, Message, ModelRequest, Sample, Score
-from medevals.scoring.calc_answer import judge
-from medevals.scoring.json_extract import extract_json
+from medevals.scoring.calc_answer import answer_kind, judge_answer, read_answer
 
 SYSTEM = (
     "You are a helpful assistant for calculating a score for a given patient note. Please think step-by-step "
@@ -48,16 +50,22 @@ class CalcOptions(ProtocolOptions):
     max_turns: int = Field(6, ge=1, le=30, description="model calls per item in tool mode")
     max_tokens: int | None = Field(None, ge=1)
     temperature: float = Field(0.0, ge=0.0, le=2.0)
+    tolerance: Literal["auto", "medcalc", "limits", "physician"] = Field(
+        "auto",
+        description="how an answer is judged: auto = each label set by its own published rule "
+        "(original labels and medcalc-gen: MedCalc-Bench check_correctness, integer scores rounded "
+        "half-to-even then exact; corrected labels: within the row's lower/upper limits); medcalc, "
+        "limits or physician (validate-medcalc-labels' ±1 ordinal / ±5% agreement) for all",
+    )
 
 
-def answer_text(text: str) -> str:
-    """The answer field of the last JSON object, else the text after the last 'answer' mention, else all."""
-    ex = extract_json(text, want=dict)
-    if ex.value is not None and "answer" in ex.value:
-        return str(ex.value["answer"])
-    low = (text or "").lower()
-    i = low.rfind("answer")
-    return text[i + 6 :] if i >= 0 else (text or "")
+def label_rule(tolerance: str, label: dict[str, Any], labels: dict[str, Any]) -> str:
+    """The rule a label is judged by: under ``auto`` the corrected labels use their own limits rule,
+    every other label set (original, medcalc-gen) MedCalc-Bench's."""
+    if tolerance != "auto":
+        return tolerance
+    corrected = labels.get("corrected")
+    return "limits" if corrected is not None and label == corrected else "medcalc"
 
 
 class CalcProtocol(Protocol):
@@ -140,29 +148,35 @@ class CalcProtocol(Protocol):
         text = openai_format.text(calls[-1].raw) if calls else ""
         if output.get("mode") == "tools" and not output.get("final_turn", True):
             text = ""  # step limit reached without a final answer
-        if output.get("mode") == "completion":  # base model: the answer is the first line it writes
-            ans = next((ln for ln in text.splitlines() if ln.strip()), "")
-        else:
-            ans = answer_text(text)
-        otype = item.metadata.get("output_type", "decimal")
-        ok, parsed = judge(ans, item.target, otype)
-        values: dict[str, float | None] = {"accuracy": float(bool(ok))}
         labels = item.metadata.get("labels") or {}
+        kind = answer_kind(
+            item.metadata.get("output_type", "decimal"),
+            item.metadata.get("calculator_id"),
+            [item.target, *labels.values()],
+        )
+        # a base model's completion answers on the first line it writes
+        ans = read_answer(text, kind, first_line=output.get("mode") == "completion")
+        rule = label_rule(self.options.tolerance, item.target, labels)
+        ok = judge_answer(ans, item.target, kind, rule)  # type: ignore[arg-type]
+        values: dict[str, float | None] = {"accuracy": float(bool(ok))}
         for key in ("original", "corrected"):
             lab = labels.get(key)
             if lab is None:
                 values[f"accuracy_{key}"] = None
             else:
-                values[f"accuracy_{key}"] = float(bool(judge(ans, lab, otype)[0]))
+                r = label_rule(self.options.tolerance, lab, labels)
+                values[f"accuracy_{key}"] = float(bool(judge_answer(ans, lab, kind, r)))  # type: ignore[arg-type]
         if output.get("mode") == "tools":
             values["tool_calls"] = float(len(output.get("tool_calls") or []))
         return Score(
             value=float(bool(ok)),
-            answer=parsed if not hasattr(parsed, "isoformat") else str(parsed),
+            answer=ans.display if ans.kind != "none" else None,
             target=item.target.get("answer") if isinstance(item.target, dict) else item.target,
             parsed=ok is not None,
             values=values,
-            explanation=None if ok is not None else "no number/date in the answer",
+            explanation=f"read from {ans.method}; {rule} rule"
+            if ok is not None
+            else f"no {'date' if kind == 'date' else 'number'} or abstention in the answer ({ans.method})",
         )
 
     def summarize(self, samples: Iterable[Sample]) -> dict[str, Any]:

@@ -1,7 +1,6 @@
 """MedCalc-Bench scoring: limits for decimals, exact integers, dates as dates, weeks/days, N/A abstention."""
 
-from medevals.protocols.calc import answer_text
-from medevals.scoring.calc_answer import judge
+from medevals.scoring.calc_answer import answer_segment, judge
 
 DEC = {"answer": "25.238", "lower": "23.9761", "upper": "26.4999"}
 
@@ -13,10 +12,13 @@ def test_decimal_within_limits():
     assert judge("1,234.5", {"answer": "1234", "lower": "1200", "upper": "1300"}, "decimal")[0] is True
 
 
-def test_integer_exact():
+def test_integer_rounded_half_to_even_then_exact():
+    # MedCalc-Bench evaluate.py: round(eval(answer)) == eval(ground_truth), Python's round
     lab = {"answer": "4", "lower": "4", "upper": "4"}
     assert judge("4", lab, "integer")[0] is True
-    assert judge("4.5", lab, "integer")[0] is False
+    assert judge("4.5", lab, "integer")[0] is True  # round(4.5) == 4
+    assert judge("3.5", lab, "integer")[0] is True  # round(3.5) == 4
+    assert judge("4.6", lab, "integer")[0] is False
     assert judge("5", lab, "integer")[0] is False
 
 
@@ -31,8 +33,8 @@ def test_gestational_age_weeks_days_or_days():
     orig = {"answer": "('14 weeks', '1 days')", "lower": "x", "upper": "x"}
     corr = {"answer": "99", "lower": "99", "upper": "99"}
     assert judge("(14 weeks, 1 days)", orig, "integer")[0] is True
-    assert judge("14 weeks and 1 day", corr, "integer")[0] is True
-    assert judge("99", corr, "integer")[0] is True
+    assert judge("14 weeks and 1 day", corr, "integer", kind="gestational_age")[0] is True
+    assert judge("99", corr, "integer", kind="gestational_age")[0] is True
     assert judge("(14 weeks, 2 days)", orig, "integer")[0] is False
 
 
@@ -44,9 +46,12 @@ def test_na_labels_expect_abstention():
     assert judge("N/A", DEC, "decimal")[0] is False
 
 
-def test_answer_text_reads_json_last():
-    assert answer_text('thinking... {"step_by_step_thinking": "x", "answer": "12.5"}') == "12.5"
-    assert answer_text("The answer is 7").strip() == "is 7"
+def test_answer_segment_reads_json_last():
+    assert answer_segment('thinking... {"step_by_step_thinking": "x", "answer": "12.5"}')[:2] == (
+        "12.5",
+        "json",
+    )
+    assert answer_segment("The answer is 7")[0].strip() == "7"
 
 
 def _score(mode: str, text: str, target: dict, labels: dict | None = None, otype: str = "decimal"):
