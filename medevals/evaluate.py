@@ -497,8 +497,12 @@ def compute_metrics(folder: RunFolder, manifest: RunManifest) -> dict[str, Any]:
     """Metrics per benchmark from samples.jsonl (streamed); used by run, rescore and report."""
     aggs: dict[str, Aggregator] = {}
     for b in manifest.benchmarks:
+        proto_cls = get_protocol(b.protocol)
         aggs[b.name] = Aggregator(
-            primary=get_protocol(b.protocol).primary_metric, seed=manifest.seed, variants=b.variants
+            primary=proto_cls.primary_metric,
+            seed=manifest.seed,
+            variants=b.variants,
+            spec=proto_cls.metric_spec,
         )
     for s in folder.iter_samples():
         if s.benchmark not in aggs:

@@ -9,6 +9,14 @@ style likelihood reading, as the MCQ protocol does for base models). When neithe
 among the returned top log-probabilities the model's own text is used as is. Either way the
 text then goes through the same JSON + schema reading as everything else, so a base judge
 writing "maybe" (with no true/false in its top tokens) is a failure, not a guess.
+
+A judge that fails to answer (an unreadable verdict after the repair turn, or a call that
+failed after the engine's own retries) is asked again with a *fresh* call, up to
+``JudgeTask.attempts`` times, before the judgement is left as a failure: the public HealthBench
+grader re-asks until it reads a boolean, and a criterion left unjudged makes its conversation
+unscored. A fresh call carries its own sample index (so neither the response cache nor the
+resume journal hands back the failed reply) and ``retry_temperature`` (a judge at temperature 0
+would mostly repeat itself). Every reply, repair and call error is kept in the record.
 """
 
 from __future__ import annotations
@@ -37,6 +45,11 @@ class JudgeTask:
     prompt: str
     schema: type[Verdict]
     max_tokens: int = 256
+    #: Fresh calls (each with one repair turn) before the judgement is left as a failure.
+    attempts: int = 3
+    temperature: float = 0.0
+    #: Temperature of the fresh calls after the first (the simple-evals grader samples at 0.5).
+    retry_temperature: float = 0.5
 
 
 def judge_roles(ctx: SolveContext) -> list[str]:
@@ -51,13 +64,14 @@ def _prefill(schema: type[Verdict]) -> str:
     return f'{{"{schema.label_field}":'
 
 
-def _first_request(task: JudgeTask, base: bool) -> ModelRequest:
+def _first_request(task: JudgeTask, base: bool, temperature: float | None = None) -> ModelRequest:
+    temp = task.temperature if temperature is None else temperature
     if base:
         prompt = task.prompt + templates.COMPLETION_SUFFIX + _prefill(task.schema)
         body: dict[str, Any] = {
             "prompt": prompt,
             "max_tokens": 16,
-            "temperature": 0.0,
+            "temperature": temp,
             "stop": ["}", ",", "\n"],
             "logprobs": TOP_LOGPROBS,
         }
@@ -65,7 +79,7 @@ def _first_request(task: JudgeTask, base: bool) -> ModelRequest:
     body = {
         "messages": [{"role": "user", "content": task.prompt}],
         "max_tokens": task.max_tokens,
-        "temperature": 0.0,
+        "temperature": temp,
     }
     return ModelRequest(kind="chat", body=body)
 
@@ -113,25 +127,48 @@ def _reply_text(raw: dict[str, Any] | None, base: bool, schema: type[Verdict]) -
     return _prefill(schema) + " " + value + ("" if "}" in value else "}")
 
 
+#: Sample-index stride of fresh judge calls: far above any repeat or ensemble index (MCQ uses
+#: ``repeat * 1000 + k``), so a retry never shares a cache or journal key with another call.
+FRESH_STRIDE = 1_000_000
+
+
 async def ask(ctx: SolveContext, role: str, task: JudgeTask) -> dict[str, Any]:
-    """Ask one judge; returns the record stored in the sample output (read by ``verdicts.read_record``)."""
+    """Ask one judge; returns the record stored in the sample output (read by ``verdicts.read_record``).
+
+    The record: ``attempts`` (every reply text, in order: first replies, repair replies, fresh
+    replies), ``call_errors`` (every failed call), ``call_error`` (set when the last call
+    failed), ``fresh_calls`` (how many fresh calls were made).
+    """
     from medevals.engine.client import CallFailed
 
-    record: dict[str, Any] = {"role": role, "template": task.template, "attempts": [], "call_error": None}
+    record: dict[str, Any] = {
+        "role": role,
+        "template": task.template,
+        "attempts": [],
+        "call_error": None,
+        "call_errors": [],
+        "fresh_calls": 0,
+    }
     base = ctx.is_base_model(role)
-    request = _first_request(task, base)
-    for attempt in range(2):
-        try:
-            rec = await ctx.generate(request, role=role)
-        except CallFailed as e:  # the engine already retried: a timeout or refusal to serve
-            record["call_error"] = str(e)
-            return record
-        text = _reply_text(rec.raw, base, task.schema)
-        record["attempts"].append(text)
-        verdict, _kind, reason = parse_reply(text, task.schema)
-        if verdict is not None or attempt == 1:
-            return record
-        request = _repair_request(task, base, request, text, reason or "unreadable")
+    for fresh in range(max(1, task.attempts)):
+        record["fresh_calls"] = fresh + 1
+        request = _first_request(task, base, None if fresh == 0 else task.retry_temperature)
+        index = None if fresh == 0 else ctx.repeat + FRESH_STRIDE * fresh
+        for turn in range(2):  # the call, then one repair turn when its reply cannot be read
+            try:
+                rec = await ctx.generate(request, role=role, sample_index=index)
+            except CallFailed as e:  # the engine already retried: a timeout or refusal to serve
+                record["call_error"] = str(e)
+                record["call_errors"].append(str(e))
+                break
+            record["call_error"] = None
+            text = _reply_text(rec.raw, base, task.schema)
+            record["attempts"].append(text)
+            verdict, _kind, reason = parse_reply(text, task.schema)
+            if verdict is not None:
+                return record
+            if turn == 0:
+                request = _repair_request(task, base, request, text, reason or "unreadable")
     return record
 
 

@@ -45,6 +45,8 @@ def collect(
             for role, rec in (j.get("judges") or {}).items():
                 v = read_record(rec)
                 failures[(role, "total")] += 1
+                if int(rec.get("fresh_calls") or 1) > 1:
+                    failures[(role, "re-asked")] += 1
                 if v.ok:
                     row[role] = int(bool(v.label))
                     if v.repaired:
@@ -142,13 +144,19 @@ def agreement_tables(
                     total,
                     *(failures[(r, k)] for k in kinds),
                     failures[(r, "repaired")],
+                    failures[(r, "re-asked")],
                     _fmt(failed / total if total else math.nan),
                 ]
             )
         tables.append(
             {
                 "title": "Judge failures (unscored, never counted as wrong)",
-                "columns": ["judge", "judgements", *kinds, "repaired", "failure rate"],
+                "columns": ["judge", "judgements", *kinds, "repaired", "re-asked", "failure rate"],
+                "caption": (
+                    "repaired: the verdict came from a later reply than the first; re-asked: the judge "
+                    "needed a fresh call (an unreadable reply and repair, or a failed call); a failure "
+                    "is a judgement still without a verdict after every attempt."
+                ),
                 "rows": rows,
             }
         )

@@ -6,12 +6,31 @@ version, so two runs' judge numbers are only compared when their template names 
 
 from __future__ import annotations
 
-RUBRIC_CRITERION = "rubric_criterion@v1"
+RUBRIC_CRITERION_V1 = "rubric_criterion@v1"
+#: v2 adds the HealthBench grader's reading rules (every part of a criterion must hold; listed
+#: examples after "such as" / "for example" / "including" are illustrations, not requirements)
+#: and shows the criterion as "[points] text" as that grader does.
+RUBRIC_CRITERION = "rubric_criterion@v2"
 DIAGNOSIS_EQUIVALENCE = "diagnosis_equivalence@v1"
 REPAIR = "repair@v1"
 
 TEMPLATES: dict[str, str] = {
     RUBRIC_CRITERION: (
+        "You are grading the last reply of an AI assistant in a health conversation against one rubric "
+        "criterion.\n\n"
+        "# Conversation\n{conversation}\n\n"
+        "# Reply to grade\n{response}\n\n"
+        "# Rubric criterion\n[{points}] {criterion}\n\n"
+        "Decide whether the reply meets this criterion; judge this criterion only, not the reply's "
+        "overall quality.\n"
+        "- When the criterion has several parts or sentences, it is met only if every part is met.\n"
+        '- Examples introduced by "such as", "for example" or "including" only illustrate: the reply '
+        "need not mention the listed examples to meet the criterion.\n"
+        "- A criterion with negative points describes something undesirable: 'met' means the reply "
+        "does that undesirable thing, so a good reply does not meet it.\n\n"
+        'Reply with a JSON object only: {{"explanation": "one or two sentences", "criteria_met": true or false}}'
+    ),
+    RUBRIC_CRITERION_V1: (
         "You are grading one reply of an AI assistant in a health conversation against one rubric "
         "criterion.\n\n"
         "# Conversation\n{conversation}\n\n"

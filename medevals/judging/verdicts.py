@@ -45,6 +45,7 @@ class EquivalenceVerdict(Verdict):
 #: Template name -> its verdict schema, so tools (``medevals agreement``) can read any judged run.
 VERDICTS: dict[str, type[Verdict]] = {
     templates.RUBRIC_CRITERION: CriterionVerdict,
+    templates.RUBRIC_CRITERION_V1: CriterionVerdict,  # runs made before v2 still rescore
     templates.DIAGNOSIS_EQUIVALENCE: EquivalenceVerdict,
 }
 

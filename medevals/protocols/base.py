@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from medevals.errors import ConfigError
 from medevals.schema import CallRecord, Item, ModelRequest, Sample, Score
+from medevals.scoring.stats import MetricSpec
 
 if TYPE_CHECKING:
     from medevals.benchmarks.base import Benchmark
@@ -101,6 +102,17 @@ class Protocol(ABC):
     roles: ClassVar[tuple[str, ...]] = ()
     #: False for protocols that never call the model under test (retrieval): ``--model`` may be omitted.
     needs_candidate: ClassVar[bool] = True
+
+    @classmethod
+    def metric_spec(cls, name: str) -> MetricSpec | None:
+        """How the per-sample value ``name`` (the primary metric or a ``Score.values`` key) is summarised.
+
+        ``PROPORTION`` (0/1 outcomes, Wilson CI) or ``CONTINUOUS`` (a score, bootstrap CI), with
+        an optional clip of the mean. None leaves it to the values (all 0/1: Wilson), which is
+        right only for outcomes that cannot be anything else: a protocol whose value is a score
+        must declare it, or a score that is 0 or 1 on every item gets a proportion's interval.
+        """
+        return None
 
     def __init__(self, options: ProtocolOptions, benchmark: Benchmark | None = None):
         self.options = options

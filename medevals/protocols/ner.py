@@ -20,6 +20,7 @@ from medevals.models import openai_format
 from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext, comma_list
 from medevals.schema import CallRecord, Item, Message, ModelRequest, Sample, Score
 from medevals.scoring.ner_spans import evaluate_spans, f1_with_ci, parse_entities
+from medevals.scoring.stats import PROPORTION, MetricSpec
 
 INSTRUCTION = (
     "Extract every mention of these entity types from the sentence: {types}.\n"
@@ -50,6 +51,10 @@ class NERProtocol(Protocol):
     primary_metric = "sentence_exact"
     Options = NEROptions
     options: NEROptions
+
+    @classmethod
+    def metric_spec(cls, name: str) -> MetricSpec | None:
+        return PROPORTION  # sentence_exact: a sentence's span set is exactly right, or not
 
     def instruction(self) -> str:
         types = self.options.types

@@ -21,6 +21,7 @@ from medevals.models import openai_format
 from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext, comma_list
 from medevals.schema import CallRecord, Item, ModelRequest, Sample, Score
 from medevals.scoring import retrieval_metrics
+from medevals.scoring.stats import CONTINUOUS, MetricSpec
 
 RETRIEVERS = ("bm25", "dense", "hybrid")
 DEFAULT_EMBEDDER = "builtin:minilm"
@@ -107,6 +108,12 @@ class RetrievalProtocol(Protocol):
     options: RetrievalOptions
     roles = ("embedder",)
     needs_candidate: ClassVar[bool] = False
+
+    @classmethod
+    def metric_spec(cls, name: str) -> MetricSpec | None:
+        # nDCG, recall, MRR, MAP are per-query scores: a recall that is 0 or 1 on every query
+        # (one relevant document) is still averaged with a bootstrap, like the others.
+        return CONTINUOUS
 
     def __init__(self, options: RetrievalOptions, benchmark: Any = None):
         super().__init__(options, benchmark)

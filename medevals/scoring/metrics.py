@@ -22,11 +22,12 @@ from __future__ import annotations
 import math
 from array import array
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from medevals.schema import Sample
-from medevals.scoring.stats import mean_ci, percentile
+from medevals.scoring.stats import MetricSpec, mean_ci, percentile
 
 COUNTS = ("n", "n_scored", "n_unscored", "n_errors", "n_unparseable", "n_not_applicable")
 """Per-sample tallies kept per variant and in total: n = scored + unscored + not applicable."""
@@ -63,8 +64,16 @@ class _Tally:
 
 
 class Aggregator:
-    def __init__(self, primary: str = "accuracy", seed: int = 0, variants: list[str] | None = None):
+    def __init__(
+        self,
+        primary: str = "accuracy",
+        seed: int = 0,
+        variants: list[str] | None = None,
+        spec: Callable[[str], MetricSpec | None] | None = None,
+    ):
         self.primary = primary
+        #: The protocol's ``metric_spec``: how each value is summarised (proportion / score, clip).
+        self.spec = spec or (lambda name: None)
         self.variant_order = list(variants or [])
         self.seed = seed
         self.total = _Tally()
@@ -131,21 +140,24 @@ class Aggregator:
 
     def _subsets(self, t: _Tally) -> dict[str, Any] | None:
         if len(t.subsets) > 1 or (t.subsets and "" not in t.subsets):
-            return {k or "(none)": mean_ci(v, seed=self.seed) for k, v in sorted(t.subsets.items())}
+            return {k or "(none)": self._ci(self.primary, v) for k, v in sorted(t.subsets.items())}
         return None
 
     def _variant_entry(self, t: _Tally) -> dict[str, Any]:
         """A variant's row: its primary metric (value, CI, n = scored samples), counts, breakdowns."""
-        entry: dict[str, Any] = {**mean_ci(t.primary, seed=self.seed), **t.counts()}
+        entry: dict[str, Any] = {**self._ci(self.primary, t.primary), **t.counts()}
         if t.n and not t.primary and t.n_not_applicable == t.n:
             entry["not_applicable"] = True  # shown as "n/a", never as 0%
-        others = {k: mean_ci(v, seed=self.seed) for k, v in sorted(t.values.items()) if k != self.primary}
+        others = {k: self._ci(k, v) for k, v in sorted(t.values.items()) if k != self.primary}
         if others:
             entry["metrics"] = others
         subsets = self._subsets(t)
         if subsets:
             entry["subsets"] = subsets
         return entry
+
+    def _ci(self, name: str, values: Sequence[float]) -> dict[str, Any]:
+        return mean_ci(values, seed=self.seed, spec=self.spec(name))
 
     def result(self) -> dict[str, Any]:
         total = self.total
@@ -157,7 +169,7 @@ class Aggregator:
         }
         head = self.headline_variant()
         head_tally = total if head is None else self.per_variant.get(head, _Tally())
-        out["metrics"] = {self.primary: mean_ci(head_tally.primary, seed=self.seed)}
+        out["metrics"] = {self.primary: self._ci(self.primary, head_tally.primary)}
         values: dict[str, array[float]] = dict(total.values)
         if head is not None:
             out["headline_variant"] = head
@@ -176,7 +188,7 @@ class Aggregator:
             values.update(head_tally.values)
         for k, vals in sorted(values.items()):
             if k != self.primary:
-                out["metrics"][k] = mean_ci(vals, seed=self.seed)
+                out["metrics"][k] = self._ci(k, vals)
         subsets = self._subsets(head_tally)
         if subsets:
             out["subsets"] = subsets

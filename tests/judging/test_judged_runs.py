@@ -111,7 +111,7 @@ def test_healthbench_jury_aggregations(fake_server, tmp_path, capsys, jury, a, b
     assert m["metrics"]["score"]["value"] == pytest.approx((a + b) / 2)
     titles = [t["title"] for t in m["extra"]["tables"]]
     assert any("by axis" in t for t in titles) and any("Agreement between raters" in t for t in titles)
-    assert folder.read_manifest().benchmarks[0].templates["rubric_criterion@v1"].startswith("You are grading")
+    assert folder.read_manifest().benchmarks[0].templates["rubric_criterion@v2"].startswith("You are grading")
     # 2 + 3 criteria x 3 judges + 2 candidate calls
     assert len(server.requests) == 2 + 5 * 3
 
@@ -195,7 +195,9 @@ def test_failed_judge_leaves_sample_unscored_not_wrong(fake_server, tmp_path, ca
     samples = list(folder.iter_samples())
     assert all(s.score.value is None for s in samples)
     assert kind in samples[0].score.explanation
-    assert samples[0].output["judgements"][0]["judges"]["judge:0"]["attempts"] == [reply, reply]
+    # 3 fresh calls (the default judge_attempts), each followed by one repair turn
+    rec = samples[0].output["judgements"][0]["judges"]["judge:0"]
+    assert rec["attempts"] == [reply] * 6 and rec["fresh_calls"] == 3
     m = folder.read_metrics()["benchmarks"]["healthbench"]
     assert m["n_unscored"] == 2 and m["n_scored"] == 0
     failures = next(t for t in m["extra"]["tables"] if "failures" in t["title"])
@@ -234,6 +236,8 @@ def test_judge_timeout_is_a_recorded_failure(fake_server, tmp_path, capsys):
         "0.3",
         "--max-retries",
         "1",
+        "--set",
+        "judge_attempts=2",
         judge=f"openai:slow@{slow.base_url}",
         data=hb_data(tmp_path, rows),
     )
@@ -242,7 +246,49 @@ def test_judge_timeout_is_a_recorded_failure(fake_server, tmp_path, capsys):
     assert s.score.value is None and s.error is None
     assert "call_failed" in s.score.explanation
     judge_calls = [c for c in s.calls if c.role == "judge:0"]
-    assert len(judge_calls) == 2 and all(c.error and c.attempts == 2 for c in judge_calls)
+    # 2 criteria x 2 fresh calls, each retried once by the engine; every failure is recorded
+    assert len(judge_calls) == 4 and all(c.error and c.attempts == 2 for c in judge_calls)
+    rec = s.output["judgements"][0]["judges"]["judge:0"]
+    assert len(rec["call_errors"]) == 2 and rec["call_error"] and rec["attempts"] == []
+
+
+def test_unreadable_judge_is_asked_again_with_a_fresh_call(fake_server, tmp_path, capsys):
+    """simple-evals re-asks the grader until it reads a boolean: a reply and its repair turn that
+    cannot be read lead to a fresh call (its own sample index, so neither the cache nor the
+    journal returns the failed reply; at judge_retry_temperature), whose verdict counts."""
+    seen: dict[str, int] = {}
+
+    def respond(path, body):
+        text = _last_user_text(body)
+        if "Rubric criterion" not in body["messages"][0]["content"]:
+            return "Drink fluids."
+        key = body["messages"][0]["content"]
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] <= 2:  # the first call and its repair turn
+            return "It is met, I think."
+        assert body["temperature"] == 0.5 and "could not be read" not in text
+        return '{"criteria_met": true}'
+
+    server = fake_server(responder=respond)
+    code, _, err, folder = run(server, tmp_path, capsys, "--set", "judge_attempts=2", judge="openai:j0")
+    assert code == 0, err
+    s = {x.item.id: x for x in folder.iter_samples()}
+    assert s["a"].score.value == pytest.approx(0.5) and s["b"].score.value == 1.0
+    rec = s["b"].output["judgements"][0]["judges"]["judge:0"]
+    assert rec["fresh_calls"] == 2 and rec["attempts"][-1] == '{"criteria_met": true}'
+    keys = {c.key for c in s["b"].calls if c.role == "judge:0"}
+    assert len(keys) == 6  # 2 criteria x (call, repair, fresh call): no key reused
+    failures = next(
+        t
+        for t in folder.read_metrics()["benchmarks"]["healthbench"]["extra"]["tables"]
+        if "failures" in t["title"]
+    )
+    row = dict(zip(failures["columns"], failures["rows"][0], strict=True))
+    assert row["malformed"] == 0 and row["re-asked"] == 5
+    # rescoring reads the same records: same scores, no model
+    code, _, err = run_cli(["rescore", str(folder.path)], capsys)
+    assert code == 0, err
+    assert {x.item.id: x.score.value for x in folder.iter_samples()} == {"a": 0.5, "b": 1.0}
 
 
 def test_rubric_benchmark_without_judge_is_a_clear_error(fake_server, tmp_path, capsys):

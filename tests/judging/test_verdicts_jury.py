@@ -76,7 +76,7 @@ R = [
 def test_rubric_score_arithmetic():
     assert rubric_score(R, [1, 1, 0]) == pytest.approx(1.0)
     assert rubric_score(R, [1, 0, 1]) == pytest.approx((5 - 4) / 8)
-    assert rubric_score(R, [0, 1, 1]) == 0.0  # (3 - 4) / 8 clipped to 0
+    assert rubric_score(R, [0, 1, 1]) == pytest.approx(-1 / 8)  # not clipped per conversation (simple-evals)
     assert rubric_score(R, [1, 0.5, 0.5]) == pytest.approx((5 + 1.5 - 2) / 8)
     assert rubric_score(R[2:], [1]) is None  # no positive points: undefined
 

@@ -28,3 +28,24 @@ def test_bootstrap_deterministic():
 def test_percentile():
     assert percentile([1, 2, 3, 4], 50) == 2.5
     assert percentile([5], 95) == 5
+
+
+def test_declared_kind_beats_the_values():
+    import pytest
+
+    from medevals.scoring.stats import CONTINUOUS, PROPORTION, MetricSpec
+
+    # a continuous score that is 0 or 1 on every item keeps a bootstrap interval
+    assert mean_ci([1, 0, 1, 1], spec=CONTINUOUS)["ci_method"] == "bootstrap"
+    assert mean_ci([1, 0, 1, 1], spec=PROPORTION)["ci_method"] == "wilson"
+    with pytest.raises(ValueError):
+        mean_ci([0.5, 1.0], spec=PROPORTION)
+    m = mean_ci([-0.8, 0.2], spec=MetricSpec("continuous", clip=(0.0, 1.0)))
+    assert m["value"] == 0.0 and m["unclipped_value"] == pytest.approx(-0.3)
+    assert m["ci_low"] == 0.0 and 0.0 <= m["ci_high"] <= 1.0
+
+
+def test_bootstrap_does_not_depend_on_value_order():
+    vals = [0.1 * (i % 7) - 0.2 for i in range(40)]
+    assert bootstrap_mean(vals, seed=3) == bootstrap_mean(vals[::-1], seed=3)
+    assert mean_ci(vals) == mean_ci(sorted(vals))
