@@ -18,7 +18,7 @@ from medevals.commands.output import err, out, print_error
 from medevals.errors import MedevalsError
 
 if TYPE_CHECKING:
-    from medevals.evaluate import RunConfig, RunOutcome
+    from medevals.evaluate import Prepared, RunConfig, RunOutcome
 
 app = typer.Typer(
     name="medevals",
@@ -34,6 +34,9 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 BUILTIN_DEFAULT = "builtin:gemma3-270m"
+ALLOW_ERRORS_HELP = (
+    "Exit 0 even when some samples failed for good (the run stays 'incomplete'; rerunning retries them)."
+)
 
 
 def _version(value: bool) -> None:
@@ -66,8 +69,39 @@ def _parse_set(pairs: list[str]) -> dict[str, Any]:
     return opts
 
 
-def _progress_runner(cfg: RunConfig, quiet: bool) -> RunOutcome:
-    """Prepare and execute with a live progress bar (items/s, tokens, cost, cache hits, retries)."""
+def _progress_runner(cfg: RunConfig, quiet: bool, prepared: Prepared | None = None) -> RunOutcome:
+    """Prepare and execute with a live progress bar (items/s, tokens, cost, cache hits, retries).
+
+    SIGTERM and SIGHUP stop it as Ctrl-C does; during the run the engine turns all three into
+    ``Interrupted`` (N of M saved, resumable). Typer would swallow a bare KeyboardInterrupt.
+    """
+    import signal
+
+    from medevals.errors import Interrupted
+
+    caught: list[int] = []
+
+    def on_signal(signum: int, frame: object) -> None:
+        caught.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            previous[getattr(signal, name)] = signal.signal(getattr(signal, name), on_signal)
+    try:
+        return _run_with_progress(cfg, quiet, prepared)
+    except KeyboardInterrupt:
+        sig = caught[0] if caught else signal.SIGINT
+        raise Interrupted(
+            f"interrupted ({signal.Signals(sig).name}) before the run started: nothing to resume", sig
+        ) from None
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _run_with_progress(cfg: RunConfig, quiet: bool, prepared: Prepared | None) -> RunOutcome:
     import asyncio
 
     from rich.progress import (
@@ -81,7 +115,7 @@ def _progress_runner(cfg: RunConfig, quiet: bool) -> RunOutcome:
 
     from medevals.evaluate import execute, prepare
 
-    prepared = prepare(cfg)
+    prepared = prepared or prepare(cfg)
     show = not quiet and err.is_terminal
     progress = Progress(
         TextColumn("{task.description}", style="bold", markup=False),
@@ -121,8 +155,37 @@ def _progress_runner(cfg: RunConfig, quiet: bool) -> RunOutcome:
             stats=f"tok {stats.prompt_tokens + stats.completion_tokens:,} {cost} cache {stats.cache_hits} retry {stats.retries}",
         )
 
+    def on_warning(message: str) -> None:
+        err.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
+
     with progress:
-        return asyncio.run(execute(prepared, progress=on_progress, on_start=on_start))
+        return asyncio.run(execute(prepared, progress=on_progress, on_start=on_start, on_warning=on_warning))
+
+
+def _exit_if_incomplete(outcomes: list[RunOutcome], allow_errors: bool) -> None:
+    """One line saying why a run is ``incomplete``; exit 1 unless --allow-errors accepts it."""
+    bad = [o for o in outcomes if o.failed]
+    if not bad:
+        return
+    kinds: dict[str, int] = {}
+    for o in bad:
+        for b in o.metrics.get("benchmarks", {}).values():
+            for kind, n in (b.get("errors") or {}).items():
+                kinds[kind] = kinds.get(kind, 0) + n
+    why = ", ".join(f"{k}: {n}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1])[:3])
+    failed, total = sum(o.failed for o in bad), sum(o.total for o in bad)
+    first = next((o.first_error for o in bad if o.first_error), "unknown")
+    folders = ", ".join(str(o.folder.path) for o in bad)
+    hint = "" if allow_errors else "; or pass --allow-errors to accept it as is"
+    err.print(
+        f"incomplete: {failed} of {total} samples failed ({why}) and are not in the metrics; "
+        f"first error: {first}; rerun the same command to retry them ({folders}){hint}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    if not allow_errors:
+        raise typer.Exit(1)
 
 
 def _finish(outcome: RunOutcome, report: bool, quiet: bool) -> None:
@@ -161,6 +224,7 @@ def demo(
     ] = False,
     concurrency: Annotated[int | None, typer.Option(help="Parallel requests (model server slots).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    allow_errors: Annotated[bool, typer.Option("--allow-errors", help=ALLOW_ERRORS_HELP)] = False,
 ) -> None:
     """Run the embedded default model (Gemma 3 270M, in-process) on the bundled 40-question set.
 
@@ -181,6 +245,7 @@ def demo(
     )
     outcome = _progress_runner(cfg, quiet)
     _finish(outcome, report=True, quiet=quiet)
+    _exit_if_incomplete([outcome], allow_errors)
     out.print(
         "Gemma 3 270M (base) is a plumbing check, near chance on medicine: this number is not a result. "
         "Next: `medevals run -m openai:NAME --base-url URL -b medqa`.",
@@ -346,8 +411,12 @@ def run(
         Path | None, typer.Option(help="Resume this run folder. (Re-running the same command resumes too.)")
     ] = None,
     new: Annotated[
-        bool, typer.Option("--new", help="Start a new run even if an unfinished identical one exists.")
+        bool,
+        typer.Option(
+            "--new", help="Start a new run folder even if an identical run is unfinished or in progress."
+        ),
     ] = False,
+    allow_errors: Annotated[bool, typer.Option("--allow-errors", help=ALLOW_ERRORS_HELP)] = False,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Do not read or write the response cache.")
     ] = False,
@@ -449,6 +518,7 @@ def run(
             style="dim",
         )
     _finish(outcome, report=report, quiet=quiet)
+    _exit_if_incomplete([outcome], allow_errors)
 
 
 @app.command()
@@ -528,7 +598,12 @@ def main() -> None:
     try:
         app()
     except MedevalsError as e:
-        print_error(str(e))
+        from medevals.errors import Interrupted
+
+        if isinstance(e, Interrupted):  # its own line, "interrupted (SIGINT): N of M samples saved ..."
+            err.print(" ".join(str(e).split("\n")), markup=False, highlight=False, soft_wrap=True)
+        else:
+            print_error(str(e))
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted: finished samples are saved; run the same command again to resume")

@@ -42,3 +42,22 @@ class ModelError(MedevalsError):
 
 class RunError(MedevalsError):
     """A run folder that is missing, incomplete or inconsistent."""
+
+
+class StorageError(RunError):
+    """The run folder cannot be written (disk full, file-size limit, read-only): the run stops
+    as ``interrupted`` with every whole line kept, and resumes once space is free."""
+
+
+class FolderBusy(RunError):
+    """A run folder held by another live process (its lock); says which one."""
+
+
+class Interrupted(MedevalsError):
+    """Ctrl-C, SIGTERM or SIGHUP: the run stopped cleanly, saved what it finished, and resumes
+    with the same command. Exit code 128 + the signal number, as a shell reports it."""
+
+    def __init__(self, message: str, signum: int = 2):
+        super().__init__(message)
+        self.signum = signum
+        self.exit_code = 128 + signum

@@ -14,6 +14,8 @@ import datetime as dt
 import hashlib
 import os
 import platform
+import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -33,13 +35,13 @@ from medevals.engine.client import CallFailed, CallStats, ModelClient, RetryPoli
 from medevals.engine.costs import PriceTable
 from medevals.engine.journal import Journal
 from medevals.engine.keys import canonical_json
-from medevals.errors import ConfigError, ModelError, RunError
+from medevals.errors import ConfigError, Interrupted, MedevalsError, ModelError, RunError, StorageError
 from medevals.images.capability import check_image_support
 from medevals.images.store import ImageStore
 from medevals.models.registry import create_backend, make_record
 from medevals.protocols.base import Protocol, SolveContext
 from medevals.protocols.registry import get_protocol, protocol_from_record, resolve_protocol
-from medevals.runs.folder import RunFolder, slug
+from medevals.runs.folder import MANIFEST, RunFolder, benchmarks_slug, runs_dir_lock, slug
 from medevals.schema import BenchmarkRecord, Item, ModelRecord, RunManifest, Sample, Unit
 from medevals.scoring.metrics import Aggregator
 
@@ -227,74 +229,131 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def find_resumable(runs_dir: Path, config_hash: str) -> RunFolder | None:
-    """The newest unfinished run with the same configuration, so re-running a command resumes it."""
+def _same_config(runs_dir: Path, config_hash: str) -> list[tuple[RunFolder, RunManifest]]:
+    """Run folders of this configuration, newest first."""
     if not runs_dir.is_dir():
-        return None
-    candidates = []
-    for mpath in runs_dir.glob("*/manifest.json"):
+        return []
+    found = []
+    for mpath in runs_dir.glob(f"*/{MANIFEST}"):
+        folder = RunFolder(mpath.parent)
         try:
-            m = RunFolder(mpath.parent).read_manifest()
+            m = folder.read_manifest()
         except RunError:
             continue
-        if m.config_hash == config_hash and m.status != "complete":
-            candidates.append((m.created_at, mpath.parent))
-    if not candidates:
-        return None
-    return RunFolder(sorted(candidates)[-1][1])
+        if m.config_hash == config_hash:
+            found.append((m.created_at, mpath.parent.name, folder, m))
+    found.sort(key=lambda t: (t[0], t[1]), reverse=True)
+    return [(f, m) for _, _, f, m in found]
+
+
+def _finished(folder: RunFolder, m: RunManifest) -> bool:
+    """Complete, and its metrics.json was computed from the samples as they are (a run killed
+    between marking itself complete and writing metrics is finished by re-scoring, not re-running)."""
+    return m.status == "complete" and folder.metrics_current()
+
+
+def find_resumable(runs_dir: Path, config_hash: str) -> RunFolder | None:
+    """The newest unfinished run with the same configuration, so re-running a command resumes it."""
+    return next((f for f, m in _same_config(runs_dir, config_hash) if not _finished(f, m)), None)
+
+
+def find_complete(runs_dir: Path, config_hash: str) -> RunFolder | None:
+    """The newest finished run with the same configuration (``suite run`` reuses it)."""
+    return next((f for f, m in _same_config(runs_dir, config_hash) if _finished(f, m)), None)
+
+
+_BUSY_HINT = "wait for it to finish, or pass --new to start a separate run folder"
 
 
 def open_run_folder(p: Prepared) -> tuple[RunFolder, RunManifest, bool]:
+    """The folder this run writes, locked for this process; its manifest says ``running``.
+
+    Resume or create happens under a lock on the runs directory, so two identical commands
+    started together cannot both miss each other: the second finds the first's folder held
+    and says by whom (``FolderBusy``), unless ``--new`` gives it a folder of its own.
+    """
     cfg = p.cfg
-    folder: RunFolder | None = None
-    if cfg.resume is not None:
-        folder = RunFolder.open(cfg.resume)
-        manifest = folder.read_manifest()
-        if manifest.config_hash != p.config_hash:
-            raise RunError(
-                f"{folder.path}: was started with a different configuration (model, benchmarks, options, seed or "
-                f"limit differ); run without --resume to start a new run"
-            )
-    elif not cfg.new:
-        folder = find_resumable(cfg.runs_dir, p.config_hash)
-    if folder is not None:
-        manifest = folder.read_manifest()
-        manifest.status = "running"
-        manifest.command = cfg.command
-        return folder, manifest, True
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    bench_slug = "+".join(b.bench.name for b in p.benchmarks)
-    name = f"{stamp}-{slug(p.model.name.split('@')[0], 30)}-{slug(bench_slug, 40)}"
-    path = cfg.runs_dir / name
-    n = 1
-    while path.exists():
-        n += 1
-        path = cfg.runs_dir / f"{name}-{n}"
-    folder = RunFolder(path)
-    folder.create()
-    manifest = RunManifest(
-        run_id=path.name,
-        medevals_version=medevals.__version__,
-        git_sha=_git_sha(),
-        command=cfg.command,
-        created_at=_now(),
-        model=p.model,
-        roles=p.roles,
-        benchmarks=[b.record for b in p.benchmarks],
-        seed=cfg.seed,
-        repeats=cfg.repeats,
-        limit=cfg.limit,
-        concurrency=p.concurrency,
-        prices={k: v.model_dump() for k, v in cfg.prices.prices.items()},
-        platform={
-            "python": platform.python_version(),
-            "system": platform.platform(),
-            "machine": platform.machine(),
-        },
-        config_hash=p.config_hash,
-        options=dict(cfg.options),
-    )
-    return folder, manifest, False
+    runs_dir = cfg.resume.parent if cfg.resume is not None else cfg.runs_dir
+    with runs_dir_lock(runs_dir):
+        folder: RunFolder | None = None
+        if cfg.resume is not None:
+            folder = RunFolder.open(cfg.resume)
+            manifest = folder.read_manifest()
+            if manifest.config_hash != p.config_hash:
+                raise RunError(
+                    f"{folder.path}: was started with a different configuration (model, benchmarks, options, "
+                    f"seed or limit differ); run without --resume to start a new run"
+                )
+            folder.lock(cfg.command, hint="wait for it to finish")
+        elif not cfg.new:
+            unfinished = [f for f, m in _same_config(cfg.runs_dir, p.config_hash) if not _finished(f, m)]
+            for f in unfinished:
+                if f.live_holder() is not None:  # one identical run at a time: no duplicate paid calls
+                    f.lock(cfg.command, hint=_BUSY_HINT)  # raises FolderBusy naming the holder
+            if unfinished:
+                folder = unfinished[0]
+                folder.lock(cfg.command, hint=_BUSY_HINT)
+        if folder is not None:
+            manifest = folder.read_manifest()
+            manifest.status = "running"
+            manifest.command = cfg.command
+            try:
+                folder.write_manifest(manifest)
+            except BaseException:
+                folder.unlock()
+                raise
+            return folder, manifest, True
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        name = (
+            f"{stamp}-{slug(p.model.name.split('@')[0], 30)}-"
+            f"{benchmarks_slug([b.bench.name for b in p.benchmarks], 40)}"
+        )
+        path = cfg.runs_dir / name
+        n = 1
+        while path.exists():
+            n += 1
+            path = cfg.runs_dir / f"{name}-{n}"
+        folder = RunFolder(path)
+        folder.create()
+        manifest = RunManifest(
+            run_id=path.name,
+            medevals_version=medevals.__version__,
+            git_sha=_git_sha(),
+            command=cfg.command,
+            created_at=_now(),
+            model=p.model,
+            roles=p.roles,
+            benchmarks=[b.record for b in p.benchmarks],
+            seed=cfg.seed,
+            repeats=cfg.repeats,
+            limit=cfg.limit,
+            concurrency=p.concurrency,
+            prices={k: v.model_dump() for k, v in cfg.prices.prices.items()},
+            platform={
+                "python": platform.python_version(),
+                "system": platform.platform(),
+                "machine": platform.machine(),
+            },
+            config_hash=p.config_hash,
+            options=dict(cfg.options),
+        )
+        try:
+            folder.lock(cfg.command)
+            folder.write_manifest(manifest)  # at once: an identical command started now finds it
+        except BaseException:
+            folder.unlock()
+            shutil.rmtree(folder.path, ignore_errors=True)
+            raise
+        return folder, manifest, False
+
+
+def _remove_if_unused(folder: RunFolder) -> bool:
+    """Remove a folder this run created when nothing a resume could use was written."""
+    with runs_dir_lock(folder.path.parent):
+        if folder.has_work():
+            return False
+        shutil.rmtree(folder.path, ignore_errors=True)
+        return True
 
 
 ProgressHook = Callable[[int, int, CallStats], None]
@@ -308,6 +367,50 @@ class RunOutcome:
     resumed: bool
     skipped: int
     stats: CallStats
+    #: Units whose latest sample is an error (their calls failed for good): status ``incomplete``.
+    failed: int = 0
+    total: int = 0
+    warnings: list[str] = field(default_factory=list)
+    #: The first failed sample's error, for the one line that says why a run is incomplete.
+    first_error: str | None = None
+
+
+class _Stop:
+    """SIGINT, SIGTERM and SIGHUP cancel the run's task, so all three end the same way as
+    Ctrl-C: whole samples saved, status ``interrupted``, a one-line message, resumable."""
+
+    SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n))
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def install(self) -> None:
+        loop, task = asyncio.get_running_loop(), asyncio.current_task()
+        for sig in self.SIGNALS:
+            try:
+                previous = signal.getsignal(sig)
+                loop.add_signal_handler(sig, self._on_signal, sig, task)
+            except (ValueError, RuntimeError, NotImplementedError):
+                continue  # not the main thread, or no signals here: nothing to restore
+            self._previous[sig] = previous
+
+    def _on_signal(self, sig: int, task: asyncio.Task[Any] | None) -> None:
+        if self.signum is None and task is not None:
+            self.signum = sig
+            task.cancel()
+
+    def remove(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig, previous in self._previous.items():
+            with contextlib.suppress(ValueError, RuntimeError):
+                loop.remove_signal_handler(sig)
+                signal.signal(sig, previous if previous is not None else signal.SIG_DFL)
+        self._previous.clear()
+
+
+def _print_warning(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
 
 
 async def execute(
@@ -315,7 +418,16 @@ async def execute(
     *,
     progress: ProgressHook | None = None,
     on_start: Callable[[RunFolder, bool, int, int], None] | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> RunOutcome:
+    """Run every unfinished unit, then write metrics and only then the final status.
+
+    Final status: ``complete`` (every unit scored or unscorable by design), ``incomplete``
+    (some units failed for good: the next identical command retries them), ``interrupted``
+    (a signal, a full disk, an unreachable model: resumable), ``failed`` (an unexpected error;
+    resumable too). The folder stays locked for this process until the end; a folder this run
+    created is removed again if nothing a resume could use was written.
+    """
     cfg = p.cfg
     # One backend per distinct model spec (a judge that is the candidate shares its server).
     # Created before the run folder: a bad base URL or a missing API key leaves no folder behind.
@@ -331,85 +443,108 @@ async def execute(
     check_image_support(
         p.benchmarks, backends[role_backend["candidate"]] if "candidate" in role_backend else None
     )
-    folder, manifest, resumed = open_run_folder(p)
-    folder.repair_tail()
-    finished = folder.finished_units() if resumed else set()
-    journal = Journal(folder.journal_path, finished_units=frozenset(finished))
-    cache = ResponseCache(cfg.cache_path or default_cache_path()) if cfg.use_cache else None
-    stats = CallStats()
-    images = ImageStore(folder.path)
-
-    clients = {}
-    for role, key in role_backend.items():
-        clients[role] = ModelClient(
-            backends[key],
-            role=role,
-            concurrency=p.concurrency,
-            cache=cache,
-            prices=cfg.prices,
-            retry=cfg.retry,
-            stats=stats,
-            journal=journal,
-            images=images,
-        )
-
-    def pending() -> Iterator[tuple[PreparedBenchmark, Unit]]:
-        """Units not finished yet, made as workers take them: memory stays flat in the unit count."""
-        for pb in p.benchmarks:
-            for idx in range(len(pb.items)):
-                item_id = pb.items.id_at(idx)  # no decoding of stored items
-                for variant in pb.record.variants:
-                    for r in range(cfg.repeats):
-                        u = Unit(
-                            benchmark=pb.bench.name,
-                            item_index=idx,
-                            item_id=item_id,
-                            repeat=r,
-                            variant=variant,
-                        )
-                        if u.unit_id not in finished:
-                            yield pb, u
-
-    total = sum(len(pb.items) * len(pb.record.variants) for pb in p.benchmarks) * cfg.repeats
-    n_pending = sum(1 for _ in pending())
-    skipped = total - n_pending
-    if n_pending:
-        # Load weights / open connections first: protocols read backend facts (base model or chat)
-        # when building the first request, and a model that cannot load fails before any work.
-        for client in clients.values():
-            await client.start()
-        if "candidate" in clients:  # backends that know only once loaded (hf:) say so here
-            check_image_support(p.benchmarks, clients["candidate"].backend)
-        for pb in p.benchmarks:
-            await pb.protocol.setup(pb.items, clients)
-    manifest.started_at = manifest.started_at or _now()
-    manifest.status = "running"
-    folder.write_manifest(manifest)
-    if on_start:
-        on_start(folder, resumed, skipped, total)
-
-    done = skipped
-    todo = pending()  # shared by the workers; asyncio runs one next() at a time
-    fatal: list[BaseException] = []
-
-    async def worker() -> None:
-        nonlocal done
-        while not fatal:
-            try:
-                pb, unit = next(todo)
-            except StopIteration:
-                return
-            sample = await run_unit(pb, unit, clients, cfg.seed, images=images)
-            if isinstance(sample, BaseException):
-                fatal.append(sample)
-                return
-            folder.append_sample(sample)
-            done += 1
-            if progress:
-                progress(done, total, stats)
-
-    status = "interrupted"
     try:
+        folder, manifest, resumed = open_run_folder(p)
+    except BaseException:
+        for b in backends.values():
+            with contextlib.suppress(Exception):
+                await b.close()
+        raise
+
+    warnings: list[str] = []
+
+    def warn(message: str) -> None:
+        warnings.append(message)
+        (on_warning or _print_warning)(message)
+
+    stats = CallStats()
+    journal: Journal | None = None
+    cache: ResponseCache | None = None
+    stop = _Stop()
+    total = sum(len(pb.items) * len(pb.record.variants) for pb in p.benchmarks) * cfg.repeats
+    skipped = done = failed = 0
+    first_error: str | None = None
+    failure: BaseException | None = None
+    try:
+        stop.install()
+        folder.repair_tail()
+        finished = folder.finished_units() if resumed else set()
+        journal = Journal(folder.journal_path, finished_units=frozenset(finished))
+        if cfg.use_cache:
+            cache = ResponseCache(cfg.cache_path or default_cache_path(), on_error=warn)
+        images = ImageStore(folder.path)
+        clients = {}
+        for role, key in role_backend.items():
+            clients[role] = ModelClient(
+                backends[key],
+                role=role,
+                concurrency=p.concurrency,
+                cache=cache,
+                prices=cfg.prices,
+                retry=cfg.retry,
+                stats=stats,
+                journal=journal,
+                images=images,
+            )
+
+        def pending() -> Iterator[tuple[PreparedBenchmark, Unit]]:
+            """Units not finished yet (never run, or failed before), made as workers take them:
+            memory stays flat in the unit count."""
+            for pb in p.benchmarks:
+                for idx in range(len(pb.items)):
+                    item_id = pb.items.id_at(idx)  # no decoding of stored items
+                    for variant in pb.record.variants:
+                        for r in range(cfg.repeats):
+                            u = Unit(
+                                benchmark=pb.bench.name,
+                                item_index=idx,
+                                item_id=item_id,
+                                repeat=r,
+                                variant=variant,
+                            )
+                            if u.unit_id not in finished:
+                                yield pb, u
+
+        n_pending = sum(1 for _ in pending())
+        skipped = done = total - n_pending
+        if n_pending:
+            # Load weights / open connections first: protocols read backend facts (base model or
+            # chat) when building the first request, and a model that cannot load fails before any work.
+            for client in clients.values():
+                await client.start()
+            if "candidate" in clients:  # backends that know only once loaded (hf:) say so here
+                check_image_support(p.benchmarks, clients["candidate"].backend)
+            for pb in p.benchmarks:
+                await pb.protocol.setup(pb.items, clients)
+        manifest.started_at = manifest.started_at or _now()
+        manifest.status = "running"
+        folder.write_manifest(manifest)
+        if on_start:
+            on_start(folder, resumed, skipped, total)
+
+        todo = pending()  # shared by the workers; asyncio runs one next() at a time
+        fatal: list[BaseException] = []
+
+        async def worker() -> None:
+            nonlocal done, failed, first_error
+            while not fatal:
+                try:
+                    pb, unit = next(todo)
+                except StopIteration:
+                    return
+                sample = await run_unit(pb, unit, clients, cfg.seed, images=images)
+                if isinstance(sample, BaseException):
+                    fatal.append(sample)
+                    return
+                folder.append_sample(sample)
+                if sample.error is None:
+                    done += 1
+                else:
+                    failed += 1
+                    first_error = first_error or sample.error
+                if progress:
+                    progress(done + failed, total, stats)
+
         if n_pending:
             workers = [asyncio.create_task(worker()) for _ in range(min(p.concurrency, n_pending))]
             try:
@@ -418,33 +553,71 @@ async def execute(
                 for w in workers:
                     w.cancel()
         if fatal:
-            e = fatal[0]
-            if isinstance(e, ModelError | ConfigError):
-                raise type(e)(
-                    f"{e} -- {done} of {total} samples are saved in {folder.path}; "
-                    f"rerun the same command to resume"
-                ) from None
-            raise e
-        status = "complete"
+            raise fatal[0]
+    except BaseException as e:  # every way out is recorded, then re-raised below
+        failure = e
     finally:
-        folder.close()
-        journal.close(remove=status == "complete")
-        for b in backends.values():
-            with contextlib.suppress(Exception):
-                await b.close()
-        if cache is not None:
-            cache.close()
-        manifest.status = status  # type: ignore[assignment]
-        manifest.ended_at = _now()
-        manifest.stats = stats.as_dict()
+        stop.remove()
+
+    # Wind down: close writers, then metrics, and only then the final status, so a folder that
+    # says "complete" always has its metrics (a kill in between leaves it resumable, not lost).
+    folder.close()
+    if failure is None:
+        status = "complete" if failed == 0 else "incomplete"
+    elif isinstance(failure, asyncio.CancelledError | KeyboardInterrupt | MedevalsError):
+        status = "interrupted"
+    else:
+        status = "failed"
+    if journal is not None:
+        try:
+            journal.close(remove=status == "complete")
+        except OSError:
+            journal.close()
+    for b in backends.values():
+        with contextlib.suppress(Exception):
+            await b.close()
+    if cache is not None:
+        cache.close()
+    metrics: dict[str, Any] = {}
+    try:
+        metrics = compute_metrics(folder, manifest)
+        folder.write_metrics(metrics)
+    except Exception as e:
+        if failure is None:  # the run itself went well: this is why it cannot say complete
+            failure, status = e, "interrupted"
+    manifest.status = status  # type: ignore[assignment]
+    manifest.ended_at = _now()
+    manifest.stats = {**stats.as_dict(), **({"warnings": warnings} if warnings else {})}
+    try:
         folder.write_manifest(manifest)
-        if status != "complete":
-            # Partial metrics, so `medevals report` works on an interrupted run; never mask the cause.
-            with contextlib.suppress(Exception):
-                folder.write_metrics(compute_metrics(folder, manifest))
-    metrics = compute_metrics(folder, manifest)
-    folder.write_metrics(metrics)
-    return RunOutcome(folder, manifest, metrics, resumed, skipped, stats)
+    except StorageError as e:
+        if failure is None:
+            failure = e  # the folder still says running: the next identical command finishes it
+    removed = failure is not None and not resumed and _remove_if_unused(folder)
+    folder.unlock()
+    if failure is not None:
+        raise _explain(failure, stop.signum, folder, done, total, removed) from None
+    return RunOutcome(
+        folder, manifest, metrics, resumed, skipped, stats, failed, total, warnings, first_error
+    )
+
+
+def _explain(
+    e: BaseException, signum: int | None, folder: RunFolder, done: int, total: int, removed: bool
+) -> BaseException:
+    """The exception to raise for a run that stopped early, saying how much is saved and how to go on."""
+    if removed:
+        where = "nothing was saved (no run folder kept)"
+    else:
+        where = f"{done} of {total} samples saved in {folder.path}, rerun the same command to resume"
+    if isinstance(e, asyncio.CancelledError | KeyboardInterrupt):
+        if isinstance(e, asyncio.CancelledError) and signum is None:
+            return e  # cancelled from outside (not a signal): the caller's business
+        sig = signum or signal.SIGINT
+        return Interrupted(f"interrupted ({signal.Signals(sig).name}): {where}", sig)
+    if isinstance(e, StorageError | ModelError | ConfigError):
+        return type(e)(f"{e} -- {where}")
+    return e
 
 
 async def run_unit(
@@ -483,7 +656,7 @@ async def run_unit(
     except CallFailed as e:
         sample.calls = ctx.calls
         sample.error = f"model call failed: {e}"
-    except (ConfigError, ModelError) as e:
+    except (ConfigError, ModelError, StorageError) as e:  # the run stops; the unit is not written
         return e
     except Exception as e:  # a protocol bug or a malformed item must not kill hours of work
         sample.calls = ctx.calls
@@ -508,7 +681,14 @@ def compute_metrics(folder: RunFolder, manifest: RunManifest) -> dict[str, Any]:
         if s.benchmark not in aggs:
             raise RunError(f"{folder.samples_path}: sample {s.unit_id} names a benchmark not in the manifest")
         aggs[s.benchmark].add(s)
-    out: dict[str, Any] = {"run_id": manifest.run_id, "model": manifest.model.spec, "benchmarks": {}}
+    # What the metrics were computed from: a later append (a retried unit) makes them stale.
+    size = folder.samples_size()
+    out: dict[str, Any] = {
+        "run_id": manifest.run_id,
+        "model": manifest.model.spec,
+        "samples_bytes": size,
+        "benchmarks": {},
+    }
     for b in manifest.benchmarks:
         res = aggs[b.name].result()
         res["expected"] = b.n_items * len(b.variants) * manifest.repeats

@@ -234,7 +234,10 @@ class RunManifest(BaseModel):
     created_at: str
     started_at: str | None = None
     ended_at: str | None = None
-    status: Literal["running", "complete", "interrupted", "failed"] = "running"
+    #: running (a live process holds the folder's lock, or one died: resumable), complete (every
+    #: unit done), incomplete (units failed for good: a re-run retries them), interrupted (signal,
+    #: full disk, unreachable model: resumable), failed (an unexpected error: resumable).
+    status: Literal["running", "complete", "incomplete", "interrupted", "failed"] = "running"
     #: Hash of everything that defines the results (model, benchmarks, options, seed...), for resume.
     config_hash: str = ""
     options: dict[str, Any] = Field(default_factory=dict)

@@ -22,7 +22,7 @@ def leaderboard(
         bool, typer.Option("--write-index", help="Also save index.duckdb in the runs directory.")
     ] = False,
 ) -> None:
-    """Leaderboard (newest complete result per model x benchmark, with CIs) and head-to-head win rates.
+    """Leaderboard (newest finished result per model x benchmark, with CIs and errors) and win rates.
 
     The index is built from manifests and metrics.json files only. Examples:
 
@@ -45,9 +45,12 @@ def leaderboard(
         return
     rows = board(con)
     if not rows:
-        out.print("no complete runs with metrics found in " + ", ".join(map(str, targets)))
+        out.print("no finished runs with metrics found in " + ", ".join(map(str, targets)))
         raise typer.Exit(1)
-    t = Table(title="Leaderboard (primary metric %, 95% CI; newest complete run per model x benchmark)")
+    t = Table(
+        title="Leaderboard (primary metric %, 95% CI; newest finished run per model x benchmark; "
+        "errors = samples that failed for good, not in n)"
+    )
     for col in ("benchmark", "model", "value [95% CI]", "n", "unscored", "errors", "cost", "category", "run"):
         t.add_column(col)
     for model, bench, cat, value, lo, hi, n, n_errors, n_unscored, cost, run_id in rows:

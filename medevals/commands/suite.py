@@ -40,18 +40,30 @@ def run_suite(
     ] = None,
     runs_dir: Annotated[Path, typer.Option(help="Where run folders go.")] = Path("runs"),
     no_cache: Annotated[bool, typer.Option("--no-cache")] = False,
+    new: Annotated[
+        bool, typer.Option("--new", help="Run every entry again in new folders, even those already complete.")
+    ] = False,
+    allow_errors: Annotated[
+        bool,
+        typer.Option("--allow-errors", help="Exit 0 even when some samples failed for good (see `run`)."),
+    ] = False,
     out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Combined HTML report.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
-    """Run every benchmark of a suite (one run folder each; re-running resumes), then one combined report."""
-    from medevals.cli import _progress_runner
-    from medevals.evaluate import RunConfig, command_line
+    """Run every benchmark of a suite (one run folder each), then one combined report.
+
+    Re-running resumes unfinished entries and reuses complete ones (no model call); when every
+    entry is complete it says so and points at the folders. `--new` runs everything afresh.
+    """
+    from medevals.cli import _exit_if_incomplete, _progress_runner
+    from medevals.evaluate import RunConfig, command_line, find_complete, prepare
     from medevals.report.html import write_report
     from medevals.report.table import compare_table
     from medevals.suites import load_suite
 
     s = load_suite(suite)
-    outcomes = []
+    folders, metrics, outcomes = [], [], []
+    reused = 0
     for entry in s.benchmark:
         cfg = RunConfig(
             model=model,
@@ -66,15 +78,34 @@ def run_suite(
             seed=s.defaults.seed,
             concurrency=concurrency,
             runs_dir=runs_dir,
+            new=new,
             use_cache=not no_cache,
             command=command_line(),
         )
-        outcome = _progress_runner(cfg, quiet)
+        prepared = prepare(cfg)
+        done = None if new else find_complete(runs_dir, prepared.config_hash)
+        if done is not None:
+            reused += 1
+            folders.append(done)
+            metrics.append(done.read_metrics())
+            if not quiet:
+                out.print(f"{entry.name}: complete in {done.path}", style="dim", highlight=False)
+            continue
+        outcome = _progress_runner(cfg, quiet, prepared)
         write_report([outcome.folder], outcome.folder.report_path)
         outcomes.append(outcome)
-    merged = {"benchmarks": {k: v for o in outcomes for k, v in o.metrics["benchmarks"].items()}}
+        folders.append(outcome.folder)
+        metrics.append(outcome.metrics)
+    if reused == len(s.benchmark):
+        out.print(
+            f"suite {s.name} is already complete ({reused} run folders); nothing was run "
+            "(--new runs it again in new folders)",
+            highlight=False,
+        )
+    merged = {"benchmarks": {k: v for m in metrics for k, v in m["benchmarks"].items()}}
     out.print(compare_table([(model, merged)]))
     target = out_file or runs_dir / f"suite-{s.name}.html"
-    out.print(f"report: {write_report([o.folder for o in outcomes], target)}")
-    for o in outcomes:
-        out.print(f"run folder: {o.folder.path}")
+    out.print(f"report: {write_report(folders, target)}")
+    for f in folders:
+        out.print(f"run folder: {f.path}")
+    _exit_if_incomplete(outcomes, allow_errors)

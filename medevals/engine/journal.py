@@ -2,15 +2,16 @@
 
 On resume, calls of units that did not finish are replayed from here instead of being sent
 again, so an interrupted multi-call unit (a consultation, an agent loop) does not repeat a
-single paid call. It is independent of the response cache by design.
+single paid call. It is independent of the response cache by design. Records are appended
+whole or not at all (``jsonl_append``): a full disk never leaves half a record behind.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict, deque
 from pathlib import Path
-from typing import IO
 
+from medevals.engine.jsonl_append import LineAppender, cut_torn_tail, storage_error
 from medevals.schema import CallRecord
 
 
@@ -23,7 +24,7 @@ class Journal:
         self.n_torn = 0
         if path.exists():
             self._load()
-        self._fh: IO[str] | None = None
+        self._out = LineAppender(path)
 
     def _load(self) -> None:
         with self.path.open("r", encoding="utf-8") as fh:
@@ -41,13 +42,12 @@ class Journal:
                 self._replay[rec.key].append(rec)
                 self.n_loaded += 1
         if self.n_torn:
-            # Drop the torn tail so new appends start on a clean line.
-            good = [
-                ln
-                for ln in self.path.read_text(encoding="utf-8").splitlines(keepends=True)
-                if ln.endswith("\n")
-            ]
-            self.path.write_text("".join(good), encoding="utf-8")
+            # Drop a torn tail so new appends start on a clean line (an unreadable whole line
+            # is left in place and skipped again next time).
+            try:
+                cut_torn_tail(self.path)
+            except OSError as e:
+                raise storage_error(self.path, e) from None
 
     def take(self, key: str) -> CallRecord | None:
         """A finished call with this key from an earlier attempt at the run, once per recorded call."""
@@ -57,14 +57,10 @@ class Journal:
         return q.popleft()
 
     def append(self, rec: CallRecord) -> None:
-        if self._fh is None:
-            self._fh = self.path.open("a", encoding="utf-8")
-        self._fh.write(rec.model_dump_json() + "\n")
-        self._fh.flush()
+        """Record a finished call; raises ``StorageError`` (file unchanged) when the disk is full."""
+        self._out.append(rec.model_dump_json() + "\n")
 
     def close(self, *, remove: bool = False) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
+        self._out.close()
         if remove and self.path.exists():
             self.path.unlink()

@@ -127,6 +127,12 @@ def compare_table(runs: list[tuple[str, dict[str, Any]]]) -> Table:
                 row.append("—")
                 continue
             c = headline_counts(b)
-            row.append(f"{fmt_pct(b['metrics'].get(b['primary']))} n={c.get('n_scored', 0)}")
+            row.append(f"{fmt_pct(b['metrics'].get(b['primary']))} n={c.get('n_scored', 0)}{_errors_note(c)}")
         t.add_row(*row)
     return t
+
+
+def _errors_note(b: dict[str, Any]) -> str:
+    """Failed samples beside the metric: they are not in its denominator."""
+    n = b.get("n_errors") or 0
+    return f" ({n} error{'s' if n != 1 else ''})" if n else ""

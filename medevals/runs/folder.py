@@ -1,27 +1,49 @@
 """The run folder: ``manifest.json``, ``samples.jsonl`` (streamed), ``metrics.json``, ``report.html``.
 
-Samples are appended and flushed one line at a time, so a crash loses at most the line being
-written (a torn last line is skipped on read and overwritten on resume) and memory stays flat
-in the number of items. The manifest is rewritten atomically (temp file + rename).
+Samples are appended one whole line at a time (``engine/jsonl_append``): a crash or a full
+disk never leaves half a sample that counts, and memory stays flat in the number of items.
+A unit that failed is written as an error sample and retried by the next run of the same
+command; its retry is appended, and readers take the *latest* line per ``unit_id``, so the
+file stays append-only and streamable. The manifest and metrics are rewritten atomically
+(temp file + rename).
+
+One live process per folder: a run holds an exclusive ``flock`` on ``.lock`` (which names the
+holder: pid, host, start time) for as long as it writes. The kernel drops the lock when the
+process dies, so ``kill -9`` never leaves a stale lock behind.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import errno
 import json
 import os
 import re
+import socket
 from collections.abc import Iterator
+from json.decoder import scanstring
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from medevals.errors import RunError
+from medevals.engine.jsonl_append import LineAppender, cut_torn_tail, storage_error
+from medevals.errors import FolderBusy, RunError
 from medevals.schema import RunManifest, Sample
+
+try:  # POSIX; without it (Windows) runs are not locked
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
 
 MANIFEST = "manifest.json"
 SAMPLES = "samples.jsonl"
 METRICS = "metrics.json"
 JOURNAL = "journal.jsonl"
 REPORT = "report.html"
+LOCK = ".lock"
+
+#: How ``Sample.model_dump_json`` starts a line: lets a reader take the unit id without parsing.
+_UID_PREFIX = '{"unit_id":'
 
 
 def slug(text: str, max_len: int = 40) -> str:
@@ -29,16 +51,50 @@ def slug(text: str, max_len: int = 40) -> str:
     return s[:max_len] or "x"
 
 
+def benchmarks_slug(names: list[str], max_len: int = 40) -> str:
+    """``a+b+c``, cut at a benchmark boundary with ``+N`` for the N left out (never mid-word)."""
+    slugs = [slug(n, max_len) for n in names] or ["x"]
+    for k in range(len(slugs), 0, -1):
+        rest = len(slugs) - k
+        text = "+".join(slugs[:k]) + (f"+{rest}" if rest else "")
+        if len(text) <= max_len:
+            return text
+    suffix = f"+{len(slugs) - 1}" if len(slugs) > 1 else ""
+    return slugs[0][: max_len - len(suffix)].rstrip("-._") + suffix
+
+
 def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise storage_error(path, e) from None
+
+
+def _unit_id_of(line: str) -> str:
+    if line.startswith(_UID_PREFIX):
+        with contextlib.suppress(ValueError, IndexError):
+            return scanstring(line, len(_UID_PREFIX) + 1)[0]
+    try:
+        return str(json.loads(line).get("unit_id", ""))
+    except (ValueError, AttributeError):
+        return ""  # the full parse names the line
+
+
+def _holder_text(info: dict[str, Any] | None) -> str:
+    if not info:
+        return "holder unknown"
+    return f"pid {info.get('pid', '?')} on {info.get('host', '?')}, started {info.get('started_at', '?')}"
 
 
 class RunFolder:
     def __init__(self, path: Path | str):
         self.path = Path(path)
-        self._samples_fh: IO[str] | None = None
+        self._samples: LineAppender | None = None
+        self._lock_fd: int | None = None
 
     @property
     def manifest_path(self) -> Path:
@@ -60,6 +116,10 @@ class RunFolder:
     def report_path(self) -> Path:
         return self.path / REPORT
 
+    @property
+    def lock_path(self) -> Path:
+        return self.path / LOCK
+
     @classmethod
     def open(cls, path: Path | str) -> RunFolder:
         folder = cls(path)
@@ -68,7 +128,66 @@ class RunFolder:
         return folder
 
     def create(self) -> None:
-        self.path.mkdir(parents=True, exist_ok=False)
+        try:
+            self.path.mkdir(parents=True, exist_ok=False)
+        except FileExistsError:
+            raise
+        except OSError as e:
+            raise storage_error(self.path, e, "cannot create the run folder") from None
+
+    # -- the lock: one live process per folder
+    def lock(self, command: list[str] | None = None, *, hint: str = "wait for it to finish") -> None:
+        """Hold the folder for this process, or raise ``FolderBusy`` naming the live holder."""
+        if fcntl is None or self._lock_fd is not None:
+            return
+        try:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise storage_error(self.lock_path, e, "cannot create the lock file") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            info = _read_holder(fd)
+            os.close(fd)
+            if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise FolderBusy(
+                    f"{self.path} is in use by another medevals process ({_holder_text(info)}); {hint}"
+                ) from None
+            raise storage_error(self.lock_path, e, "cannot lock") from None
+        info = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "command": command or [],
+        }
+        with contextlib.suppress(OSError):  # the lock holds even if a full disk refuses the note
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, (json.dumps(info) + "\n").encode(), 0)
+        self._lock_fd = fd
+
+    def unlock(self) -> None:
+        if self._lock_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._lock_fd)  # closing the descriptor releases the flock
+            self._lock_fd = None
+
+    def live_holder(self) -> dict[str, Any] | None:
+        """The live process holding this folder's lock (this one included), else None."""
+        if fcntl is None:
+            return None
+        try:
+            fd = os.open(self.lock_path, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError:
+                return _read_holder(fd) or {}
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+        finally:
+            os.close(fd)
 
     # -- manifest
     def read_manifest(self) -> RunManifest:
@@ -84,16 +203,39 @@ class RunFolder:
 
     # -- samples
     def finished_units(self) -> set[str]:
-        return {s.unit_id for s in self.iter_samples()}
+        """Units whose latest sample has no error: a failed unit is not finished, a re-run retries it."""
+        return {s.unit_id for s in self.iter_samples() if s.error is None}
 
-    def iter_samples(self) -> Iterator[Sample]:
-        """Stream samples; a torn final line (crash mid-write) is skipped."""
+    def has_work(self) -> bool:
+        """Whether anything a resume would use was written (samples or journalled calls)."""
+        return any(p.exists() and p.stat().st_size > 0 for p in (self.samples_path, self.journal_path))
+
+    def _superseded(self) -> set[int]:
+        """Line numbers whose unit has a later line (a failed unit retried): readers skip them."""
+        last: dict[str, int] = {}
+        old: set[int] = set()
+        with self.samples_path.open("r", encoding="utf-8") as fh:
+            for n, line in enumerate(fh, start=1):
+                if not line.endswith("\n"):
+                    break
+                uid = _unit_id_of(line)
+                if uid in last:
+                    old.add(last[uid])
+                last[uid] = n
+        return old
+
+    def iter_samples(self, *, all_lines: bool = False) -> Iterator[Sample]:
+        """Stream the latest sample of each unit (every line with ``all_lines``); a torn final
+        line (crash mid-write) is skipped."""
         if not self.samples_path.exists():
             return
+        skip = set() if all_lines else self._superseded()
         with self.samples_path.open("r", encoding="utf-8") as fh:
             for n, line in enumerate(fh, start=1):
                 if not line.endswith("\n"):
                     return
+                if n in skip:
+                    continue
                 try:
                     yield Sample.model_validate_json(line)
                 except ValueError as e:
@@ -101,41 +243,58 @@ class RunFolder:
                         f"{self.samples_path}:{n}: unreadable sample ({str(e).splitlines()[0]})"
                     ) from None
 
-    def iter_sample_dicts(self) -> Iterator[dict[str, Any]]:
+    def iter_sample_dicts(self, *, all_lines: bool = False) -> Iterator[dict[str, Any]]:
         if not self.samples_path.exists():
             return
+        skip = set() if all_lines else self._superseded()
         with self.samples_path.open("r", encoding="utf-8") as fh:
-            for line in fh:
-                if line.endswith("\n"):
+            for n, line in enumerate(fh, start=1):
+                if line.endswith("\n") and n not in skip:
                     yield json.loads(line)
 
     def repair_tail(self) -> int:
         """Cut a torn last line left by a crash so appends start clean; returns bytes removed."""
-        p = self.samples_path
-        if not p.exists():
-            return 0
-        data = p.read_bytes()
-        if not data or data.endswith(b"\n"):
-            return 0
-        keep = data.rfind(b"\n") + 1
-        with p.open("r+b") as fh:
-            fh.truncate(keep)
-        return len(data) - keep
+        try:
+            return cut_torn_tail(self.samples_path)
+        except OSError as e:
+            raise storage_error(self.samples_path, e) from None
 
     def append_sample(self, sample: Sample) -> None:
-        if self._samples_fh is None:
-            self._samples_fh = self.samples_path.open("a", encoding="utf-8")
-        self._samples_fh.write(sample.model_dump_json() + "\n")
-        self._samples_fh.flush()
+        """Append one whole line, or raise ``StorageError`` leaving the file as it was."""
+        if self._samples is None:
+            self._samples = LineAppender(self.samples_path)
+        self._samples.append(sample.model_dump_json() + "\n")
 
     def close(self) -> None:
-        if self._samples_fh is not None:
-            self._samples_fh.close()
-            self._samples_fh = None
+        if self._samples is not None:
+            self._samples.close()
+            self._samples = None
 
     # -- metrics
     def write_metrics(self, metrics: dict[str, Any]) -> None:
         _atomic_write(self.metrics_path, json.dumps(_finite(metrics), indent=2, default=str, allow_nan=False))
+
+    def samples_size(self) -> int:
+        try:
+            return self.samples_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def metrics_current(self) -> bool:
+        """metrics.json exists and was computed from the samples as they are now."""
+        try:
+            metrics = json.loads(self.metrics_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        if not isinstance(metrics, dict):
+            return False
+        if "samples_bytes" in metrics:
+            return metrics["samples_bytes"] == self.samples_size()
+        # metrics written before the fingerprint existed: newer than the samples is current
+        try:
+            return self.metrics_path.stat().st_mtime >= self.samples_path.stat().st_mtime
+        except FileNotFoundError:
+            return True
 
     def read_metrics(self) -> dict[str, Any]:
         if not self.metrics_path.exists():
@@ -152,3 +311,30 @@ def _finite(o: Any) -> Any:
     if isinstance(o, list | tuple):
         return [_finite(v) for v in o]
     return o
+
+
+def _read_holder(fd: int) -> dict[str, Any] | None:
+    try:
+        info = json.loads(os.pread(fd, 4096, 0).decode("utf-8", "replace") or "null")
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) else None
+
+
+@contextlib.contextmanager
+def runs_dir_lock(runs_dir: Path) -> Iterator[None]:
+    """Serialise "find a run folder to resume, or create one" across processes (milliseconds),
+    so two identical commands started together cannot both miss each other's folder."""
+    try:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise storage_error(runs_dir, e, "cannot create the runs folder") from None
+    if fcntl is None:
+        yield
+        return
+    fd = os.open(runs_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock

@@ -224,10 +224,11 @@ def write_index(runs_dir: Path) -> Path:
 
 
 LEADERBOARD_SQL = """
-WITH latest AS (  -- the newest complete result per model x benchmark (whole benchmark, not variants)
+WITH latest AS (  -- the newest finished result per model x benchmark (whole benchmark, not variants):
+  -- complete, or incomplete (every unit tried, some failed for good; n_errors says how many)
   SELECT r.*, row_number() OVER (PARTITION BY r.model, r.benchmark ORDER BY u.created_at DESC) AS k
   FROM results r JOIN runs u USING (run_id)
-  WHERE r.variant = '' AND u.status = 'complete' AND r.value IS NOT NULL
+  WHERE r.variant = '' AND u.status IN ('complete', 'incomplete') AND r.value IS NOT NULL
 )
 SELECT model, benchmark, category, value, ci_low, ci_high, n_scored, n_errors, n_unscored, cost_usd, run_id
 FROM latest WHERE k = 1 ORDER BY benchmark, value DESC

@@ -22,12 +22,23 @@ def protocols_for(folder: RunFolder) -> dict[str, Protocol]:
 
 
 def rescore(folder: RunFolder) -> dict[str, Any]:
+    """Rewrite every sample's score and metrics.json. Takes the folder's lock: rewriting
+    samples.jsonl under a live run would drop what it appends (``report`` only reads, and works
+    on a live folder)."""
+    folder.lock(hint="rescore it after that run ends")
+    try:
+        return _rescore(folder)
+    finally:
+        folder.unlock()
+
+
+def _rescore(folder: RunFolder) -> dict[str, Any]:
     manifest = folder.read_manifest()
     protocols = protocols_for(folder)
     tmp = folder.samples_path.with_suffix(".jsonl.rescore")
     changed = 0
     with tmp.open("w", encoding="utf-8") as out:
-        for s in folder.iter_samples():
+        for s in folder.iter_samples(all_lines=True):  # superseded attempts are kept
             proto = protocols.get(s.benchmark)
             if proto is None:
                 raise RunError(

@@ -50,7 +50,13 @@ def metric_cell(m: dict[str, Any] | None, *, with_n: bool = False) -> str:
     return f'<div class="val"><b>{fmt_pct(m.get("value"))}%</b> {ci}{n}</div>{ci_bar(m)}'
 
 
-STATUS_CLASS = {"complete": "ok", "interrupted": "warn", "running": "warn", "failed": "bad"}
+STATUS_CLASS = {
+    "complete": "ok",
+    "incomplete": "warn",
+    "interrupted": "warn",
+    "running": "warn",
+    "failed": "bad",
+}
 
 
 def status_badge(status: str) -> str:

@@ -17,7 +17,13 @@ def run_card(r: RunView) -> str:
     cls = STATUS_CLASS.get(m.status, "warn")
     out = [f'<article class="card status-{cls}" id="{r.anchor}">']
     out.append(f"<h3>{esc(m.model.spec)} {status_badge(m.status)}</h3>")
-    if m.status != "complete":
+    if m.status == "incomplete":
+        n_err = sum(int(b.get("n_errors") or 0) for b in r.benchmarks.values())
+        out.append(
+            f'<p class="banner {cls}">This run is <b>incomplete</b>: {fmt_int(n_err)} sample(s) failed for '
+            "good and are not in the metrics; rerun the same command to retry them.</p>"
+        )
+    elif m.status != "complete":
         out.append(
             f'<p class="banner {cls}">This run is <b>{esc(m.status)}</b>: results cover only the samples '
             "finished so far; resume it with the same command to complete it.</p>"
