@@ -106,7 +106,14 @@ def test_allow_errors_exits_zero_and_every_table_shows_the_errors(fake_server, t
     code, out, _ = run_cli(
         ["report", str(folder.path), str(folder.path), "-o", str(tmp_path / "c.html")], capsys
     )
-    assert code == 0 and f"({k} errors)" in out
+    assert code == 0, out
+    from rich.console import Console
+
+    from medevals.report.table import compare_table
+
+    wide = Console(width=250, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    wide.print(compare_table([("a", folder.read_metrics()), ("b", folder.read_metrics())]))
+    assert wide.export_text().count(f"({k} errors)") == 2
     code, out, _ = run_cli(["leaderboard", str(tmp_path / "runs")], capsys)
     assert code == 0 and "errors" in out
     from medevals.runs.index import build_index, leaderboard
