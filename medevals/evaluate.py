@@ -709,4 +709,7 @@ def default_runs_dir() -> Path:
 
 
 def command_line() -> list[str]:
-    return ["medevals", *sys.argv[1:]]
+    """The command as recorded in the manifest: credentials in URLs removed (models/credentials.py)."""
+    from medevals.models.credentials import redact_argv
+
+    return ["medevals", *redact_argv(sys.argv[1:])]

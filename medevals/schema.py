@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 Message = dict[str, Any]
 """An OpenAI-style chat message: ``{"role": ..., "content": str | list[part]}``."""
@@ -224,6 +224,9 @@ class ModelRecord(BaseModel):
     base_url: str | None = None
     settings: dict[str, Any] = Field(default_factory=dict)
     api_key_env: str | None = None
+    #: (user, password) taken off the base URL's userinfo (``models/credentials.py``): a private
+    #: attribute, so it is in no dump, manifest, hash or log; only the backend reads it.
+    _url_credentials: tuple[str, str] | None = PrivateAttr(default=None)
 
 
 class RunManifest(BaseModel):

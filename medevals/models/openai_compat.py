@@ -9,8 +9,9 @@ Limits per attempt: ``timeout`` is one total deadline (connect + send + the whol
 not a per-read timeout, which a server trickling one byte at a time would never trip), and a
 reply body over ``max_response_bytes`` (default 32 MiB, ``--max-response-mb``) is dropped as a
 transient error: an endless stream costs one capped buffer, not the machine's memory.
-The API key is read from an environment variable at start-up and lives only in the request
-headers; it is never part of a record, a cache key or a log line.
+The API key is read from an environment variable at start-up (or user:password comes off the
+base URL, see ``models/credentials.py``) and lives only in the request headers; it is never part
+of a record, a cache key or a log line, and a server echoing it back has it redacted.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import aiohttp
 from medevals.engine.keys import canonical_json, normalize_base_url
 from medevals.errors import ConfigError
 from medevals.models.base import ModelBackend, PermanentModelError, TransientModelError
+from medevals.models.credentials import Redactor, basic_auth, split_credentials
 from medevals.models.openai_format import may_hold_surrogates, scrub_surrogates
 from medevals.schema import CallKind, ModelRecord
 
@@ -70,6 +72,8 @@ class OpenAICompatBackend(ModelBackend):
         self, record: ModelRecord, *, concurrency: int = 8, extra_headers: dict[str, str] | None = None
     ):
         super().__init__(record)
+        if record.base_url and record._url_credentials is None:  # a record made without make_record
+            record.base_url, record._url_credentials = split_credentials(record.base_url)
         if not record.base_url:
             raise ConfigError(
                 f"model '{record.spec}': no base URL; pass --base-url http://HOST:PORT/v1 (or set OPENAI_BASE_URL)"
@@ -83,7 +87,7 @@ class OpenAICompatBackend(ModelBackend):
         self._headers = {"Content-Type": "application/json", **(extra_headers or {})}
         self._client: aiohttp.ClientSession | None = None
         self._proxy: str | None = None
-        self._secret: str | None = None
+        self._redactor = Redactor([])
         self._proxy_auth: aiohttp.BasicAuth | None = None
         self._defaults: dict[str, Any] = dict(record.settings.get("extra_body") or {})
         # Fixed at construction (before any credentials are split off the URL, and before the
@@ -98,7 +102,7 @@ class OpenAICompatBackend(ModelBackend):
 
     def _api_key(self) -> str | None:
         env = self.record.api_key_env
-        if not env:
+        if not env or self.record._url_credentials is not None:
             return None
         key = os.environ.get(env)
         if key is None and self.record.settings.get("api_key_required"):
@@ -110,11 +114,15 @@ class OpenAICompatBackend(ModelBackend):
     async def start(self) -> None:
         if self._client is not None:
             return
-        key = self._api_key()
-        self._secret = key or None
         headers = dict(self._headers)
-        if key:
+        creds = self.record._url_credentials
+        if creds is not None:  # user:password@ from the base URL (models/credentials.py)
+            token = basic_auth(*creds)
+            headers["Authorization"] = token
+            self._redactor = Redactor([creds[0], creds[1], token.split(" ", 1)[1]])
+        elif key := self._api_key():
             headers["Authorization"] = f"Bearer {key}"
+            self._redactor = Redactor([key])
         connector = aiohttp.TCPConnector(limit=self._concurrency + 4, limit_per_host=0)
         # HTTP(S)_PROXY / NO_PROXY are honoured as by the httpx client this replaced, but looked up
         # once here: aiohttp's trust_env does it (plus a .netrc read in a thread) on every request.
@@ -125,7 +133,7 @@ class OpenAICompatBackend(ModelBackend):
 
     def _redact(self, text: str) -> str:
         """A server that echoes the key in an error body must not put it in a run folder or log."""
-        return text.replace(self._secret, "[redacted]") if self._secret else text
+        return self._redactor.text(text) if self._redactor else text
 
     async def close(self) -> None:
         if self._client is not None:
@@ -167,6 +175,10 @@ class OpenAICompatBackend(ModelBackend):
             raise TransientModelError(f"response body is not valid JSON ({len(content)} bytes)") from e
         if may_hold_surrogates(content):
             raw = scrub_surrogates(raw)
+        if self._redactor and self._redactor.in_bytes(content):
+            # A server (or proxy) echoing a credential in a 2xx, in content or any other field:
+            # redacted before the reply reaches the journal, the cache or a sample.
+            raw = self._redactor.tree(raw)
         return raw
 
 

@@ -53,18 +53,31 @@ def make_record(
 
         return builtin_record(name, settings)
     if prefix == "openai":
+        from medevals.models.credentials import check_env_name, split_credentials
+
+        if api_key_env is not None:
+            check_env_name(api_key_env)
         url = base_url or os.environ.get("OPENAI_BASE_URL")
         if not url:
             raise ConfigError(
                 f"model '{spec}': no server given; pass --base-url http://HOST:PORT/v1 "
                 f"(or --base-url {HOSTED_DEFAULT_URL} for the hosted API, or set OPENAI_BASE_URL)"
             )
+        # user:password@ in the URL is sent as Basic auth and never recorded (models/credentials.py)
+        url, creds = split_credentials(url)
+        if creds is not None and api_key_env:
+            raise ConfigError(
+                f"model '{spec}': the base URL carries credentials (user:password@, sent as Basic auth) "
+                f"and --api-key-env names a key too; a request carries one Authorization header: give one"
+            )
         env = api_key_env or "OPENAI_API_KEY"
         # A hosted API without a key fails on every call; say so before the first one.
-        settings.setdefault("api_key_required", bool(api_key_env) or not _is_local(url))
-        return ModelRecord(
+        settings.setdefault("api_key_required", bool(api_key_env) or (creds is None and not _is_local(url)))
+        record = ModelRecord(
             spec=spec, backend="openai", name=name, base_url=url, api_key_env=env, settings=settings
         )
+        record._url_credentials = creds
+        return record
     return ModelRecord(spec=spec, backend=prefix, name=name, settings=settings)
 
 
