@@ -202,6 +202,18 @@ def prepare(cfg: RunConfig) -> Prepared:
     unused = sorted(set(cfg.options) - used_options)
     if unused:
         raise ConfigError(f"option(s) {', '.join(unused)} are not used by any benchmark in this run")
+    if "replay" in (
+        model.backend,
+        *(r.backend for r in roles.values()),
+    ):  # recorded outputs: checked before any work
+        from medevals.models.replay import check_run
+
+        check_run(
+            model,
+            [(pb.bench.name, pb.protocol, pb.items, pb.record.variants) for pb in prepared],
+            cfg.repeats,
+            roles,
+        )
     material = {
         "model": model.model_dump(exclude={"base_url"}),
         "roles": {k: v.model_dump(exclude={"base_url"}) for k, v in roles.items()},

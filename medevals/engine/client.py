@@ -149,7 +149,8 @@ class ModelClient:
 
     async def call(self, request: ModelRequest, *, unit_id: str = "", sample_index: int = 0) -> CallRecord:
         """Return the record of this call: replayed, cached or freshly sent. Raises CallFailed."""
-        key = request_key(self.model_id, request.kind, request.body, sample_index)
+        scope = unit_id if self.backend.per_unit else None
+        key = request_key(self.model_id, request.kind, request.body, sample_index, unit=scope)
         st = self.stats
         st.calls += 1
         if self.journal is not None:
@@ -214,7 +215,9 @@ class ModelClient:
                 st.sent += 1
                 t0 = time.perf_counter()
                 try:
-                    raw = await self.backend.send(request.kind, request.body, policy.timeout)
+                    raw = await self.backend.send_for_unit(
+                        rec.unit_id, request.kind, request.body, policy.timeout
+                    )
                     # A 2xx that is not a usable answer is a transient fault like a 503: it is
                     # retried, and never cached, journaled or scored (openai_format.validate).
                     rec.raw = openai_format.validate(raw, request.kind, request.body)

@@ -2,7 +2,7 @@
 
 Prices change and differ per provider, so medevals ships no hosted-model prices: the user
 gives them (``--price-in/--price-out`` or a TOML table via ``--prices``). Local and builtin
-models cost 0 in money. An unknown price is reported as unknown, never as 0.
+models cost 0 in money, and so does replaying recorded outputs (``replay:``). An unknown price is reported as unknown, never as 0.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class PriceTable(BaseModel):
         self.prices[model] = Price(input_per_mtok=input_per_mtok, output_per_mtok=output_per_mtok)
 
     def price_for(self, backend: str, name: str) -> Price | None:
-        if backend in ("builtin", "hf", "vllm"):
+        if backend in ("builtin", "hf", "vllm", "replay"):
             return Price(input_per_mtok=0.0, output_per_mtok=0.0)
         return self.prices.get(f"{backend}:{name}") or self.prices.get(name)
 

@@ -35,8 +35,15 @@ def canonical_json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def request_key(model_id: str, kind: str, body: dict[str, Any], sample_index: int = 0) -> str:
-    material = canonical_json({"m": model_id, "k": kind, "b": body, "s": sample_index})
+def request_key(
+    model_id: str, kind: str, body: dict[str, Any], sample_index: int = 0, *, unit: str | None = None
+) -> str:
+    """``unit`` is set only for backends whose answer depends on the unit, not the request
+    (``replay:``): two items with the same prompt are then two calls. Unset, keys are unchanged."""
+    fields: dict[str, Any] = {"m": model_id, "k": kind, "b": body, "s": sample_index}
+    if unit is not None:
+        fields["u"] = unit
+    material = canonical_json(fields)
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 

@@ -41,6 +41,9 @@ class ModelBackend(ABC):
     accepts_images: bool | None = None
     #: Largest reply body a network backend reads (set by the engine from its RetryPolicy).
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    #: The answer depends on which unit asks, not only on the request (``replay:``): the engine
+    #: puts the unit into the call's cache/journal key and sends through ``send_for_unit``.
+    per_unit: bool = False
 
     def __init__(self, record: ModelRecord):
         self.record = record
@@ -69,3 +72,9 @@ class ModelBackend(ABC):
         Raises TransientModelError for retryable failures and PermanentModelError otherwise. The
         engine then checks the reply with ``openai_format.validate`` (a malformed one is retried).
         """
+
+    async def send_for_unit(
+        self, unit_id: str, kind: CallKind, body: dict[str, Any], timeout: float
+    ) -> dict[str, Any]:
+        """``send`` on behalf of unit ``unit_id`` (what the engine calls); only ``per_unit`` backends use the unit."""
+        return await self.send(kind, body, timeout)

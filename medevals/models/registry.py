@@ -17,6 +17,7 @@ PREFIXES = {
     "builtin": "embedded models run in-process: builtin:gemma3-270m (LLM), builtin:minilm (embeddings, extra 'embed')",
     "hf": "transformers model loaded in-process (pip install 'medevals[hf]')",
     "vllm": "vLLM offline engine in-process (pip install 'medevals[vllm]', GPU)",
+    "replay": "recorded outputs (JSONL of {id, output|response}) answer each item: rescore published outputs",
 }
 
 HOSTED_DEFAULT_URL = "https://api.openai.com/v1"
@@ -52,6 +53,10 @@ def make_record(
         from medevals.models.builtin import builtin_record
 
         return builtin_record(name, settings)
+    if prefix == "replay":
+        from medevals.models.replay import replay_record
+
+        return replay_record(name, settings)
     if prefix == "openai":
         from medevals.models.credentials import check_env_name, split_credentials
 
@@ -103,6 +108,10 @@ def create_backend(record: ModelRecord, *, concurrency: int = 8) -> ModelBackend
         backend = OpenAICompatBackend(record, concurrency=concurrency)
         backend._api_key()  # fail now, with the variable's name, if a required key is missing
         return backend
+    if record.backend == "replay":
+        from medevals.models.replay import ReplayBackend
+
+        return ReplayBackend(record)
     if record.backend == "hf":
         from medevals.models.hf import HFBackend
 

@@ -153,6 +153,18 @@ class Protocol(ABC):
     def uses_fewshot(self) -> bool:
         return False
 
+    def single_turn_obstacle(self, variant: str) -> str | None:
+        """Why a unit of ``variant`` may not make exactly one call as the model under test; None if it does.
+
+        ``replay:`` answers a unit from one recorded output, so it runs only variants where this
+        is None. Conservative by default: a protocol states its single turn explicitly.
+        """
+        return f"protocol '{self.name}' does not declare a single model turn per item"
+
+    def needs_logprobs(self, variant: str) -> bool:
+        """Whether the model turn of ``variant`` is read from token logprobs rather than text."""
+        return False
+
     @abstractmethod
     async def solve(self, item: Item, ctx: SolveContext) -> dict[str, Any]:
         """Run the item; return a JSON-serialisable output dict (calls are kept by the context)."""

@@ -74,6 +74,11 @@ class CalcProtocol(Protocol):
     Options = CalcOptions
     options: CalcOptions
 
+    def single_turn_obstacle(self, variant: str) -> str | None:
+        if self.options.tools:
+            return "with calculator tools the model makes several turns (tool calls, then the answer)"
+        return None
+
     def templates(self) -> dict[str, str]:
         t = {"system": SYSTEM, "user": USER, "completion": COMPLETION}
         if self.options.tools:

@@ -75,6 +75,9 @@ class EHRAgentProtocol(Protocol):
         self._calc_tools = self._calculator_tools()  # built once: every request offers the same specs
         self._calc_names = frozenset(t["function"]["name"] for t in self._calc_tools)
 
+    def single_turn_obstacle(self, variant: str) -> str | None:
+        return "the EHR agent makes several model turns (FHIR requests, then FINISH)"
+
     def templates(self) -> dict[str, str]:
         return {
             "text_prompt": PROMPT,

@@ -79,6 +79,9 @@ class ErrorDetectionProtocol(Protocol):
     Options = ErrorDetectionOptions
     options: ErrorDetectionOptions
 
+    def single_turn_obstacle(self, variant: str) -> str | None:
+        return None  # one answer call per item (flag, sentence and correction read from it)
+
     def templates(self) -> dict[str, str]:
         return {"instruction": INSTRUCTION, "base_prompt": BASE_PROMPT}
 

@@ -189,6 +189,9 @@ class InteractiveProtocol(Protocol):
     options: InteractiveOptions
     roles = ("patient", "embedder")
 
+    def single_turn_obstacle(self, variant: str) -> str | None:
+        return "a consultation makes several model turns (questions, the answer, format repairs)"
+
     def variants(self) -> list[str]:
         return list(self.options.strategy)
 

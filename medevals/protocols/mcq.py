@@ -88,6 +88,12 @@ class MCQOptions(ImageOptions):
         description="a benchmark's official prompt for plain answer requests: {question}, {options} "
         "(one 'X: text' line each) and {A}, {B} ... (option texts) are filled in",
     )
+    unparseable_as: str | None = Field(
+        None,
+        pattern=r"^[A-Z]$",
+        description="score an unreadable generated reply as this option letter, only to compare with a "
+        "grader that does so (MIRAGE's locate_answer returns 'A'); still counted as unparseable",
+    )
 
     _split = field_validator("strategy", mode="before")(comma_list)
 
@@ -190,6 +196,17 @@ class MCQProtocol(Protocol):
 
     def uses_fewshot(self) -> bool:
         return any(s.shots for s in self.strategies())
+
+    def single_turn_obstacle(self, variant: str) -> str | None:
+        st = parse(variant, self.options.shots) if variant != "default" else parse("zero-shot")
+        if st.probe or st.degrade:
+            return f"'{variant}' changes the question or its images with medevals' own edits (a recorded output answered the original)"
+        if st.samples * st.shuffles > 1:
+            return f"strategy '{variant}' makes {st.samples * st.shuffles} model calls per item"
+        return None
+
+    def needs_logprobs(self, variant: str) -> bool:
+        return self.options.mode == "likelihood"
 
     def default_roles(self) -> dict[str, str]:
         return {"embedder": "builtin:minilm"} if any(s.knn for s in self.strategies()) else {}
@@ -575,6 +592,7 @@ class MCQProtocol(Protocol):
         probs: list[float | None] = []
         verbals: list[float | None] = []
         methods: list[str] = []
+        read: list[str | None] = []  # as read, before any unparseable_as default
         for part, call in zip(parts, calls, strict=False):
             if part.get("use") != "answer":
                 continue
@@ -582,6 +600,11 @@ class MCQProtocol(Protocol):
             shown = oo.reorder(item, order) if part.get("order") else item
             assert shown.choices is not None
             disp, prob, method, reply = self._read(call.raw, mode, shown.choices)
+            read.append(oo.to_original(disp, order, letters))
+            if disp is None and mode != "likelihood" and self.options.unparseable_as in shown.choices:
+                # An upstream grader's default, reproduced on request for a comparison only.
+                disp = self.options.unparseable_as
+                method = f"unparseable, scored as {disp} (unparseable_as)"
             answers.append(oo.to_original(disp, order, letters))
             probs.append(prob)
             verbals.append(verbal_confidence(reply) if st.verbal else None)
@@ -593,7 +616,7 @@ class MCQProtocol(Protocol):
                 value=value,
                 answer=answers,
                 target=item.target,
-                parsed=bool(answers) and all(a is not None for a in answers),
+                parsed=bool(read) and all(a is not None for a in read),
                 explanation="per cyclic shift: " + ", ".join(methods),
             )
         answer, agreement = majority(answers)
@@ -616,7 +639,7 @@ class MCQProtocol(Protocol):
             value=correct_f,
             answer=answer,
             target=item.target,
-            parsed=answer is not None,
+            parsed=majority(read)[0] is not None,
             values=values,
             confidence=confidence,
             explanation=explanation,

@@ -61,6 +61,9 @@ class NERProtocol(Protocol):
         example = [{"text": EXAMPLE_MENTIONS.get(t.lower(), f"<{t} mention>"), "type": t} for t in types[:2]]
         return INSTRUCTION.format(types=", ".join(types), example=json.dumps({"entities": example}))
 
+    def single_turn_obstacle(self, variant: str) -> str | None:
+        return None  # one answer call per item (the entity list read from it)
+
     def templates(self) -> dict[str, str]:
         t = {"instruction": self.instruction(), "user": "{instruction}\\n\\nSentence: {sentence}"}
         if self.options.system_prompt:

@@ -77,6 +77,9 @@ class OpenDiagnosisProtocol(Protocol):
     def partial_name(self) -> str:
         return f"first{round(self.options.partial_fraction * 100)}pct"
 
+    def single_turn_obstacle(self, variant: str) -> str | None:
+        return None  # one answer call per item (the judges compare it)
+
     def variants(self) -> list[str]:
         return [("full" if s == "full" else self.partial_name) for s in self.options.settings]
 

@@ -86,6 +86,12 @@ class RAGProtocol(Protocol):
 
         return {"embedder": DEFAULT_EMBEDDER} if self.options.rag in ("dense", "hybrid") else {}
 
+    def single_turn_obstacle(self, variant: str) -> str | None:
+        return None  # one answer call per item (retrieval embeddings go to the embedder role)
+
+    def needs_logprobs(self, variant: str) -> bool:
+        return self.options.mode == "likelihood"
+
     def variants(self) -> list[str]:
         return [CLOSED, RAG, ORACLE] if self.options.context else [CLOSED, RAG]
 

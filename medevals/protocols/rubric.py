@@ -102,6 +102,9 @@ class RubricProtocol(Protocol):
     def metric_spec(cls, name: str) -> MetricSpec | None:
         return SCORE_SPEC
 
+    def single_turn_obstacle(self, variant: str) -> str | None:
+        return None  # one answer call per item (the judges grade it)
+
     def templates(self) -> dict[str, str]:
         t = templates.recorded(templates.RUBRIC_CRITERION)
         if self.options.system_prompt:
