@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 
 def fmt_pct(m: dict[str, Any] | None) -> str:
@@ -87,7 +87,12 @@ def run_table(metrics: dict[str, Any], title: str | None = None, *, compact: boo
         label = name if prim == "accuracy" else f"{name} ({prim})"
         if b.get("headline_variant"):
             label += f" [{b['headline_variant']}]"
-        row = [escape(label), fmt_pct(m), fmt_n(c), *_tallies(c)]  # "[cot]" is not rich markup
+        row: list[str | Text] = [
+            Text(label),
+            fmt_pct(m),
+            fmt_n(c),
+            *_tallies(c),
+        ]  # Text: "[cot]" is no markup
         if not compact:
             row += [
                 f"{_tokens(u.get('prompt_tokens', 0))}/{_tokens(u.get('completion_tokens', 0))}",
@@ -98,7 +103,7 @@ def run_table(metrics: dict[str, Any], title: str | None = None, *, compact: boo
         for sub, sm in (b.get("variants") or {}).items():
             n = fmt_n(sm) if "n_scored" in sm else str(sm.get("n", ""))
             tallies = _tallies(sm) if "n_scored" in sm else ["", "", ""]
-            t.add_row(escape(f"  {sub}"), fmt_metric(sm), n, *tallies, *([""] * (0 if compact else 3)))
+            t.add_row(Text(f"  {sub}"), fmt_metric(sm), n, *tallies, *([""] * (0 if compact else 3)))
     return t
 
 
