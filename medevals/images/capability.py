@@ -24,8 +24,17 @@ def _has_degradation(variant: str) -> bool:
     return any(part.strip().startswith("degrade:") for part in variant.split("+"))
 
 
+INSTALL_HINT = "pip install 'medevals[images]'"
+
+
 def check_image_support(benchmarks: Sequence[Any], backend: ModelBackend | None) -> None:
     """``benchmarks``: the run's prepared benchmarks (``.bench``, ``.record``); ``backend``: the candidate's."""
+    if any(pb.bench.images for pb in benchmarks):
+        try:
+            import numpy  # noqa: F401
+            import PIL  # noqa: F401
+        except ImportError as e:
+            raise ConfigError(f"image benchmarks need Pillow and numpy: {INSTALL_HINT} ({e})") from None
     for pb in benchmarks:
         name = pb.bench.name
         if not pb.bench.images:
