@@ -43,6 +43,10 @@ BUILTIN: dict[str, str] = {
     # images
     "covid-cxr": "medevals.benchmarks.image_sets:COVID_CXR",
     "mediconfusion": "medevals.benchmarks.image_sets:MEDICONFUSION",
+    "vqa-rad": "medevals.benchmarks.vqa_sets:VQA_RAD",
+    "slake": "medevals.benchmarks.vqa_sets:SLAKE",
+    "pathvqa": "medevals.benchmarks.vqa_sets:PATHVQA",
+    "gmai-mmbench": "medevals.benchmarks.vqa_sets:GMAI_MMBENCH",
 }
 
 ALIASES: dict[str, str] = {"mmlu_med": "mmlu-med", "mmlu-medical": "mmlu-med", "medagents": "medagentsbench"}

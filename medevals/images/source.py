@@ -103,3 +103,22 @@ def _download(url: str) -> bytes:
             return b"".join(chunks)
     except httpx.HTTPError as e:
         raise DataError(f"image URL '{url[:200]}' could not be fetched: {type(e).__name__}: {e}") from None
+
+
+def from_hub_value(value: object, *, label: str | None = None, where: str = "") -> ItemImage:
+    """An image cell of a Hugging Face dataset (``{"bytes", "path"}`` or a decoded PIL image) as an ItemImage.
+
+    Raw bytes are kept as they are; a decoded image is written as PNG (lossless, so no second
+    JPEG generation on top of the first).
+    """
+    if isinstance(value, dict) and value.get("bytes"):
+        return from_bytes(bytes(value["bytes"]), label=label, where=where)  # type: ignore[arg-type]
+    if isinstance(value, (bytes, bytearray)):
+        return from_bytes(bytes(value), label=label, where=where)
+    if hasattr(value, "save"):
+        import io
+
+        buf = io.BytesIO()
+        value.save(buf, format="PNG")  # type: ignore[union-attr]
+        return from_bytes(buf.getvalue(), label=label, where=where)
+    raise DataError(f"not an image value ({type(value).__name__})", path=where or None)

@@ -13,6 +13,7 @@ RUBRIC_CRITERION_V1 = "rubric_criterion@v1"
 RUBRIC_CRITERION = "rubric_criterion@v2"
 DIAGNOSIS_EQUIVALENCE = "diagnosis_equivalence@v1"
 REPAIR = "repair@v1"
+VQA_EQUIVALENCE = "vqa_answer_equivalence@v1"
 
 TEMPLATES: dict[str, str] = {
     RUBRIC_CRITERION: (
@@ -48,6 +49,17 @@ TEMPLATES: dict[str, str] = {
         "Does the prediction name the same condition as the reference? Synonyms, abbreviations and "
         "a more specific form of the same disease count as the same; a different disease, a "
         "related complication or a bare symptom does not.\n\n"
+        'Reply with a JSON object only: {{"equivalent": true or false, "explanation": "one sentence"}}'
+    ),
+    VQA_EQUIVALENCE: (
+        "You are checking a short answer to a question about a medical image against the reference "
+        "answer. You do not see the image; judge the meaning of the two answers only.\n\n"
+        "Question: {question}\n"
+        "Reference answer: {reference}\n"
+        "Predicted answer: {prediction}\n\n"
+        "Does the prediction give the same answer as the reference? Synonyms, abbreviations, a different "
+        "word order and extra words that do not change the answer count as the same; a different, "
+        "broader or vaguer finding, location or organ does not.\n\n"
         'Reply with a JSON object only: {{"equivalent": true or false, "explanation": "one sentence"}}'
     ),
     REPAIR: (

@@ -47,6 +47,7 @@ VERDICTS: dict[str, type[Verdict]] = {
     templates.RUBRIC_CRITERION: CriterionVerdict,
     templates.RUBRIC_CRITERION_V1: CriterionVerdict,  # runs made before v2 still rescore
     templates.DIAGNOSIS_EQUIVALENCE: EquivalenceVerdict,
+    templates.VQA_EQUIVALENCE: EquivalenceVerdict,
 }
 
 _REFUSAL = re.compile(

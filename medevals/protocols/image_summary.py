@@ -21,6 +21,13 @@ from medevals.scoring.calibration import ece
 from medevals.scoring.paired import paired_compare
 from medevals.scoring.stats import mean_ci
 
+#: Item metadata keys that get a per-value accuracy table (headline variant, image items only).
+BREAKDOWNS = {
+    "modality": "imaging modality",
+    "department": "department",
+    "perceptual granularity": "perceptual granularity",
+}
+
 CAPTION = (
     "Each degraded variant is paired item by item with the same strategy on clean images (severity 0). "
     "Delta: degraded - clean accuracy, paired bootstrap 95% CI; McNemar p on discordant items. ECE: 10 "
@@ -53,17 +60,21 @@ class ImageTally:
         self.correct: dict[str, dict[tuple[str, int], float]] = defaultdict(dict)
         self.conf: dict[str, dict[tuple[str, int], float]] = defaultdict(dict)
         self.applicable: dict[str, set[tuple[str, int]]] = defaultdict(set)
-        self.modality: dict[str, list[float]] = defaultdict(list)
-        self.modality_errors: dict[str, int] = defaultdict(int)
+        # per (metadata key, value): accuracies of the headline variant, and its unscored count
+        self.groups: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        self.group_errors: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
     def add(self, s: Sample) -> None:
         sc = s.score
         if s.variant == self.head and s.item.images:
-            mod = str(s.item.metadata.get("modality") or "unknown")
-            if sc is None or sc.value is None:
-                self.modality_errors[mod] += 1
-            else:
-                self.modality[mod].append(float(sc.value))
+            for key in BREAKDOWNS:
+                val = s.item.metadata.get(key)
+                if val is None or val == "":
+                    continue
+                if sc is None or sc.value is None:
+                    self.group_errors[key][str(val)] += 1
+                else:
+                    self.groups[key][str(val)].append(float(sc.value))
         if s.variant not in self.keep or sc is None or sc.value is None:
             return
         key = (s.item.id, s.repeat)
@@ -81,19 +92,21 @@ class ImageTally:
             self._degradation(tables, plots)
 
     def _modality_table(self, tables: list[dict[str, Any]]) -> None:
-        if set(self.modality) | set(self.modality_errors) <= {"unknown"}:
-            return
-        rows = [
-            [mod, mean_ci(self.modality.get(mod, [])), self.modality_errors.get(mod, 0)]
-            for mod in sorted(set(self.modality) | set(self.modality_errors))
-        ]
-        tables.append(
-            {
-                "title": f"Accuracy by imaging modality ({self.head})",
-                "columns": ["modality", "accuracy", "unscored"],
-                "rows": rows,
-            }
-        )
+        for key, label in BREAKDOWNS.items():
+            values = set(self.groups.get(key, {})) | set(self.group_errors.get(key, {}))
+            if not values:
+                continue
+            rows = [
+                [v, mean_ci(self.groups[key].get(v, [])), self.group_errors[key].get(v, 0)]
+                for v in sorted(values)
+            ]
+            tables.append(
+                {
+                    "title": f"Accuracy by {label} ({self.head})",
+                    "columns": [label, "accuracy", "unscored"],
+                    "rows": rows,
+                }
+            )
 
     def _calibration(self, variant: str, keys: list[tuple[str, int]]) -> tuple[float, float, int]:
         """(ECE, mean confidence - accuracy, n) over the keys with a confidence."""

@@ -27,6 +27,7 @@ PROTOCOLS: dict[str, str] = {
     # strategies and probes
     # images
     "paired-mcq": "medevals.protocols.paired:PairedMCQProtocol",
+    "vqa": "medevals.protocols.vqa:VQAProtocol",
 }
 
 #: (benchmark protocol, run option) -> the protocol used when that option is given, e.g.
