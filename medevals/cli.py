@@ -565,7 +565,9 @@ def report(
     from medevals.runs.folder import RunFolder
 
     folders = [RunFolder.open(p) for p in runs]
-    metrics = [(f.path.name, f.read_metrics()) for f in folders]
+    from medevals.runs.rescore import current_metrics
+
+    metrics = [(f.path.name, current_metrics(f)) for f in folders]
     if len(folders) == 1:
         out.print(run_table(metrics[0][1]))
         from medevals.report.extra_tables import terminal_tables

@@ -21,6 +21,15 @@ def protocols_for(folder: RunFolder) -> dict[str, Protocol]:
     return {b.name: protocol_from_record(b, str(folder.manifest_path)) for b in manifest.benchmarks}
 
 
+def current_metrics(folder: RunFolder) -> dict[str, Any]:
+    """metrics.json when it was computed from the samples as they are, else metrics computed from
+    the samples in memory. Writes nothing, so ``report`` works on a live run (what is finished so
+    far) and on a read-only folder."""
+    if folder.metrics_current():
+        return folder.read_metrics()
+    return compute_metrics(folder, folder.read_manifest())
+
+
 def rescore(folder: RunFolder) -> dict[str, Any]:
     """Rewrite every sample's score and metrics.json. Takes the folder's lock: rewriting
     samples.jsonl under a live run would drop what it appends (``report`` only reads, and works

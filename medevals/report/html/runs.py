@@ -21,7 +21,9 @@ class RunView:
         self.metrics: dict[str, Any] | None = None
         self.metrics_error: str | None = None
         try:
-            self.metrics = folder.read_metrics()
+            from medevals.runs.rescore import current_metrics  # (stale or missing: from the samples)
+
+            self.metrics = current_metrics(folder)
         except (MedevalsError, OSError, ValueError) as e:
             self.metrics_error = str(e)
 
