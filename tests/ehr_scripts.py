@@ -74,7 +74,7 @@ def _med(spec: TaskSpec, route: str, dose: float, unit: str, hours: float | None
         "authoredOn": spec.now,
         "dosageInstruction": [
             {
-                "route": {"text": route},
+                "route": route,  # a string, as MedAgentBench's grader reads it
                 "doseAndRate": [{"doseQuantity": {"value": dose, "unit": unit}, **rate}],
             }
         ],
@@ -100,7 +100,7 @@ def _service(spec: TaskSpec, system: str, code: str | None, **extra: Any) -> dic
 def oracle_answer(spec: TaskSpec, truth: dict[str, Any]) -> list[Any]:
     t = spec.task_type
     if t == 1:
-        return [truth["mrn"] or "Patient not found"]
+        return truth.get("sol") or [truth["mrn"] or "Patient not found"]
     if t in (3, 5, 8):
         return []
     value = truth.get("value")

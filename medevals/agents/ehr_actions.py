@@ -48,6 +48,8 @@ POST_OK = (
     "POST request accepted and executed successfully. Please call FINISH if you have got answers for all "
     "the questions and finished all the requested tasks"
 )
+UPSTREAM_INVALID_POST = "Invalid POST request"
+"""MedAgentBench's answer to a POST whose body is not JSON (``rules=upstream``)."""
 MALFORMED_REPLY = (
     "Invalid action ({error}). Reply with exactly one of: GET url?params, POST url followed by a JSON "
     "payload, or FINISH([answer1, ...])."
@@ -107,6 +109,7 @@ class Action:
     answer: list[Any] | None = None
     error: str | None = None
     call_id: str | None = None  # the tool call this answers, in native mode
+    verb: str | None = None  # for a malformed action: the verb it started with (a POST attempt counts)
 
 
 def render_functions(functions: list[dict[str, Any]], api_base: str, compact: bool) -> str:
@@ -158,12 +161,14 @@ def parse_text(text: str) -> Action:
     first, _, tail = rest.partition("\n")
     url = first.strip()
     if not url:
-        return Action("malformed", error=f"{verb} without a URL")
+        return Action("malformed", error=f"{verb} without a URL", verb=verb)
     if verb == "GET":
         return Action("get", url=url.split()[0])
     found = extract_json(tail, want=dict)
     if found.value is None:
-        return Action("malformed", url=url, error=f"POST without a JSON object payload ({found.error})")
+        return Action(
+            "malformed", url=url, error=f"POST without a JSON object payload ({found.error})", verb="POST"
+        )
     return Action("post", url=url.split()[0], payload=found.value)
 
 
@@ -201,3 +206,63 @@ def parse_tool_call(call: dict[str, Any], calculators: frozenset[str] = frozense
     if calculators and name in calculators:
         return Action("calculator", url=name, payload=args, call_id=cid)
     return Action("malformed", error=f"unknown tool or missing arguments: {name!r}", call_id=cid)
+
+
+def parse_upstream(text: str) -> Action:
+    """One action as MedAgentBench's own loop reads a reply (``rules=upstream``).
+
+    The reply, stripped and without code fences, must START with ``GET``, ``POST`` or
+    ``FINISH(``; anything else is ``malformed`` (the upstream loop then ends the episode).
+    A POST whose following lines are not JSON keeps ``payload=None`` ("Invalid POST request").
+    The FINISH argument is the text between ``FINISH(`` and the last character.
+    """
+    from medevals.fhir.grading import upstream_clean, upstream_kind, upstream_post_body
+
+    r = upstream_clean(text)
+    kind = upstream_kind(text)
+    if kind == "get":
+        return Action("get", url=r[3:].strip())
+    if kind == "post":
+        ok, payload = upstream_post_body(r)
+        url = r.split("\n")[0][4:].strip()
+        return Action("post", url=url, payload=payload, error=None if ok else "Invalid POST request")
+    if kind == "finish":
+        body = r[len("FINISH(") : -1]
+        try:
+            value = json.loads(body)
+        except (ValueError, RecursionError) as e:
+            return Action("finish", answer=None, error=f"FINISH argument is not JSON ({e})")
+        return Action("finish", answer=value)
+    return Action("malformed", error="the reply does not start with GET, POST or FINISH(")
+
+
+def as_upstream_text(act: Action) -> str:
+    """A native tool call written as the text action the upstream grader reads."""
+    if act.kind == "get":
+        return f"GET {act.url}"
+    if act.kind == "post":
+        return f"POST {act.url}\n{json.dumps(act.payload)}"
+    if act.kind == "finish" and act.answer is not None:
+        return f"FINISH({json.dumps(act.answer)})"
+    return f"<{act.kind}: {act.error or act.url}>"
+
+
+def agent_replies(raws: list[dict[str, Any] | None], calculators: frozenset[str] = frozenset()) -> list[str]:
+    """The agent's replies as text, one per action: the text of a reply, or each tool call as its text action.
+
+    Calculator tool calls are not FHIR actions and are left out. This is what the upstream
+    grader reads (``fhir.grading.upstream_episode``), recomputed from the raw responses.
+    """
+    from medevals.models import openai_format
+
+    out: list[str] = []
+    for raw in raws:
+        calls = openai_format.tool_calls(raw)
+        if not calls:
+            out.append(openai_format.text(raw))
+            continue
+        for call in calls:
+            act = parse_tool_call(call, calculators)
+            if act.kind != "calculator":
+                out.append(as_upstream_text(act))
+    return out

@@ -10,6 +10,7 @@ run never changes the user's record; ``post_mode=execute`` sends them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,11 @@ class Response:
         return self.text[:300]
 
 
+def session_token(unit_id: str) -> str:
+    """The sandbox session for an episode: a valid FHIR id (unit ids hold ``/``), stable per unit."""
+    return hashlib.sha256(unit_id.encode()).hexdigest()[:32]
+
+
 class FHIREnv:
     """An HTTP client bound to one FHIR server, with the agent-visible base mapped onto it."""
 
@@ -48,13 +54,13 @@ class FHIREnv:
         self.execute_posts = execute_posts
 
     @classmethod
-    def sandbox(cls, app: Any, api_base: str) -> FHIREnv:
+    def sandbox(cls, app: Any, api_base: str, *, execute_posts: bool = True) -> FHIREnv:
         import httpx
 
         # no socket: every URL, whatever its host, goes to the app, which then writes its
         # paging links under the agent-visible base
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app))
-        return cls(client, api_base, external=False, execute_posts=True)
+        return cls(client, api_base, external=False, execute_posts=execute_posts)
 
     @classmethod
     def remote(cls, base_url: str, *, execute_posts: bool, timeout: float = 60.0) -> FHIREnv:
@@ -72,11 +78,15 @@ class FHIREnv:
             return None
         return url
 
-    async def get(self, url: str, session: str) -> Response:
+    async def get(self, url: str, session: str, *, upstream: bool = False) -> Response:
+        """A GET under the base; ``upstream``: the URL gets ``&_format=json`` appended verbatim, as
+        MedAgentBench's loop does, otherwise ``_format=json`` is added only for an external server."""
         target = self.route(url)
         if target is None:
             return Response(400, f"URL is outside the FHIR base {self.api_base}")
-        if self.external and "_format=" not in target:
+        if upstream:
+            target += "&_format=json"
+        elif self.external and "_format=" not in target:
             target += ("&" if "?" in target else "?") + "_format=json"
         try:
             r = await self.client.get(target, headers={SESSION_HEADER: session})
@@ -112,22 +122,16 @@ class FHIREnv:
             return Response(599, f"{type(e).__name__}: {e}")
         return Response(r.status_code, r.text)
 
-    async def search_all(
-        self, rtype: str, params: list[tuple[str, str]], limit_pages: int = 50
-    ) -> list[dict[str, Any]]:
-        """Every resource a search returns, following ``next`` links (for ground truth on a user's server)."""
-        from urllib.parse import urlencode
+    async def read_bundle(self, url: str) -> list[dict[str, Any]]:
+        """The resources of one search page (what the upstream grader reads for its truth).
 
-        url = urljoin(self.api_base, rtype) + "?" + urlencode([*params, ("_count", "1000")])
-        out: list[dict[str, Any]] = []
-        for _ in range(limit_pages):
-            r = await self.client.get(url, headers={"Accept": "application/fhir+json"})
-            if r.status_code != 200:
-                raise RuntimeError(f"ground-truth search {url} failed: HTTP {r.status_code}")
-            bundle = r.json()
-            out.extend(e["resource"] for e in bundle.get("entry") or [] if "resource" in e)
-            nxt = next((lk["url"] for lk in bundle.get("link") or [] if lk.get("relation") == "next"), None)
-            if not nxt:
-                return out
-            url = nxt
-        raise RuntimeError(f"ground-truth search {rtype} returned more than {limit_pages} pages")
+        A server that fails to answer raises: the unit is an error, retried on the next run,
+        never a silent failure of the agent (upstream's grader would count it as one).
+        """
+        r = await self.client.get(url, headers={"Accept": "application/fhir+json"})
+        if r.status_code != 200:
+            raise RuntimeError(f"ground-truth search {url} failed: HTTP {r.status_code}")
+        bundle = r.json()
+        if not isinstance(bundle, dict):
+            raise RuntimeError(f"ground-truth search {url} did not return a Bundle")
+        return [e.get("resource", {}) if isinstance(e, dict) else {} for e in bundle.get("entry") or []]

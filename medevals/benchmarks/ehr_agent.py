@@ -63,7 +63,7 @@ def _load(folder: Path, split: str) -> list[Item]:
             truth = None
             if spec.task_type == 1:
                 sol = require(row, "sol", path, i, kind=list)
-                truth = {"mrn": None if sol == ["Patient not found"] else sol[0]}
+                truth = {"sol": sol, "mrn": None if sol == ["Patient not found"] else sol[0]}
             items.append(
                 Item(
                     id=row["id"],

@@ -131,8 +131,15 @@ class Store:
     def create(self, resource: dict[str, Any], session: str | None = None) -> dict[str, Any]:
         """Store a new resource under a fresh id (any client-sent id is replaced, as FHIR create does)."""
         with self._lock:
-            self._counter += 1
-            rid = f"{resource['resourceType'][:3].lower()}-{session or 'shared'}-{self._counter}"
+            # a valid FHIR id (never the session, which is a header value), unused by any row of the type
+            while True:
+                self._counter += 1
+                rid = f"{resource['resourceType'][:3].lower()}-new-{self._counter}"
+                taken = self._db.execute(
+                    "SELECT 1 FROM resources WHERE type=? AND id=?", (resource["resourceType"], rid)
+                ).fetchone()
+                if not taken:
+                    break
             resource = {**resource, "id": rid}
             self._db.execute(
                 "INSERT INTO resources(type, id, patient, instant, session, body) VALUES (?,?,?,?,?,?)",

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
-
-from medevals.fhir import dates
 
 TASK_TYPES: dict[int, str] = {
     1: "mrn-lookup",
@@ -41,6 +39,10 @@ _NDC = re.compile(r"NDC for [^.]*? is (\d{4,5}-\d{3,4}-\d{1,2})")
 _SNOMED = re.compile(r"SNOMED code for [^.]*? is (\d+)")
 _LOINC = re.compile(r"LOINC code for [^.]*? is:? (\d+-\d)")
 _MRN = re.compile(r"\bS\d{7}\b")
+
+
+NOT_FOUND = "Patient not found"
+"""Task 1's answer when nobody in the record has that name and birth date."""
 
 
 class TaskTextError(ValueError):
@@ -122,7 +124,11 @@ def parse_task(task_id: str, instruction: str, context: str, mrn: str | None) ->
 
 
 def queries(spec: TaskSpec) -> list[tuple[str, list[tuple[str, str]]]]:
-    """The FHIR searches whose results determine the task's ground truth."""
+    """The FHIR searches whose results determine the task's ground truth.
+
+    Lab and age tasks send the public grader's own searches (``reference_urls``); the lookup
+    (task 1, whose original answers come from the task file) searches by family name and DOB.
+    """
     if spec.task_type == 1:
         assert spec.name and spec.dob
         *_given, family = spec.name.split()
@@ -134,32 +140,75 @@ def queries(spec: TaskSpec) -> list[tuple[str, list[tuple[str, str]]]]:
     return []
 
 
-def _lab_points(observations: list[dict[str, Any]]) -> list[tuple[datetime, float, str]]:
-    """(instant, value, the instant as written) of each observation with a numeric value, oldest first."""
+def reference_urls(spec: TaskSpec, api_base: str) -> list[str]:
+    """The GETs MedAgentBench's grader (``refsol.py``) sends for a task's truth, exactly as it writes them.
+
+    Only the first page is read, as the grader does: ``_count=5000`` on the lab searches.
+    """
+    base = api_base.rstrip("/") + "/"
+    if spec.task_type == 2:
+        return [f"{base}Patient?identifier={spec.mrn}&_format=json"]
+    if spec.task_type in LAB_TASKS:
+        return [f"{base}Observation?patient={spec.mrn}&code={spec.lab_code}&_count=5000&_format=json"]
+    return []
+
+
+class TruthError(ValueError):
+    """The record cannot be read the way the grader reads it (the grader would raise: task failed)."""
+
+
+def _lab_points(observations: list[dict[str, Any]]) -> list[tuple[datetime, Any, str]]:
+    """(instant, value, instant as written) of every observation, in the server's order.
+
+    As the public grader: every entry must carry ``effectiveDateTime`` and
+    ``valueQuantity.value`` (it reads both before any filtering), and instants are compared
+    as ``datetime.fromisoformat`` reads them.
+    """
     out = []
-    for o in observations:
-        when = o.get("effectiveDateTime")
-        value = (o.get("valueQuantity") or {}).get("value")
-        if isinstance(when, str) and isinstance(value, int | float):
-            out.append((dates.parse_instant(when), float(value), when))
-    out.sort(key=lambda p: p[0])
+    for i, o in enumerate(observations):
+        try:
+            when = o["effectiveDateTime"]
+            out.append((datetime.fromisoformat(when), o["valueQuantity"]["value"], when))
+        except (KeyError, TypeError, ValueError) as e:
+            raise TruthError(f"Observation {i} ({o.get('id')}): {type(e).__name__}: {e}") from None
     return out
 
 
+def _latest(points: list[tuple[datetime, Any, str]]) -> tuple[datetime, Any, str] | None:
+    """The most recent point; on equal instants the first one in the server's order wins."""
+    best = None
+    for p in points:
+        if best is None or p[0] > best[0]:
+            best = p
+    return best
+
+
 def age_on(birth: str, now: datetime) -> int:
-    b = datetime.fromisoformat(birth[:10]).date()
+    """Whole years on the day of ``now`` (the grader's ``calculate_age``: birthday not yet reached -> one less)."""
+    b = datetime.strptime(birth, "%Y-%m-%d").date()
     d = now.date()
     return d.year - b.year - ((d.month, d.day) < (b.month, b.day))
 
 
 def compute_truth(spec: TaskSpec, results: list[list[dict[str, Any]]]) -> dict[str, Any]:
-    """Ground truth from the results of ``queries(spec)``; plain JSON for the sample record.
+    """Ground truth from the results of ``queries(spec)`` (each in the server's order), as JSON.
 
-    Keys: ``value`` (the lab value or age the answer is about, None when there is none),
-    ``when`` (its instant as recorded), ``mrn`` (task 1's answer) and ``order`` (whether
-    the task's conditional order is due).
+    Rules are the public grader's (MedAgentBench ``refsol.py``): the 24-hour window is
+    ``effective >= now - 24 h`` with no upper bound; the latest value is the first entry with
+    the greatest instant; the 24-hour glucose mean is not rounded; age counts whole years
+    from ``entry[0]`` of the identifier search. Keys: ``value`` (None when there is none),
+    ``when`` (its instant as recorded), ``sol`` (task 1's answer list) and ``order`` (whether
+    the conditional order is due). A record the grader could not read gives ``{"error": ...}``:
+    the task then fails whatever the agent does, as it does upstream.
     """
-    now = dates.parse_instant(spec.now)
+    try:
+        return _truth(spec, results)
+    except TruthError as e:
+        return {"error": str(e)}
+
+
+def _truth(spec: TaskSpec, results: list[list[dict[str, Any]]]) -> dict[str, Any]:
+    now = datetime.fromisoformat(spec.now)
     t = spec.task_type
     if t == 1:
         assert spec.name and spec.dob
@@ -173,42 +222,39 @@ def compute_truth(spec: TaskSpec, results: list[list[dict[str, Any]]]) -> dict[s
                 for n in p.get("name") or []
             )
         ]
-        return {"mrn": hits[0] if len(hits) == 1 else None, "matches": hits}
+        mrn = hits[0] if len(hits) == 1 else None
+        return {"mrn": mrn, "sol": [mrn or NOT_FOUND], "matches": hits}
     if t == 2:
-        pts = [
-            p
-            for p in results[0]
-            if p.get("id") == spec.mrn or any(i.get("value") == spec.mrn for i in p.get("identifier") or [])
-        ]
-        if not pts or not pts[0].get("birthDate"):
-            return {"value": None}
-        return {"value": age_on(pts[0]["birthDate"], now)}
+        try:
+            birth = results[0][0]["birthDate"]
+            return {"value": age_on(birth, now)}
+        except (IndexError, KeyError, TypeError, ValueError) as e:
+            raise TruthError(f"Patient search: {type(e).__name__}: {e}") from None
     if t in (3, 8):
         return {"order": True}
     points = _lab_points(results[0])
-    recent = [p for p in points if now.timestamp() - 86400 <= p[0].timestamp() <= now.timestamp()]
-    if t in (4, 5):
-        last = recent[-1] if recent else None
-        value = last[1] if last else None
-        return {
-            "value": value,
-            "when": last[2] if last else None,
-            "order": value is not None and value <= 1.9,
-        }
+    try:  # e.g. an instant without a time zone compared with one that has it: the grader raises
+        return _lab_truth(t, now, points)
+    except TypeError as e:
+        raise TruthError(f"TypeError: {e}") from None
+
+
+def _lab_truth(t: int, now: datetime, points: list[tuple[datetime, Any, str]]) -> dict[str, Any]:
+    if t in (4, 5, 6):
+        points = [p for p in points if p[0] >= now - timedelta(hours=24)]
     if t == 6:
-        return {
-            "value": round(sum(p[1] for p in recent) / len(recent), 4) if recent else None,
-            "n": len(recent),
-        }
-    last = points[-1] if points else None
-    value = last[1] if last else None
-    if t == 7:
-        return {"value": value, "when": last[2] if last else None}
-    if t == 9:
-        return {"value": value, "when": last[2] if last else None, "order": value is not None and value < 3.5}
-    # t == 10: order when the last result is missing or more than one year old
-    year_ago = now.replace(year=now.year - 1)
-    return {"value": value, "when": last[2] if last else None, "order": last is None or last[0] < year_ago}
+        values = [p[1] for p in points]
+        return {"value": sum(values) / len(values) if values else None, "n": len(values)}
+    last = _latest(points)
+    value, when = (last[1], last[2]) if last else (None, None)
+    truth: dict[str, Any] = {"value": value, "when": when, "order": False}
+    if t == 5:
+        truth["order"] = value is not None and not value > 1.9
+    elif t == 9:
+        truth["order"] = value is not None and value < 3.5
+    elif t == 10:
+        truth["order"] = last is None or last[0] < now.replace(year=now.year - 1)
+    return truth
 
 
 def mg_dose(value: float) -> tuple[float, float]:

@@ -30,6 +30,7 @@ from medevals.agents.ehr_actions import (
     PROMPT,
     TOOLS,
     TOOLS_PROMPT,
+    UPSTREAM_INVALID_POST,
     Action,
     parse_text,
     parse_tool_call,
@@ -49,6 +50,11 @@ class EHRAgentOptions(ProtocolOptions):
     max_turns: int = Field(8, ge=1, le=100, description="model calls per task (MedAgentBench: 8)")
     fhir_base_url: str | None = None
     post_mode: Literal["auto", "execute", "record"] = "auto"
+    rules: Literal["auto", "upstream", "sandbox"] = Field(
+        "auto",
+        description="loop and grading rules: upstream = MedAgentBench's own (default for the original tasks), "
+        "sandbox = the synthetic benchmark's (default for synthetic tasks); see the README table",
+    )
     functions: Literal["auto", "full", "compact"] = "auto"
     max_response_chars: int | None = Field(None, ge=200)
     max_tokens: int | None = Field(None, ge=16)
@@ -103,10 +109,6 @@ class EHRAgentProtocol(Protocol):
                 "these EHR tasks need their original data: pass --fhir-base-url URL of a loaded MedAgentBench "
                 "FHIR server (or use split 'synthetic')"
             )
-        if o.post_mode == "record":
-            raise ConfigError(
-                "post_mode=record is for external servers; the sandbox isolates each episode's writes"
-            )
         from medevals.fhir.server import create_app
         from medevals.fhir.world import GENERATOR_VERSION, build_store
 
@@ -118,7 +120,7 @@ class EHRAgentProtocol(Protocol):
                     f"has v{GENERATOR_VERSION}: their ground truth would not match the sandbox"
                 )
             app = create_app(build_store(int(w["patients"]), int(w["seed"])), default_count=o.page_size)
-            self._envs[key] = FHIREnv.sandbox(app, SANDBOX_BASE)
+            self._envs[key] = FHIREnv.sandbox(app, SANDBOX_BASE, execute_posts=o.post_mode != "record")
 
     async def _env(self, item: Item):
         if not self._envs:  # solve without a run-level setup (e.g. one item in a test)
@@ -151,7 +153,8 @@ class EHRAgentProtocol(Protocol):
                 "stop": ["\nUSER:", "\nAGENT:", "\nQuestion:", "\n\n\n"],
             }
             return ModelRequest(kind="completion", body=body)
-        body = {"messages": messages, "temperature": o.temperature, "max_tokens": o.max_tokens or 2048}
+        # a copy: the loop keeps appending to ``messages``, and the stored request must show this call's
+        body = {"messages": list(messages), "temperature": o.temperature, "max_tokens": o.max_tokens or 2048}
         if o.mode == "tools":
             body["tools"] = TOOLS + self._calc_tools
         return ModelRequest(kind="chat", body=body)
@@ -169,13 +172,23 @@ class EHRAgentProtocol(Protocol):
             return text[:limit] + f"... [truncated: {len(text) - limit} more characters]"
         return text
 
+    def _rules(self, item: Item) -> str:
+        if self.options.rules != "auto":
+            return self.options.rules
+        return "upstream" if item.metadata.get("world") is None else "sandbox"
+
     async def solve(self, item: Item, ctx: SolveContext) -> dict[str, Any]:
-        from medevals.fhir.tasks import TaskSpec, compute_truth, queries
+        from medevals.agents.ehr_actions import parse_upstream
+        from medevals.agents.ehr_env import session_token
+        from medevals.fhir.tasks import TaskSpec, compute_truth, reference_urls
 
         env = await self._env(item)
         spec = TaskSpec.from_dict(item.metadata["spec"])
+        rules = self._rules(item)
         out: dict[str, Any] = {
             "status": "step-limit",
+            "rules": rules,
+            "api_base": env.api_base,
             "answer": None,
             "actions": [],
             "writes": [],
@@ -183,15 +196,16 @@ class EHRAgentProtocol(Protocol):
             "steps": 0,
         }
         if item.metadata.get("world") is None and item.target is None:
-            # original tasks on a user's server: read the truth before the agent can change anything
-            results = [await env.search_all(rtype, params) for rtype, params in queries(spec)]
+            # original tasks on a user's server: read the truth with the grader's own searches,
+            # before the agent can change anything
+            results = [await env.read_bundle(url) for url in reference_urls(spec, env.api_base)]
             out["truth"] = compute_truth(spec, results)
         base_model = ctx.is_base_model()
         tools = self.options.mode == "tools" and not base_model
         calc_names = self._calc_names
         if calc_names:
             out["calculator_calls"] = []
-        session = ctx.unit_id
+        session = session_token(ctx.unit_id)
         messages: list[Message] = [{"role": "user", "content": self._prompt(item, env, base_model)}]
         for step in range(1, self.options.max_turns + 1):
             out["steps"] = step
@@ -203,10 +217,10 @@ class EHRAgentProtocol(Protocol):
                 actions = [parse_tool_call(c, calc_names) for c in calls]
             else:
                 messages.append({"role": "assistant", "content": text})
-                actions = [parse_text(text)]
-            finished = False
+                actions = [parse_upstream(text) if rules == "upstream" else parse_text(text)]
+            ended = False
             for act in actions:
-                reply = await self._act(act, env, session, step, out, text, base_model)
+                reply = await self._act(act, env, session, step, out, text, base_model, rules)
                 if act.call_id is not None:
                     messages.append({"role": "tool", "tool_call_id": act.call_id, "content": reply or "done"})
                 elif reply is not None:
@@ -214,19 +228,31 @@ class EHRAgentProtocol(Protocol):
                 if act.kind == "finish":
                     out["status"] = "finished" if act.error is None else "finish-unreadable"
                     out["answer"] = act.answer
-                    finished = True
+                    ended = True
                     break
-            if finished:
+                if act.kind == "malformed" and rules == "upstream":
+                    out["status"] = "invalid-action"  # MedAgentBench's loop stops at a reply it cannot read
+                    ended = True
+                    break
+            if ended:
                 break
         return out
 
     async def _act(
-        self, act: Action, env: Any, session: str, step: int, out: dict[str, Any], text: str, base_model: bool
+        self,
+        act: Action,
+        env: Any,
+        session: str,
+        step: int,
+        out: dict[str, Any],
+        text: str,
+        base_model: bool,
+        rules: str,
     ) -> str | None:
         """Carry out one action, record it in ``out``, and return the message the agent gets back."""
         if act.kind == "malformed":
-            out["malformed"].append({"step": step, "error": act.error, "reply": text[:500]})
-            return MALFORMED_REPLY.format(error=act.error)
+            out["malformed"].append({"step": step, "error": act.error, "reply": text[:500], "verb": act.verb})
+            return None if rules == "upstream" else MALFORMED_REPLY.format(error=act.error)
         if act.kind == "finish":
             if act.error:
                 out["malformed"].append({"step": step, "error": act.error, "reply": text[:500]})
@@ -240,25 +266,26 @@ class EHRAgentProtocol(Protocol):
             )
             return json.dumps(result)
         if act.kind == "get":
-            r = await env.get(act.url, session)
+            r = await env.get(act.url, session, upstream=rules == "upstream")
             out["actions"].append({"step": step, "kind": "GET", "url": act.url, "status": r.status})
             if r.ok:
                 return GET_REPLY.format(data=self._clip(r.text, base_model))
             return f"Error in sending the GET request: HTTP {r.status}: {r.diagnostics()}"
+        rtype = str(act.payload.get("resourceType", "")) if isinstance(act.payload, dict) else ""
+        write: dict[str, Any] = {"step": step, "url": act.url, "resourceType": rtype, "payload": act.payload}
+        out["writes"].append(write)
+        if rules == "upstream":
+            # MedAgentBench accepts any POST whose body is JSON, without validating or sending it
+            accepted = act.error is None
+            write.update(status=None, accepted=accepted, diagnostics=act.error)
+            out["actions"].append({"step": step, "kind": "POST", "url": act.url, "status": None})
+            if accepted and self.options.post_mode == "execute":
+                r = await env.post(act.url, act.payload, session)
+                write.update(server_status=r.status, server_diagnostics=None if r.ok else r.diagnostics())
+            return POST_OK if accepted else UPSTREAM_INVALID_POST
         r = await env.post(act.url, act.payload, session)
         out["actions"].append({"step": step, "kind": "POST", "url": act.url, "status": r.status})
-        rtype = str(act.payload.get("resourceType", "")) if isinstance(act.payload, dict) else ""
-        out["writes"].append(
-            {
-                "step": step,
-                "url": act.url,
-                "resourceType": rtype,
-                "payload": act.payload,
-                "status": r.status,
-                "accepted": r.ok,
-                "diagnostics": None if r.ok else r.diagnostics(),
-            }
-        )
+        write.update(status=r.status, accepted=r.ok, diagnostics=None if r.ok else r.diagnostics())
         if r.ok:
             return POST_OK
         return f"POST request rejected: HTTP {r.status}: {r.diagnostics()}"
@@ -275,9 +302,14 @@ class EHRAgentProtocol(Protocol):
         truth = item.target if item.target is not None else output.get("truth")
         if truth is None:
             return Score(value=None, explanation="no ground truth (original task without a server read)")
-        writes = [w for w in output.get("writes", []) if w.get("accepted")]
+        rules = output.get("rules") or self._rules(item)
+        api_base = output.get("api_base") or (
+            SANDBOX_BASE if item.metadata.get("world") is not None else (self.options.fhir_base_url or "")
+        )
+        api_base = api_base.rstrip("/") + "/"
+        episode = self._upstream_episode(calls) if rules == "upstream" else _sandbox_episode(output)
+        g = grade(spec, truth, episode, api_base=api_base, rules=rules)
         answer = output.get("answer")
-        g = grade(spec, truth, answer if isinstance(answer, list) else None, writes)
         rejected = sum(1 for w in output.get("writes", []) if not w.get("accepted"))
         return Score(
             value=float(g.success),
@@ -300,6 +332,14 @@ class EHRAgentProtocol(Protocol):
             },
             explanation="; ".join(g.problems) or None,
         )
+
+    def _upstream_episode(self, calls: list[CallRecord]) -> Any:
+        """The episode as MedAgentBench's grader reads it, replayed from the raw model responses."""
+        from medevals.agents.ehr_actions import agent_replies
+        from medevals.fhir.grading import upstream_episode
+
+        replies = agent_replies([c.raw for c in calls if c.role == "candidate"], self._calc_names)
+        return upstream_episode(replies, self.options.max_turns)
 
     def summarize(self, samples: Iterable[Sample]) -> dict[str, Any]:
         from medevals.scoring.stats import mean_ci
@@ -352,6 +392,22 @@ class EHRAgentProtocol(Protocol):
             ],
             "success_by_type": {r[0]: r[2] for r in rows},
         }
+
+
+def _sandbox_episode(output: dict[str, Any]) -> Any:
+    """The episode as the synthetic benchmark reads it: the sandbox's 201s are the POSTs that count."""
+    from medevals.fhir.grading import UNREADABLE, Episode
+
+    status = output.get("status")
+    writes = output.get("writes", [])
+    answer = output.get("answer")
+    return Episode(
+        finished=status in ("finished", "finish-unreadable"),
+        answer=answer if status == "finished" else UNREADABLE,
+        posts=[(str(w.get("url", "")), w.get("payload")) for w in writes if w.get("accepted")],
+        any_post=bool(writes) or any(m.get("verb") == "POST" for m in output.get("malformed", [])),
+        end=str(status),
+    )
 
 
 def _transcript(messages: list[Message], budget: int) -> str:

@@ -58,7 +58,8 @@ def test_do_nothing_scores_only_where_no_action_is_correct(fake_server, items, t
     expected = set()
     for it in items[:100]:
         spec = TaskSpec.from_dict(it.metadata["spec"])
-        if spec.task_type in (5, 9) and not it.target["order"]:
+        # the public grader accepts FINISH([]) wherever it only asks the agent to check (5, 9, 10)
+        if spec.task_type in (5, 9, 10) and not it.target["order"]:
             expected.add(it.id)
     assert expected and got == expected
 
@@ -160,11 +161,53 @@ def test_original_split_needs_a_server_and_reads_truth_from_it(fake_server, item
     finally:
         fhir.stop()
     by_id = {s.item.id: s for s in _samples(folder)}
-    assert by_id["task1_1"].score.target == {"mrn": "S6534835"}  # from the task file
+    assert by_id["task1_1"].score.target["sol"] == ["S6534835"]  # from the task file
     # upstream patients are not in this server, so the truth read from it is "no value"
     assert by_id["task4_1"].output["truth"] == {"value": None, "when": None, "order": False}
     assert by_id["task4_1"].score.value == 0.0
     assert by_id["task5_1"].score.value == 1.0  # nothing due, nothing done
+
+
+def test_original_tasks_run_upstreams_loop(fake_server, items, tmp_path, capsys) -> None:
+    """``ehr-agent:original`` answers as MedAgentBench's loop: a reply that is not an action ends the
+    episode, a POST body that is JSON is "accepted" unvalidated (not sent), one that is not is refused."""
+    import httpx
+
+    from medevals.fhir.serve import ThreadedServer, sandbox_app
+
+    fhir = ThreadedServer(sandbox_app(20, 0)).start()
+    url = fhir.url
+
+    def script(item):
+        if item.id == "task1_1":
+            return ["I will look the patient up first.", 'FINISH(["S6534835"])']
+        if item.id == "task2_1":  # read-only: a refused POST still fails it
+            return [f"POST {url}Observation\nnot json", "FINISH([1])"]
+        if item.id == "task3_1":  # not valid FHIR, but JSON: upstream accepts it and grades it
+            return [
+                f"POST {url}Observation\n" + json.dumps({"resourceType": "Observation", "status": "x"}),
+                "FINISH([])",
+            ]
+        return ["FINISH([])"]
+
+    original = base.load(registry.get("ehr-agent"), split="original").items
+    server = fake_server(responder=scripted(original, script))
+    try:
+        folder = _run(capsys, tmp_path, server, "--split", "original", "--limit", "3", "--fhir-base-url", url)
+        assert httpx.get(f"{url}Observation", params={"status": "x"}).json()["total"] == 0  # never sent
+    finally:
+        fhir.stop()
+    by_id = {s.item.id: s for s in _samples(folder)}
+    first = by_id["task1_1"]
+    assert first.output["rules"] == "upstream" and first.output["status"] == "invalid-action"
+    assert len(first.calls) == 1 and first.score.value == 0.0 and "invalid-action" in first.score.explanation
+    second = by_id["task2_1"]
+    assert second.output["writes"][0]["accepted"] is False and second.score.value == 0.0
+    assert second.calls[1].request["messages"][-1]["content"] == "Invalid POST request"
+    third = by_id["task3_1"]
+    assert third.output["writes"][0]["accepted"] is True and third.output["writes"][0]["status"] is None
+    assert third.calls[1].request["messages"][-1]["content"].startswith("POST request accepted")
+    assert third.score.explanation == "Observation: category is wrong or missing"  # graded, not refused
 
 
 @pytest.mark.slow
