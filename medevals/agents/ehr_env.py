@@ -3,9 +3,10 @@
 The agent sees a fixed ``api_base`` (so prompts, and therefore the response cache, do not
 depend on a random port); requests under it are routed to the sandbox through an in-process
 ASGI transport, or to the user's server. Sandbox writes carry the episode's session header,
-so each episode reads the shared record plus only its own writes. Against a user's server,
-POSTs are by default checked and recorded but not sent (MedAgentBench's own behaviour), so a
-run never changes the user's record; ``post_mode=execute`` sends them.
+so each episode reads the shared record plus only its own writes (the header carries a hash of
+the unit id: a FHIR id). Against a user's server POSTs are by default recorded but not sent
+(MedAgentBench's own behaviour), so a run never changes the user's record;
+``post_mode=execute`` sends them.
 """
 
 from __future__ import annotations

@@ -6,9 +6,14 @@ in-process (FastAPI app behind an ASGI transport: no port, nothing to tear down)
 mode (default, MedAgentBench's format; many servers lack tool calling) each reply is parsed
 as one GET/POST/FINISH; in tools mode the model gets ``fhir_get``/``fhir_post``/``finish``
 tools, read through ``openai_format.tool_calls`` (a text reply there is parsed as text
-protocol). Malformed actions are recorded and answered with an error message; they never end
-the episode. ``score`` grades the final answer and the accepted writes with
-``fhir.grading`` from the stored output only.
+protocol).
+
+Two rule sets (``rules``; ``fhir.grading`` and the README table): ``upstream`` (the default for
+the original tasks) runs MedAgentBench's own loop (a reply that is not an action ends the
+episode; a JSON POST body is accepted unvalidated and not sent) and ``score`` replays the
+stored raw replies through its grader; ``sandbox`` (the default for synthetic tasks) reads
+replies leniently, answers malformed actions with an error message, lets the sandbox accept or
+reject each POST, and grades the recorded answer and accepted writes.
 
 ``--tools calculators`` (tools mode) also offers the clinical calculator library as function
 tools; calls run locally, are recorded under ``calculator_calls`` and never touch the record.
