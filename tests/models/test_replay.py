@@ -358,3 +358,76 @@ def test_replay_cannot_be_a_judge(tmp_path, capsys):
         f"replay:{recorded}",
     )
     assert code == 2 and "replay: answers the model under test only" in out
+
+
+def _calc(answer: str, thinking: str = "Step by step, as the note gives.") -> str:
+    """A reply in MedCalc-Bench's zero-shot format (the JSON its prompt asks for)."""
+    return json.dumps({"step_by_step_thinking": thinking, "answer": answer})
+
+
+# (item index in the test split, recorded reply, verdict by MedCalc-Bench's check_correctness:
+# decimals within [Lower, Upper] inclusive, integer scores round(answer) == label with Python's
+# half-to-even round, dates the same day, gestational age the same (weeks, days)).
+MEDCALC_ROWS: list[tuple[int, str, str]] = [
+    (0, _calc("25.238"), RIGHT),  # decimal 25.238 [23.9761, 26.4999]
+    (1, _calc("36.1"), RIGHT),  # the lower limit itself
+    (2, _calc("26.3"), WRONG),  # above the upper limit 26.26785
+    (20, _calc("eGFR is 127.7 mL/min/1.73 m²"), RIGHT),  # the unit's 1.73 is not the answer
+    (100, _calc("9.3 mg/dL", "Corrected calcium = 8.5 + 0.8 x (4 - 3.0) = 9.3 mg/dL."), RIGHT),
+    (682, _calc("1.95 m²"), RIGHT),  # BSA 1.942 [1.8449, 2.0391]
+    (486, _calc("12"), WRONG),  # anion gap 15 [14.25, 15.75]
+    (551, _calc("0"), RIGHT),  # Framingham 0 [0, 0]
+    (40, _calc("4"), RIGHT),  # integer 4
+    (41, _calc("3.4"), RIGHT),  # round(3.4) == 3
+    (42, _calc("7.5"), RIGHT),  # round(7.5) == 8 (half to even)
+    (199, _calc("8.5"), RIGHT),  # Child-Pugh 8: round(8.5) == 8
+    (384, _calc("8.5"), WRONG),  # Glasgow-Blatchford 9: round(8.5) == 8
+    (219, _calc("-1"), RIGHT),  # Wells DVT -1
+    (299, _calc("2 out of 5 criteria"), RIGHT),  # Centor 2: the count, not the denominator
+    (300, _calc("N/A"), WRONG),  # an abstention on a numeric label
+    (927, _calc("09/23/2014"), RIGHT),  # date
+    (928, _calc("01/10/2007"), WRONG),  # one day off 01/09/2007
+    (1032, _calc("(28, 4)"), RIGHT),  # gestational age ('28 weeks', '4 days')
+    (1044, _calc("22 weeks 3 days"), WRONG),  # ('22 weeks', '2 days')
+]
+
+
+def test_medcalc_replay_reproduces_the_reference_number(tmp_path, capsys):
+    data_dir()
+    items = base.load(registry.get("medcalc")).items
+    labels = {
+        0: "25.238", 1: "38", 2: "25.017", 20: "127.718", 100: "9.32", 682: "1.942", 486: "15", 551: "0",
+        40: "4", 41: "3", 42: "8", 199: "8", 384: "9", 219: "-1", 299: "2", 300: "1",
+        927: "09/23/2014", 928: "01/09/2007", 1032: "('28 weeks', '4 days')", 1044: "('22 weeks', '2 days')",
+    }  # fmt: skip
+    assert {
+        i: items[i].target["answer"] for i, _, _ in MEDCALC_ROWS
+    } == labels  # the rows were labelled on these
+    # Every other item of the split is recorded as an abstention, wrong on a numeric label by the
+    # same rule: a replay run covers the whole split (a missing item is an error, by design).
+    rows = {i: (text, verdict) for i, text, verdict in MEDCALC_ROWS}
+    abstain = _calc("N/A")
+    verdicts = []
+    with (tmp_path / "medcalc_outputs.jsonl").open("w", encoding="utf-8") as fh:
+        for i in range(len(items)):
+            text, verdict = rows.get(i, (abstain, WRONG))
+            if i not in rows:
+                assert items[i].target["answer"].upper() != "N/A"
+            fh.write(json.dumps({"id": items[i].id, "output": text}) + "\n")
+            verdicts.append(verdict)
+    assert (verdicts.count(RIGHT), len(verdicts)) == (14, 1047)
+    recorded = tmp_path / "medcalc_outputs.jsonl"
+    code, out = _run(
+        capsys, tmp_path / "runs", "-m", f"replay:{recorded}", "-b", "medcalc", "--no-cache", "-c", "64"
+    )
+    assert code == 0, out
+    folder = only_run(tmp_path / "runs")
+    m = folder.read_metrics()["benchmarks"]["medcalc"]
+    assert m["metrics"]["accuracy"]["value"] == pytest.approx(14 / 1047)
+    assert (m["n_scored"], m["n_errors"]) == (1047, 0)
+    by_id = {s.item.id: s for s in folder.iter_samples()}
+    for i, text, verdict in MEDCALC_ROWS:
+        s = by_id[items[i].id]
+        assert (RIGHT if s.score.value == 1.0 else WRONG) == verdict, (
+            f"{items[i].id}: {text} -> {s.score.answer}"
+        )
