@@ -189,10 +189,12 @@ def _exit_if_incomplete(outcomes: list[RunOutcome], allow_errors: bool) -> None:
 
 
 def _finish(outcome: RunOutcome, report: bool, quiet: bool) -> None:
-    from medevals.report.table import run_table, usage_lines
+    from medevals.report.table import run_table, skipped_lines, usage_lines
 
     compact = out.width < 110
     out.print(run_table(outcome.metrics, compact=compact))
+    for line in skipped_lines(outcome.metrics):
+        out.print(line, highlight=False)
     from medevals.report.extra_tables import terminal_tables
 
     for extra in terminal_tables(outcome.metrics):

@@ -191,6 +191,7 @@ def prepare(cfg: RunConfig) -> Prepared:
             options=options_record,
             templates=protocol.templates(),
             variants=protocol.variants(),
+            skipped=data.skipped,
         )
         prepared.append(PreparedBenchmark(bench, protocol, items, fewshot, record))
     if not any(pb.protocol.needs_candidate for pb in prepared):
@@ -707,6 +708,8 @@ def compute_metrics(folder: RunFolder, manifest: RunManifest) -> dict[str, Any]:
         for v in (res.get("variants") or {}).values():
             v["expected"] = b.n_items * manifest.repeats
         res["taxonomy"] = b.taxonomy.model_dump()
+        if b.skipped:
+            res["skipped"] = {"n": sum(b.skipped.values()), "reasons": dict(b.skipped)}
         if get_protocol(b.protocol).summarize is not Protocol.summarize:
             proto = protocol_from_record(b, str(folder.manifest_path))
             extra = proto.summarize(s for s in folder.iter_samples() if s.benchmark == b.name)

@@ -213,6 +213,9 @@ class BenchmarkRecord(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict)
     templates: dict[str, str] = Field(default_factory=dict)
     variants: list[str] = Field(default_factory=lambda: ["default"])
+    #: Source rows left out of the run, by reason (an image the data does not ship ...): counted,
+    #: never silently dropped; ``n_items`` excludes them.
+    skipped: dict[str, int] = Field(default_factory=dict)
 
 
 class ModelRecord(BaseModel):

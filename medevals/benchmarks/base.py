@@ -3,6 +3,11 @@
 A benchmark module only declares a ``Benchmark`` and its row mappers. Loading resolves
 ``--data-dir`` / ``$MEDEVALS_DATA`` first (offline), then the upstream Hugging Face hub id
 through ``datasets.load_dataset``; with neither, one line says what to pass.
+
+A loader (or hub row mapper) may yield ``Skipped(id, reason)`` instead of an ``Item`` for a row
+that cannot be put to a text model as it stands (a question about an image the data does not
+ship): it is never silently dropped, but counted by reason in ``LoadedData.skipped``, recorded in
+the manifest and shown beside the benchmark's metrics.
 """
 
 from __future__ import annotations
@@ -18,10 +23,19 @@ from medevals.benchmarks.item_store import ItemStore
 from medevals.errors import ConfigError, DataError
 from medevals.schema import Item, Taxonomy
 
-LocalLoader = Callable[[Path, str], Iterable[Item]]
+
+@dataclass(frozen=True)
+class Skipped:
+    """A source row left out of the run, and why (counted, never silently dropped)."""
+
+    id: str
+    reason: str
+
+
+LocalLoader = Callable[[Path, str], Iterable["Item | Skipped"]]
 """(benchmark folder, split) -> items. Raise DataError naming file/line/field on bad rows."""
 
-HubRowMapper = Callable[[dict[str, Any], int, str], Item]
+HubRowMapper = Callable[[dict[str, Any], int, str], "Item | Skipped"]
 """(hub row, row index, hub config name) -> Item."""
 
 
@@ -61,6 +75,11 @@ class Benchmark:
     #: ``--set`` options the local loader takes as keyword arguments (e.g. ``images`` for a folder of
     #: images that cannot be redistributed); recorded in the manifest with the protocol options.
     load_options: tuple[str, ...] = ()
+    #: Languages its items are written in (each item's ``metadata["language"]``; English when absent):
+    #: the prompt templates of these languages are recorded in the manifest.
+    languages: tuple[str, ...] = ("en",)
+    #: Some items admit several correct options (their target is a list of letters).
+    answer_sets: bool = False
 
     @property
     def size(self) -> int:
@@ -73,6 +92,22 @@ class LoadedData:
     source: str
     data_hash: str
     split: str
+    #: Rows left out, by reason (see ``Skipped``).
+    skipped: dict[str, int] = field(default_factory=dict)
+
+
+class _SkipCounter:
+    """Passes items through and counts ``Skipped`` rows by reason."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def filter(self, rows: Iterable[Item | Skipped]) -> Iterator[Item]:
+        for row in rows:
+            if isinstance(row, Skipped):
+                self.counts[row.reason] = self.counts.get(row.reason, 0) + 1
+            else:
+                yield row
 
 
 def data_root(data_dir: str | Path | None) -> Path | None:
@@ -144,10 +179,13 @@ def _load_folder(
         if bench.local_files
         else sorted(p for p in folder.iterdir() if p.is_file())
     )
-    items = ItemStore.collect(rows, str(folder))
+    skips = _SkipCounter()
+    items = ItemStore.collect(skips.filter(rows), str(folder))
     if not items:
         raise DataError(f"no items for split '{split}'", path=folder)
-    return LoadedData(items=items, source=f"local:{source}", data_hash=hash_files(files), split=split)
+    return LoadedData(
+        items=items, source=f"local:{source}", data_hash=hash_files(files), split=split, skipped=skips.counts
+    )
 
 
 def _load_hub(bench: Benchmark, split: str, local_hint: str = "") -> LoadedData:
@@ -166,7 +204,7 @@ def _load_hub(bench: Benchmark, split: str, local_hint: str = "") -> LoadedData:
         raise DataError(f"benchmark '{bench.name}': the 'datasets' package is missing; {hint}") from e
     fingerprints: list[str] = []
 
-    def rows() -> Iterator[Item]:
+    def rows() -> Iterator[Item | Skipped]:
         for config in hub.configs:
             try:
                 ds = datasets.load_dataset(hub.path, config, split=hub.splits[split], revision=hub.revision)
@@ -179,8 +217,13 @@ def _load_hub(bench: Benchmark, split: str, local_hint: str = "") -> LoadedData:
             for i, row in enumerate(ds):
                 yield hub.map_row(dict(row), i, config or "")
 
-    items = ItemStore.collect(rows(), f"hub:{hub.path}")
+    skips = _SkipCounter()
+    items = ItemStore.collect(skips.filter(rows()), f"hub:{hub.path}")
     digest = hashlib.sha256("|".join(fingerprints).encode()).hexdigest()
     return LoadedData(
-        items=items, source=f"hub:{hub.path}", data_hash=f"hf-fingerprint:{digest}", split=split
+        items=items,
+        source=f"hub:{hub.path}",
+        data_hash=f"hf-fingerprint:{digest}",
+        split=split,
+        skipped=skips.counts,
     )

@@ -19,6 +19,7 @@ Example ``my-set.yaml`` (paths are relative to the spec file)::
     license: CC-BY-4.0
     source: https://example.org/my-set
     description: Our internal exam questions.
+    language: es                 # optional: the items' language (prompts and answer phrases); default en
     options: {shots: 0}          # protocol option defaults
 
 Every problem is reported as one line with the spec or data file, the line and the field.
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from medevals.benchmarks.base import Benchmark
 from medevals.benchmarks.mapping import LETTERS, mcq_item
@@ -64,7 +65,21 @@ class CustomSpec(BaseModel):
     license: str = "unspecified"
     source: str = "local file"
     description: str = ""
+    language: str | None = None
     options: dict[str, Any] = {}
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, v: str | None) -> str | None:
+        from medevals.errors import ConfigError
+        from medevals.languages import normalize
+
+        if v is None:
+            return None
+        try:
+            return normalize(v)
+        except ConfigError as e:
+            raise ValueError(str(e)) from None
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -143,6 +158,7 @@ def load_spec(path: Path) -> Benchmark:
         fewshot_split="fewshot" if fewshot_path else None,
         options=spec.options,
         images=spec.fields.images is not None,
+        languages=(spec.language or "en",),
     )
 
 
@@ -206,7 +222,7 @@ def _map_row(spec: CustomSpec, row: dict[str, Any], path: Path, line: int) -> It
             line=line,
             field=f.answer,
         ) from None
-    return mcq_item(
+    item = mcq_item(
         id=str(_get(row, f.id, path, line)) if f.id else str(line),
         question=_get(row, f.question, path, line),
         choices=choices,
@@ -218,6 +234,9 @@ def _map_row(spec: CustomSpec, row: dict[str, Any], path: Path, line: int) -> It
         subset=str(_get(row, f.subset, path, line)) if f.subset else None,
         images=_images(row, f.images, path, line) if f.images else None,
     )
+    if spec.language and spec.language != "en":
+        item.metadata["language"] = spec.language
+    return item
 
 
 def _images(row: dict[str, Any], field: str, path: Path, line: int) -> list[ItemImage]:

@@ -26,48 +26,48 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from medevals import languages as langs
 from medevals.errors import ConfigError
 from medevals.models import openai_format
+from medevals.protocols import mcq_prompts as mp
 from medevals.protocols import options_order as oo
 from medevals.protocols import perturb
 from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext, comma_list
 from medevals.protocols.image_parts import ImageOptions, prepare_item, user_content
 from medevals.protocols.strategies import Strategy, expand, majority, parse
 from medevals.schema import CallRecord, Item, Message, ModelRequest, Sample, Score
-from medevals.scoring.extract import choice_from_logprobs, extract_choice
+from medevals.scoring.extract import choice_from_logprobs, extract_choice, extract_choices
+from medevals.scoring.phrases import confidence_words
 
-INSTRUCTION = (
-    "The following is a multiple-choice question about medicine. "
-    "Answer with the letter of the correct option only."
-)
-COT_INSTRUCTION = (
-    "The following is a multiple-choice question about medicine. Think step by step, then end your reply "
-    'with a final line "The answer is (X)" where X is the letter of the correct option.'
-)
-VERBAL_INSTRUCTION = (
-    'After the answer, add a last line "Confidence: N%" where N is your probability (0-100) that the '
-    "answer is correct."
-)
-OPTIONS_ONLY_INSTRUCTION = (
-    "The question of the following multiple-choice item is hidden. Answer with the letter of the option "
-    "most likely to be correct."
-)
-STEM_ONLY_INSTRUCTION = (
-    "The options of the following multiple-choice question are hidden; only their letters are given. "
-    "Answer with the letter of the correct option only."
-)
-COMPLETION_INSTRUCTION = (
-    "Continue the following text exactly as it appears in its original source. Reply with the "
-    "continuation only."
-)
-COMPLETION_HEADER = "The following are multiple-choice questions (with answers) about medicine.\n\n"
-BASE_COT_CUE = " Let's think step by step."
+_EN = mp.PROMPTS["en"]
+INSTRUCTION = mp.join("en", _EN["intro"], _EN["answer_one"])
+COT_INSTRUCTION = mp.join("en", _EN["intro"], _EN["cot_one"])
+VERBAL_INSTRUCTION = _EN["verbal"]
+OPTIONS_ONLY_INSTRUCTION = mp.join("en", _EN["options_only_intro"], _EN["options_only_one"])
+STEM_ONLY_INSTRUCTION = mp.join("en", _EN["stem_only_intro"], _EN["answer_one"])
+COMPLETION_INSTRUCTION = _EN["completion_probe"]
+COMPLETION_HEADER = _EN["completion_header"]
+BASE_COT_CUE = _EN["base_cot_cue"]
 #: Share of the question's words shown in the completion probe; the rest is held back.
 COMPLETION_SHOWN = 0.6
 #: Words of the held-back tail compared (a longer tail is cut here).
 COMPLETION_WORDS = 12
-_CONF = re.compile(r"confidence\s*(?:level)?\s*[:=]?\s*(\d{1,3}(?:\.\d+)?)\s*%", re.I)
+#: "Confidence: 80%" in any prompt language ("Confianza: 80%", "Confiance : 80 %", "置信度：80%").
+_CONF = re.compile(rf"(?:{confidence_words()})\s*(?:level)?\s*[:=：]?\s*(\d{{1,3}}(?:\.\d+)?)\s*[%％]", re.I)
 _WORDS = re.compile(r"[a-z0-9]+")
+#: Probes whose edit is written for English text (an English distractor sentence, an English
+#: paraphrase): not applicable to items in another language.
+ENGLISH_ONLY_PROBES = ("perturb:distractor", "probe:completion")
+
+
+def is_set_item(item: Item) -> bool:
+    """Does the item admit several correct options? Its target is then a list of letters."""
+    return bool(item.metadata.get("multi_answer")) and isinstance(item.target, list)
+
+
+def answer_text(target: Any) -> str:
+    """A target as the model is shown it in a few-shot example: "C", or "A, C" for a set."""
+    return ", ".join(target) if isinstance(target, list) else str(target)
 
 
 class MCQOptions(ImageOptions):
@@ -95,7 +95,23 @@ class MCQOptions(ImageOptions):
         "grader that does so (MIRAGE's locate_answer returns 'A'); still counted as unparseable",
     )
 
+    language: str | None = Field(
+        None,
+        description="prompt and answer-extraction language for every item (en, es, fr, it, de, pt, zh, ja); "
+        "default: each item's own language, else English",
+    )
+
     _split = field_validator("strategy", mode="before")(comma_list)
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _language(cls, v: Any) -> str | None:
+        if v is None or (isinstance(v, str) and v.strip().lower() in ("", "auto")):
+            return None
+        try:
+            return langs.normalize(v)
+        except ConfigError as e:
+            raise ValueError(str(e)) from None
 
     @field_validator("strategy")
     @classmethod
@@ -103,16 +119,17 @@ class MCQOptions(ImageOptions):
         return expand(v)
 
 
-def format_question(item: Item, with_context: bool, *, hide: str | None = None) -> str:
+def format_question(item: Item, with_context: bool, *, hide: str | None = None, language: str = "en") -> str:
     """The question block; ``hide`` is "stem" or "options" for the contamination baselines."""
+    p = mp.PROMPTS[language]
     parts = []
     if with_context and item.context and hide != "stem":
-        parts.append(f"Context: {item.context}")
+        parts.append(f"{p['context']}{item.context}")
     question = item.input if isinstance(item.input, str) else str(item.input)
-    parts.append("Question: (hidden)" if hide == "stem" else f"Question: {question}")
+    parts.append(f"{p['question']}{p['hidden']}" if hide == "stem" else f"{p['question']}{question}")
     assert item.choices is not None
     if hide == "options":
-        parts.append("Options: " + ", ".join(item.choices))
+        parts.append(p["options"] + ", ".join(item.choices))
     else:
         parts.extend(f"{k}. {v}" for k, v in item.choices.items())
     return "\n".join(parts)
@@ -211,6 +228,16 @@ class MCQProtocol(Protocol):
     def default_roles(self) -> dict[str, str]:
         return {"embedder": "builtin:minilm"} if any(s.knn for s in self.strategies()) else {}
 
+    def languages(self) -> list[str]:
+        """The prompt languages this run uses: the ``language`` option, else the benchmark's."""
+        if self.options.language:
+            return [self.options.language]
+        bench = getattr(self.benchmark, "languages", None)
+        return list(bench) if bench else [langs.DEFAULT]
+
+    def language_of(self, item: Item) -> str:
+        return langs.of_item(item.metadata, self.options.language)
+
     def templates(self) -> dict[str, str]:
         t = {
             "instruction": INSTRUCTION,
@@ -230,13 +257,22 @@ class MCQProtocol(Protocol):
             t["stem_only"] = STEM_ONLY_INSTRUCTION
         if "probe:completion" in probes:
             t["completion_probe"] = COMPLETION_INSTRUCTION + " (base models: the bare prefix)"
+        used = self.languages()
+        sets = bool(getattr(self.benchmark, "answer_sets", False))
+        if used != [langs.DEFAULT] or sets:
+            # Every string of the languages in use (the English keys above stay for English runs).
+            t["prompt_version"] = mp.VERSION
+            for lang in used:
+                for key, text in mp.PROMPTS[lang].items():
+                    if key != "sep":
+                        t[f"{lang}:{key}"] = text
         if self.options.system_prompt:
             t["system"] = self.options.system_prompt
         if self.options.prompt_template:
             t["prompt_template"] = self.options.prompt_template
         return t
 
-    def _mode(self, ctx: SolveContext, st: Strategy) -> str:
+    def _mode(self, ctx: SolveContext, st: Strategy, item: Item | None = None) -> str:
         mode = self.options.mode
         if mode == "auto":
             mode = "likelihood" if ctx.is_base_model() and not st.needs_text else "generate"
@@ -244,6 +280,10 @@ class MCQProtocol(Protocol):
             raise ConfigError(
                 f"strategy '{st.name}' needs generated text: use --set mode=generate (or mode=auto)"
             )
+        if mode == "likelihood" and item is not None and is_set_item(item):
+            # One next-token letter cannot name a set of options: answer-set items are always
+            # generated and read with extract_choices (the sample's output says so).
+            mode = "generate"
         return mode
 
     # ------------------------------------------------------------------ examples
@@ -316,6 +356,29 @@ class MCQProtocol(Protocol):
         return [x for _, x in reversed(ranked)]  # the nearest example sits next to the question
 
     # ------------------------------------------------------------------ requests
+    def instruction(
+        self, item: Item, language: str, *, cot: bool = False, verbal: bool = False, hide: str | None = None
+    ) -> str:
+        """The instruction for ``item`` in ``language`` (``protocols/mcq_prompts.py`` holds the words)."""
+        p = mp.PROMPTS[language]
+        if is_set_item(item):
+            n = item.metadata.get("n_select")
+            note = p["count_note"].format(n=n) if n else p["set_note"]
+            answer = p["cot_set"] if cot else p["answer_set"]
+            intro = (
+                p["options_only_intro"] if hide == "stem" else p["stem_only_intro"] if hide else p["intro"]
+            )
+            parts = [intro, note, answer]
+        elif hide == "stem":
+            parts = [p["options_only_intro"], p["options_only_one"]]
+        elif hide == "options":
+            parts = [p["stem_only_intro"], p["answer_one"]]
+        else:
+            parts = [p["intro"], p["cot_one"] if cot else p["answer_one"]]
+        if verbal:
+            parts.append(p["verbal"])
+        return mp.join(language, *parts)
+
     def build_request(
         self,
         item: Item,
@@ -333,18 +396,17 @@ class MCQProtocol(Protocol):
             raise ConfigError(f"item {item.id}: the mcq protocol needs options")
         examples = examples or []
         o = self.options
+        lang = self.language_of(item)
+        p = mp.PROMPTS[lang]
+        multi = is_set_item(item)
         temperature = o.sc_temperature if sample is not None else o.temperature
-        instruction = (
-            OPTIONS_ONLY_INSTRUCTION
-            if hide == "stem"
-            else STEM_ONLY_INSTRUCTION
-            if hide == "options"
-            else COT_INSTRUCTION
-            if cot
-            else INSTRUCTION
-        )
-        if verbal:
-            instruction += " " + VERBAL_INSTRUCTION
+        instruction = self.instruction(item, lang, cot=cot, verbal=verbal, hide=hide)
+        cue = p["answer"]  # "Answer:" ends every question block
+        space = " " if p["sep"] else ""
+
+        def block(x: Item, hidden: str | None = None) -> str:
+            return f"{format_question(x, o.context, hide=hidden, language=lang)}\n{cue}"
+
         # A benchmark's official prompt replaces the generic one for plain answer requests only.
         templated = (
             render_template(o.prompt_template, item)
@@ -356,12 +418,17 @@ class MCQProtocol(Protocol):
                 raise ConfigError(
                     f"item {item.id} has images, but the model is a base (completion) model that reads text only"
                 )
-            header = COMPLETION_HEADER if hide is None and not verbal else f"{instruction}\n\n"
+            if hide is None and not verbal:
+                header = p["completion_header"]
+                if multi:  # the reader must know several options may be right
+                    header = mp.join(lang, header.rstrip("\n"), self.instruction(item, lang)) + "\n\n"
+            else:
+                header = f"{instruction}\n\n"
             prompt = (
                 header
-                + "".join(f"{format_question(ex, o.context)}\nAnswer: {ex.target}\n\n" for ex in examples)
-                + f"{format_question(item, o.context, hide=hide)}\nAnswer:"
-                + (BASE_COT_CUE if cot else "")
+                + "".join(f"{block(ex)}{space}{answer_text(ex.target)}\n\n" for ex in examples)
+                + block(item, hide)
+                + (p["base_cot_cue"] if cot else "")
             )
             if templated is not None:
                 prompt = templated
@@ -370,8 +437,9 @@ class MCQProtocol(Protocol):
                 body.update(max_tokens=1, logprobs=o.top_logprobs, temperature=0.0)
             else:
                 # a base model's reasoning may contain blank lines; only the next question ends it
-                stop = ["\nQuestion:"] if cot else ["\n\n", "\nQuestion:"]
-                body.update(max_tokens=o.max_tokens or (1024 if cot else 8), stop=stop)
+                nxt = "\n" + p["question"].rstrip()
+                stop = [nxt] if cot else ["\n\n", nxt]
+                body.update(max_tokens=o.max_tokens or (1024 if cot else 16 if multi else 8), stop=stop)
         else:
             messages: list[Message] = []
             if o.system_prompt:
@@ -379,22 +447,20 @@ class MCQProtocol(Protocol):
             for i, ex in enumerate(examples):
                 prefix = f"{instruction}\n\n" if i == 0 else ""
                 messages.append(
+                    {"role": "user", "content": user_content(f"{prefix}{block(ex)}", ex, o.image_position)}
+                )
+                messages.append(
                     {
-                        "role": "user",
-                        "content": user_content(
-                            f"{prefix}{format_question(ex, o.context)}\nAnswer:", ex, o.image_position
-                        ),
+                        "role": "assistant",
+                        "content": p["example_answer"].format(answer=answer_text(ex.target)),
                     }
                 )
-                messages.append({"role": "assistant", "content": f"The answer is ({ex.target})."})
             prefix = "" if examples else f"{instruction}\n\n"
             messages.append(
                 {
                     "role": "user",
                     "content": user_content(
-                        templated
-                        if templated is not None
-                        else f"{prefix}{format_question(item, o.context, hide=hide)}\nAnswer:",
+                        templated if templated is not None else f"{prefix}{block(item, hide)}",
                         item,
                         o.image_position,
                     ),
@@ -409,13 +475,16 @@ class MCQProtocol(Protocol):
             body["seed"] = ctx.seed * 1000 + sample
         return ModelRequest(kind="completion" if ctx.is_base_model() else "chat", body=body)
 
-    def _completion_request(self, prefix: str, tail: str, ctx: SolveContext) -> ModelRequest:
+    def _completion_request(
+        self, prefix: str, tail: str, ctx: SolveContext, language: str = "en"
+    ) -> ModelRequest:
+        p = mp.PROMPTS[language]
         n = max(16, 2 * len(tail.split()) + 8)
         if ctx.is_base_model():
-            body: dict[str, Any] = {"prompt": f"Question: {prefix}", "max_tokens": n, "temperature": 0.0}
+            body: dict[str, Any] = {"prompt": f"{p['question']}{prefix}", "max_tokens": n, "temperature": 0.0}
             body["stop"] = ["\n"]
             return ModelRequest(kind="completion", body=body)
-        msg = f"{COMPLETION_INSTRUCTION}\n\n{prefix}"
+        msg = f"{p['completion_probe']}\n\n{prefix}"
         return ModelRequest(
             kind="chat",
             body={"messages": [{"role": "user", "content": msg}], "max_tokens": n, "temperature": 0.0},
@@ -430,7 +499,7 @@ class MCQProtocol(Protocol):
         st = parse(strategy, self.options.shots)
         if st.samples > 1 or st.shuffles > 1 or st.shots or st.knn or st.probe:
             raise ConfigError(f"strategy '{strategy}' makes more than one call or needs examples")
-        mode = self._mode(ctx, st)
+        mode = self._mode(ctx, st, item)
         req = self.build_request(item, ctx, mode=mode, cot=st.cot, verbal=st.verbal)
         return req, {"mode": mode, "parts": [{"use": "answer", "order": None}]}
 
@@ -450,7 +519,7 @@ class MCQProtocol(Protocol):
 
     async def _solve_strategy(self, item: Item, ctx: SolveContext, st: Strategy) -> dict[str, Any]:
         assert item.choices is not None
-        mode = self._mode(ctx, st)
+        mode = self._mode(ctx, st, item)
         parts: list[dict[str, Any]] = []
         examples: list[Item] = []
         if st.knn:
@@ -490,9 +559,17 @@ class MCQProtocol(Protocol):
         probe = st.probe
         letters = list(item.choices)
         rng = random.Random(f"{ctx.seed}:{item.id}:{probe}")
+        if probe in ENGLISH_ONLY_PROBES and item.metadata.get("language", langs.DEFAULT) != langs.DEFAULT:
+            # An English sentence inserted into (or an English paraphrase of) a Spanish question
+            # measures the language switch, not robustness: not applicable.
+            return {
+                "mode": "completion" if probe == "probe:completion" else "generate",
+                "parts": [],
+                "applicable": False,
+            }
         if probe == "probe:completion":
             return await self._solve_completion(item, ctx)
-        mode = self._mode(ctx, parse("zero-shot"))
+        mode = self._mode(ctx, parse("zero-shot"), item)
         parts: list[dict[str, Any]] = []
         out: dict[str, Any] = {"mode": mode, "parts": parts}
         if probe == "probe:position":
@@ -546,16 +623,21 @@ class MCQProtocol(Protocol):
             return {"mode": "completion", "parts": [], "applicable": False}
         parts = []
         for (prefix, tail), use in ((split, "original"), (psplit, "control")):
-            await ctx.generate(self._completion_request(prefix, tail, ctx))
+            await ctx.generate(self._completion_request(prefix, tail, ctx, self.language_of(item)))
             parts.append({"use": use, "tail": tail})
         return {"mode": "completion", "parts": parts, "applicable": True}
 
     # ------------------------------------------------------------------ scoring
     @staticmethod
     def _read(
-        raw: dict[str, Any] | None, mode: str, choices: dict[str, str]
-    ) -> tuple[str | None, float | None, str, str]:
-        """(displayed letter, its probability in likelihood mode, extraction method, reply text)."""
+        raw: dict[str, Any] | None,
+        mode: str,
+        choices: dict[str, str],
+        language: str = "en",
+        multi: bool = False,
+    ) -> tuple[Any, float | None, str, str]:
+        """(displayed letter, or letters for an answer-set item; its probability in likelihood mode;
+        extraction method; reply text)."""
         if mode == "likelihood":
             tops = openai_format.top_logprobs(raw)
             answer, probs = choice_from_logprobs(tops[0] if tops else {}, list(choices))
@@ -566,8 +648,33 @@ class MCQProtocol(Protocol):
                 "",
             )
         reply = openai_format.text(raw)
-        ex = extract_choice(reply, choices)
+        if multi:
+            sx = extract_choices(reply, choices, language)
+            return sx.answer, None, sx.method, reply
+        ex = extract_choice(reply, choices, language)
         return ex.answer, None, ex.method, reply
+
+    @staticmethod
+    def _accepted(item: Item) -> list[Any]:
+        """The target and any alternative the benchmark's key also accepts (IgakuQA's "a or d")."""
+        return [item.target, *item.metadata.get("accept", [])]
+
+    @classmethod
+    def correct(cls, answer: Any, item: Item) -> float:
+        """1 when the answer is the key (an answer set: exactly the key's set), else 0."""
+        if answer is None:
+            return 0.0
+        if is_set_item(item):
+            return float(any(set(answer) == set(t) for t in cls._accepted(item)))
+        return float(answer in cls._accepted(item))
+
+    @classmethod
+    def hamming(cls, answer: list[str] | None, item: Item) -> float:
+        """FrenchMedMCQA's Hamming score of one item: |answer ∩ key| / |answer ∪ key| (0 when unread)."""
+        if not answer:
+            return 0.0
+        a = set(answer)
+        return max(len(a & set(t)) / len(a | set(t)) for t in cls._accepted(item))
 
     def score(
         self, item: Item, output: dict[str, Any], calls: list[CallRecord], variant: str = "default"
@@ -582,35 +689,43 @@ class MCQProtocol(Protocol):
                 value=None,
                 target=item.target,
                 applicable=False,
-                explanation=f"{st.probe}: nothing in this item to change (not applicable)",
+                explanation=f"{st.probe}: nothing in this item to change, or an English-only edit of "
+                "an item in another language (not applicable)",
             )
+        multi = is_set_item(item)
+        language = self.language_of(item)
         letters = list(item.choices)
         parts = output.get("parts")
         if parts is None:  # runs recorded before strategies composed: one answer call
             parts = [{"use": "answer", "order": None}] * len(calls)
-        answers: list[str | None] = []
+        answers: list[Any] = []
         probs: list[float | None] = []
         verbals: list[float | None] = []
         methods: list[str] = []
-        read: list[str | None] = []  # as read, before any unparseable_as default
+        read: list[Any] = []  # as read, before any unparseable_as default
         for part, call in zip(parts, calls, strict=False):
             if part.get("use") != "answer":
                 continue
             order = part.get("order") or letters
             shown = oo.reorder(item, order) if part.get("order") else item
             assert shown.choices is not None
-            disp, prob, method, reply = self._read(call.raw, mode, shown.choices)
-            read.append(oo.to_original(disp, order, letters))
-            if disp is None and mode != "likelihood" and self.options.unparseable_as in shown.choices:
+            disp, prob, method, reply = self._read(call.raw, mode, shown.choices, language, multi)
+            read.append(oo.answer_to_original(disp, order, letters))
+            if (
+                disp is None
+                and mode != "likelihood"
+                and not multi
+                and self.options.unparseable_as in shown.choices
+            ):
                 # An upstream grader's default, reproduced on request for a comparison only.
                 disp = self.options.unparseable_as
                 method = f"unparseable, scored as {disp} (unparseable_as)"
-            answers.append(oo.to_original(disp, order, letters))
+            answers.append(oo.answer_to_original(disp, order, letters))
             probs.append(prob)
             verbals.append(verbal_confidence(reply) if st.verbal else None)
             methods.append(method)
         if st.probe == "probe:position":
-            correct = [float(a == item.target) for a in answers]
+            correct = [self.correct(a, item) for a in answers]
             value = sum(correct) / len(correct) if correct else 0.0
             return Score(
                 value=value,
@@ -619,11 +734,14 @@ class MCQProtocol(Protocol):
                 parsed=bool(read) and all(a is not None for a in read),
                 explanation="per cyclic shift: " + ", ".join(methods),
             )
-        answer, agreement = majority(answers)
-        correct_f = float(answer is not None and answer == item.target)
+        # sets vote as tuples (hashable), in option order
+        keys = [tuple(a) if isinstance(a, list) else a for a in answers]
+        won, agreement = majority(keys)
+        answer = list(won) if isinstance(won, tuple) else won
+        correct_f = self.correct(answer, item)
         confidence: float | None = None
         if st.verbal:
-            agreeing = [v for a, v in zip(answers, verbals, strict=True) if a == answer and v is not None]
+            agreeing = [v for a, v in zip(keys, verbals, strict=True) if a == won and v is not None]
             confidence = sum(agreeing) / len(agreeing) if agreeing else None
         elif len(answers) > 1:
             confidence = agreement if answer is not None else None
@@ -632,14 +750,18 @@ class MCQProtocol(Protocol):
         explanation = (
             methods[0]
             if len(methods) == 1
-            else f"vote {agreement:.2f} of {len(answers)}: " + ", ".join(str(a) for a in answers)
+            else f"vote {agreement:.2f} of {len(answers)}: " + ", ".join(answer_text(a) for a in answers)
         )
+        if multi and output.get("mode") == "generate" and self.options.mode == "likelihood":
+            explanation += " (generated: likelihood mode does not apply to answer sets)"
         values: dict[str, float | None] = {} if st.probe else {"accuracy": correct_f}
+        if multi and not st.probe:
+            values["hamming_score"] = self.hamming(answer, item)
         return Score(
             value=correct_f,
             answer=answer,
             target=item.target,
-            parsed=majority(read)[0] is not None,
+            parsed=any(a is not None for a in read),
             values=values,
             confidence=confidence,
             explanation=explanation,

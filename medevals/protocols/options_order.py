@@ -10,6 +10,7 @@ content, never on position.
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from medevals.schema import Item
 
@@ -39,7 +40,11 @@ def reorder(item: Item, order: list[str]) -> Item:
     if sorted(order) != sorted(letters):
         raise ValueError(f"order {order} is not a permutation of {letters}")
     choices = {letters[i]: item.choices[orig] for i, orig in enumerate(order)}
-    target = to_displayed(item.target, order, letters) if item.target in letters else item.target
+    target = item.target
+    if isinstance(target, list) and all(t in letters for t in target):  # an answer set
+        target = sorted((to_displayed(t, order, letters) for t in target), key=letters.index)
+    elif isinstance(target, str) and target in letters:
+        target = to_displayed(target, order, letters)
     return item.model_copy(update={"choices": choices, "target": target})
 
 
@@ -48,6 +53,16 @@ def to_original(answer: str | None, order: list[str], letters: list[str]) -> str
     if answer is None or answer not in letters:
         return None
     return order[letters.index(answer)]
+
+
+def answer_to_original(answer: str | list[str] | None, order: list[str], letters: list[str]) -> Any:
+    """``to_original`` for a letter or an answer set (each letter mapped; the set in option order)."""
+    if isinstance(answer, list):
+        mapped = [to_original(a, order, letters) for a in answer]
+        if any(m is None for m in mapped):
+            return None
+        return sorted(mapped, key=letters.index)  # type: ignore[arg-type]
+    return to_original(answer, order, letters)
 
 
 def to_displayed(original: str, order: list[str], letters: list[str]) -> str:

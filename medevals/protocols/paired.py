@@ -71,13 +71,18 @@ class PairedMCQProtocol(MCQProtocol):
         return {"members": members, "images": images}
 
     def _read(
-        self, raw: dict[str, Any] | None, mode: str, choices: dict[str, str]
+        self,
+        raw: dict[str, Any] | None,
+        mode: str,
+        choices: dict[str, str],
+        language: str = "en",
+        multi: bool = False,
     ) -> tuple[Any, Any, str, str]:  # type: ignore[override]
         if self.options.answer_rule == "mediconfusion" and mode != "likelihood":
             reply = openai_format.text(raw)
             answer = upstream_letter(reply, list(choices))
             return answer, None, ("mediconfusion-rule" if answer else "unparseable"), reply
-        return MCQProtocol._read(raw, mode, choices)
+        return MCQProtocol._read(raw, mode, choices, language, multi)
 
     def score(
         self, item: Item, output: dict[str, Any], calls: list[CallRecord], variant: str = "default"

@@ -42,6 +42,17 @@ def usage_lines(metrics: dict[str, Any]) -> list[str]:
     return lines
 
 
+def skipped_lines(metrics: dict[str, Any]) -> list[str]:
+    """One line per benchmark that left source rows out (never silently: counted by reason)."""
+    lines = []
+    for name, b in metrics.get("benchmarks", {}).items():
+        sk = b.get("skipped") or {}
+        if sk.get("n"):
+            why = "; ".join(f"{n} {reason}" for reason, n in (sk.get("reasons") or {}).items())
+            lines.append(f"{name}: {sk['n']} items skipped, not in any denominator ({why})")
+    return lines
+
+
 def fmt_n(counts: dict[str, Any]) -> str:
     """``scored/expected`` (or ``scored``), plus the not-applicable count when there is one."""
     scored = counts.get("n_scored", 0)
@@ -100,6 +111,13 @@ def run_table(metrics: dict[str, Any], title: str | None = None, *, compact: boo
                 f"{_fmt_s(lat.get('p50'))}/{_fmt_s(lat.get('p95'))}".replace("s/", "/"),
             ]
         t.add_row(*row)
+        for lang, lm in (b.get("languages") or {}).items():  # items in several languages
+            t.add_row(
+                Text(f"  language {lang}"),
+                fmt_pct(lm),
+                str(lm.get("n", "")),
+                *([""] * (3 if compact else 6)),
+            )
         for sub, sm in (b.get("variants") or {}).items():
             n = fmt_n(sm) if "n_scored" in sm else str(sm.get("n", ""))
             tallies = _tallies(sm) if "n_scored" in sm else ["", "", ""]

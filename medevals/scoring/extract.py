@@ -24,6 +24,15 @@ presents..." is not option A, "The answer is A viral infection" is not option A 
 A's text is "viral infection...". Anything else is *unparseable* (``None``), counted by the
 metrics and never guessed (MIRAGE's ``locate_answer``, for one, defaults an unreadable reply to
 "A").
+
+Languages: ``language=`` adds that language's phrases (``scoring/phrases.py``: "la respuesta es",
+"la réponse est", "答案是", "正解は", negations and rejections) to the English ones; the rules are
+the same. Full-width letters and punctuation are normalised (NFKC), and Chinese/Japanese
+punctuation ("、", "。", 「」, 【】) is read as its ASCII counterpart; a letter touching a CJK
+character is still a letter ("答案是C", "正解はc").
+
+Items that admit several correct options are read with ``extract_choices`` (a set: "A, C and
+D", "ACD", "A/C/D", "A、C、D"); single-answer items keep ``extract_choice``.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 _THINK = re.compile(r"<think>.*?</think>", re.S | re.I)
@@ -38,6 +48,26 @@ _MARKUP = re.compile(r"[*_`#]+")
 _WS = re.compile(r"\s+")
 _BOXED = re.compile(r"\\boxed\s*\{((?:[^{}]|\{[^{}]*\})*)\}")
 _TEXT_CMD = re.compile(r"\\(?:text|textbf|mathrm|mathbf)\s*\{([^{}]*)\}")
+#: Chinese/Japanese punctuation NFKC leaves alone, read as its ASCII counterpart.
+_CJK_PUNCT = str.maketrans(
+    {
+        "、": ",",
+        "。": ".",
+        "・": ",",
+        "「": '"',
+        "」": '"',
+        "『": '"',
+        "』": '"',
+        "【": "[",
+        "】": "]",
+        "〔": "(",
+        "〕": ")",
+    }
+)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+#: A letter's edges: not inside a Latin word ("\b" would also refuse "答案是C", CJK being \w).
+_LB = r"(?<![A-Za-z0-9])"
+_RB = r"(?![A-Za-z0-9])"
 
 #: JSON keys that hold the chosen option (MIRAGE asks for ``answer_choice``).
 _JSON_KEYS = ("answer", "answer_choice", "answer_idx", "answer_letter", "final_answer", "choice", "option")
@@ -46,19 +76,73 @@ _ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5,
     "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10,
 }  # fmt: skip
-#: A verdict that rejects the option(s) just named.
-_NEGATIVE_VERDICT = (
-    r"(?:is|are|was|were|seems|seem|would\s+be|can\s+be|should\s+be|must\s+be)\s+"
-    r"(?:not\b|incorrect|wrong|false|unlikely|less\s+likely|inappropriate|ruled\s+out|excluded|eliminated"
-    r"|a\s+distractor|distractors)"
-    r"|(?:isn't|aren't|wasn't|can't\s+be|cannot\s+be)\b"
-)
-#: A negation right before a statement or an option mention.
-_NEGATION_BEFORE = re.compile(
-    r"(?:\bnot|n't|\bnever|\bnor|\brather\s+than|\binstead\s+of|\bother\s+than|\bexcept|\bexclud\w*"
-    r"|\brul\w*\s+out|\beliminat\w*|\bagainst|\bno)\s+(?:(?!(?:but|however|rather|instead|though|yet)\b)\w+\s+){0,2}$",
-    re.I,
-)
+
+
+def _alt(parts: list[str]) -> str:
+    return "|".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
+class _Patterns:
+    """One language's phrases (English always included) as the regex pieces the rules use."""
+
+    language: str
+    statement: str
+    verdict_after: str
+    verdict_after_set: str
+    negative: str
+    negation_before: re.Pattern[str]
+    conclusion: str
+    option: str
+    joiner: str
+    lead_ins: frozenset[str]
+    text_statement: str
+    letter_prefix: str
+    and_word: str
+    true_word: str
+    false_word: str
+    article: str
+
+
+@lru_cache(maxsize=16)
+def patterns(language: str = "en") -> _Patterns:
+    from medevals.scoring.phrases import for_language
+
+    ph = for_language(language)
+    own = ph[1:]
+    neg_words = _alt([p.negation for p in ph])
+    contrast = _alt([p.contrast for p in ph])
+    before = rf"(?:{neg_words})\s+(?:(?!(?:{contrast})\b)\w+\s+){{0,2}}$"
+    adjacent = _alt([p.negation_adjacent for p in ph])
+    if adjacent:
+        before += f"|{adjacent}"
+    ands = _alt([p.and_word for p in own])
+    joiner = r",|&|/|\band\b|\bor\b|\bnor\b"
+    if ands:  # CJK conjunctions touch the letters ("A和C"); "或" is "or"
+        joiner += f"|(?:{ands})|或" if language in ("zh", "ja") else rf"|\b(?:{ands})\b"
+    own_statement = _alt([p.statement for p in own])
+    return _Patterns(
+        language=language,
+        statement=_alt([p.statement for p in ph]),
+        verdict_after=_alt([p.verdict_after for p in ph]),
+        verdict_after_set=_alt([p.verdict_after_set for p in ph]),
+        negative=_alt([p.negative_verdict for p in ph]),
+        negation_before=re.compile(before, re.I),
+        conclusion=_alt([p.conclusion for p in ph]),
+        option=_alt([p.option_word for p in ph]),
+        joiner=joiner,
+        lead_ins=frozenset().union(*(p.lead_ins for p in ph)),
+        text_statement=r"(?:answer|diagnosis|choice)\s*(?:is|:)"
+        + (f"|(?:{own_statement})" if own_statement else ""),
+        letter_prefix=(
+            r"(?:the\s+)?(?:final\s+)?(?:correct\s+)?(?:answer|option|choice)\s*(?:is)?\s*[:\-]?\s*"
+            + (rf"|(?:{own_statement})\s*[:\-]?\s*" if own_statement else "")
+        ),
+        and_word=_alt([p.and_word for p in ph]),
+        true_word=_alt([p.true_word for p in ph]),
+        false_word=_alt([p.false_word for p in ph]),
+        article=rf"(?:(?-i:{arts})\s*)?" if (arts := _alt([p.article for p in own])) else "",
+    )
 
 
 @dataclass(frozen=True)
@@ -68,7 +152,7 @@ class Extraction:
 
 
 def _clean(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text or "")
+    text = unicodedata.normalize("NFKC", text or "").translate(_CJK_PUNCT)
     text = _THINK.sub(" ", text)
     text = _TEXT_CMD.sub(r"\1", text)
     text = _MARKUP.sub("", text)
@@ -82,6 +166,10 @@ def _norm(text: str) -> str:
     return _WS.sub(" ", text).strip(" .")
 
 
+def _is_cjk(ch: str) -> bool:
+    return bool(ch) and _CJK.match(ch) is not None
+
+
 def _letter_class(letters: list[str]) -> str:
     return "[" + "".join(re.escape(x) for x in letters) + "]"
 
@@ -91,41 +179,47 @@ def _followed_ok(text: str, end: int, letter: str, choices: dict[str, str]) -> b
     rest = text[end:]
     if not rest or rest[0] in ".):,;]!?\n" or rest.startswith(" -") or rest.startswith(" –"):
         return True
+    if _is_cjk(rest[0]):  # "答案是C因为..." / "Cが正解"
+        return True
     if rest[0].isspace():
         tail = rest.lstrip()
-        if not tail or tail[0] in "(:-–\n":
+        if not tail or tail[0] in "(:-–\n" or _is_cjk(tail[0]):
             return True
         opt = _norm(choices.get(letter, ""))
         return bool(opt and _norm(tail[: len(opt) + 8]).startswith(opt[: max(4, min(len(opt), 24))]))
     return False
 
 
-def extract_choice(text: str, choices: dict[str, str]) -> Extraction:
+def _cjk_context(text: str, start: int, end: int) -> bool:
+    """Is a letter at [start, end) written inside CJK text ("答案是c", "正解は c です")?"""
+    before = text[:start].rstrip(' :"(')
+    after = text[end:].lstrip(' )"')
+    return _is_cjk(before[-1:]) or _is_cjk(after[:1])
+
+
+def extract_choice(text: str, choices: dict[str, str], language: str = "en") -> Extraction:
     letters = list(choices)
     if not letters:
         return Extraction(None, "unparseable")
     cleaned = _clean(text)
     if not cleaned:
         return Extraction(None, "unparseable")
+    pt = patterns(language)
     lc = _letter_class(letters)
 
     # 1. the whole reply is a letter, possibly decorated or prefixed with "Answer:".
-    m = re.fullmatch(
-        rf"(?:(?:the\s+)?(?:final\s+)?(?:correct\s+)?(?:answer|option|choice)\s*(?:is)?\s*[:\-]?\s*)?[\(\[]?({lc})[\)\]]?[.!]?",
-        cleaned,
-        re.I,
-    )
+    m = re.fullmatch(rf"(?:{pt.letter_prefix})?[\(\[]?({lc})[\)\]]?[.!]?", cleaned, re.I)
     if m and m.group(1).upper() in letters:
         return Extraction(m.group(1).upper(), "letter")
 
     # 2. explicit answers (JSON field, \boxed, statements); the last one wins.
-    found = _explicit(text, cleaned, letters, choices)
+    found = _explicit(text, cleaned, letters, choices, pt)
     if found:
         return found
 
     # 3. reply starts with a labelled letter: "C. text", "C) text", "(C) text", "C: text".
     m = re.match(rf"[\(\[]\s*({lc})\s*[\)\]]|({lc})\s*[.):]", cleaned)
-    if m and not _rejected_or_listed(cleaned, m.end(), lc):
+    if m and not _rejected_or_listed(cleaned, m.end(), lc, pt):
         letter = m.group(1) or m.group(2)
         return Extraction(letter.upper() if letter.upper() in letters else letter, "leading")
     m = re.match(rf"({lc})(?=\s)", cleaned)
@@ -133,38 +227,38 @@ def extract_choice(text: str, choices: dict[str, str]) -> Extraction:
         m
         and _followed_ok(cleaned, m.end(), m.group(1), choices)
         and cleaned[m.end() :].lstrip()[:1] not in ("",)
-        and not _rejected_or_listed(cleaned, m.end(), lc)
+        and not _rejected_or_listed(cleaned, m.end(), lc, pt)
     ):
         return Extraction(m.group(1), "leading")
 
     # 4. option text.
-    text_answer = _option_text_answer(cleaned, choices)
+    text_answer = _option_text_answer(cleaned, choices, pt)
     if text_answer:
         return Extraction(text_answer, "option_text")
     return Extraction(None, "unparseable")
 
 
-def _rejected_or_listed(text: str, end: int, lc: str) -> bool:
+def _label(lc: str, pt: _Patterns) -> str:
+    return rf"(?:(?:{pt.option})\s*)?(?:[\(\[]\s*{lc}\s*[\)\]]|{_LB}{lc}{_RB})"
+
+
+def _rejected_or_listed(text: str, end: int, lc: str, pt: _Patterns) -> bool:
     """Is the label ending at ``end`` the head of an enumeration ("(A), (B) and (D) ...") or
     rejected by a verdict ("(A) is wrong")?"""
     rest = text[end:]
-    label = rf"(?:option\s+|choice\s+)?(?:[\(\[]\s*{lc}\s*[\)\]]|{lc}\b)"
-    if re.match(rf"\s*(?:,|&|/|\band\b|\bor\b|\bnor\b)\s*{label}", rest, re.I):
+    if re.match(rf"\s*(?:{pt.joiner})\s*{_label(lc, pt)}", rest, re.I):
         return True
-    return bool(re.match(rf"\s*(?:{_NEGATIVE_VERDICT})", rest, re.I))
+    return bool(re.match(rf"\s*(?:{pt.negative})", rest, re.I))
 
 
-def _rejected_after(text: str, end: int, lc: str) -> bool:
+def _rejected_after(text: str, end: int, lc: str, pt: _Patterns) -> bool:
     """Is the option named just before ``end`` (possibly heading an enumeration) rejected?"""
-    label = rf"(?:option\s+|choice\s+)?(?:[\(\[]\s*{lc}\s*[\)\]]|{lc}\b)"
-    m = re.match(
-        rf"(?:\s*(?:,|&|/|\band\b|\bor\b|\bnor\b)\s*{label})*\s*(?:{_NEGATIVE_VERDICT})", text[end:], re.I
-    )
+    m = re.match(rf"(?:\s*(?:{pt.joiner})\s*{_label(lc, pt)})*\s*(?:{pt.negative})", text[end:], re.I)
     return m is not None
 
 
-def _negated_before(text: str, start: int) -> bool:
-    return bool(_NEGATION_BEFORE.search(text[max(0, start - 40) : start]))
+def _negated_before(text: str, start: int, pt: _Patterns) -> bool:
+    return bool(pt.negation_before.search(text[max(0, start - 40) : start]))
 
 
 def _index_key(n: int, letters: list[str]) -> str | None:
@@ -176,26 +270,27 @@ def _index_key(n: int, letters: list[str]) -> str | None:
     return None
 
 
-def _sub_answer(value: str, letters: list[str], choices: dict[str, str]) -> str | None:
+def _sub_answer(value: str, letters: list[str], choices: dict[str, str], pt: _Patterns) -> str | None:
     """Read the option named by a short answer field (JSON value, boxed content)."""
     inner = _clean(value)
     if not inner:
         return None
     lc = _letter_class(letters)
-    m = re.fullmatch(rf"(?:option\s+|choice\s+)?[\(\[]?({lc})[\)\]]?[.!]?", inner, re.I)
+    m = re.fullmatch(rf"(?:(?:{pt.option})\s*)?[\(\[]?({lc})[\)\]]?[.!]?", inner, re.I)
     if m and m.group(1).upper() in letters:
         return m.group(1).upper()
-    m = re.fullmatch(r"(?:option\s+|choice\s+)?[\(\[]?(\d{1,2})[\)\]]?\.?", inner, re.I)
+    m = re.fullmatch(rf"(?:(?:{pt.option})\s*)?[\(\[]?(\d{{1,2}})[\)\]]?\.?", inner, re.I)
     if m:
         return _index_key(int(m.group(1)), letters)
     m = re.match(rf"[\(\[]\s*({lc})\s*[\)\]]|({lc})\s*[.):]", inner)
-    if m and not _rejected_or_listed(inner, m.end(), lc):
+    if m and not _rejected_or_listed(inner, m.end(), lc, pt):
         return m.group(1) or m.group(2)
-    return _option_text_answer(inner, choices)
+    return _option_text_answer(inner, choices, pt)
 
 
-def _json_answer(text: str, letters: list[str], choices: dict[str, str]) -> tuple[str, str] | None:
-    """(key, option) of the last JSON object carrying an answer key, or None."""
+def _json_value(text: str) -> tuple[str, Any] | None:
+    """(key, value) of the last JSON object carrying an answer key; a JSON that does not parse (an
+    unescaped quote in the reasoning, a cut-off reply) falls back to its last '"answer": ...' field."""
     from medevals.scoring.json_extract import extract_json
 
     def key_of(value: Any) -> str | None:
@@ -206,22 +301,29 @@ def _json_answer(text: str, letters: list[str], choices: dict[str, str]) -> tupl
 
     ex = extract_json(text, want=dict, accept=lambda v: key_of(v) is not None)
     if ex.value is None:
-        # JSON that does not parse (an unescaped quote in the reasoning, a cut-off reply): the
-        # last '"answer": "C"' field itself still states the answer.
         fields = list(_JSON_FIELD.finditer(text))
         if not fields:
             return None
-        key, value = fields[-1].group(1), fields[-1].group(2)
-        letter = _sub_answer(value, letters, choices)
-        return (key, letter) if letter else None
+        return fields[-1].group(1), fields[-1].group(2)
     key = key_of(ex.value)
-    value = ex.value[key]
+    assert key is not None
+    return str(key), ex.value[key]
+
+
+def _json_answer(
+    text: str, letters: list[str], choices: dict[str, str], pt: _Patterns
+) -> tuple[str, str] | None:
+    """(key, option) of the last JSON object carrying an answer key, or None."""
+    found = _json_value(text)
+    if found is None:
+        return None
+    key, value = found
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
         letter = _index_key(value, letters)
     elif isinstance(value, str):
-        letter = _sub_answer(value, letters, choices)
+        letter = _sub_answer(value, letters, choices, pt)
     else:
         return None
     if letter is None:
@@ -229,50 +331,39 @@ def _json_answer(text: str, letters: list[str], choices: dict[str, str]) -> tupl
     return str(key), letter
 
 
-_STATEMENT = (
-    r"(?:(?:final|correct|best|most\s+likely|right)\s+)?(?:answer|option|choice)(?:\s+(?:is|would\s+be|will\s+be|=))?"
-    r"|answer\s*(?:is|:)|i\s+(?:choose|select|pick|would\s+choose|would\s+go\s+with)|go\s+with"
-)
-#: Words that conclude a chain of reasoning: "... are wrong, so (C)".
-_CONCLUSION = r"\b(?:so|therefore|thus|hence|which\s+leaves|leaving)\b,?"
-#: "C is the answer", "C is the correct answer", "Option C is correct".
-_VERDICT_AFTER = (
-    r"\s+(?:is|would\s+be|must\s+be)\s+(?:(?:the|my)\s+)?(?:(?:final|correct|right|best|most\s+likely)\s+)*"
-    r"(?:answer|option|choice)\b"
-    r"|\s+(?:is|would\s+be|must\s+be)\s+(?:correct|right)\b"
-)
-
-
-def _explicit(raw: str, text: str, letters: list[str], choices: dict[str, str]) -> Extraction | None:
+def _explicit(
+    raw: str, text: str, letters: list[str], choices: dict[str, str], pt: _Patterns
+) -> Extraction | None:
     """The last explicit answer in the text (see the module docstring), or None."""
     lc = _letter_class(letters)
     strong: list[tuple[int, str, str]] = []  # (position, letter, method)
     weak: list[tuple[int, str]] = []
 
-    js = _json_answer(raw, letters, choices)
+    js = _json_answer(raw, letters, choices, pt)
     if js:  # placed by its key in the cleaned text (markup cleaning drops the key's underscores)
         pos = text.rfind(_MARKUP.sub("", f'"{js[0]}"'))
         strong.append((pos if pos >= 0 else len(text), js[1], "json"))
     for m in _BOXED.finditer(text):
-        letter = _sub_answer(m.group(1), letters, choices)
+        letter = _sub_answer(m.group(1), letters, choices, pt)
         if letter:
             strong.append((m.start(), letter, "boxed"))
 
     def keep(start: int, end: int) -> bool:
-        return not _negated_before(text, start) and not _rejected_after(text, end, lc)
+        return not _negated_before(text, start, pt) and not _rejected_after(text, end, lc, pt)
 
+    opt = rf"(?:(?:{pt.option})\s*|letter\s+)"
     # "the answer is (C)", "I choose C", "answer: option C"
     stated = re.compile(
-        rf"(?:{_STATEMENT})\s*[:\-]?\s*(?:option\s+|choice\s+|letter\s+)?(?:\(\s*({lc})\s*\)|\[\s*({lc})\s*\]|({lc}))",
+        rf"(?:{pt.statement})\s*[:\-]?\s*{pt.article}{opt}?(?:\(\s*({lc})\s*\)|\[\s*({lc})\s*\]|({lc}))",
         re.I,
     )
     for m in stated.finditer(text):
-        letter = _letter_at(text, m, letters, choices)
+        letter = _letter_at(text, m, letters, choices, pt)
         if letter is None or not keep(m.start(), m.end()):
             continue
-        bare_option = re.match(r"(?:option|choice)\s*$", text[m.start() : m.start(_group(m))].strip(), re.I)
+        bare_option = re.match(rf"(?:{pt.option})\s*$", text[m.start() : m.start(_group(m))].strip(), re.I)
         if bare_option:  # "Option C" alone is a mention, not a statement, unless a verdict follows
-            if re.match(_VERDICT_AFTER, text[m.end() :], re.I):
+            if re.match(pt.verdict_after, text[m.end() :], re.I):
                 strong.append((m.start(), letter, "stated"))
             else:
                 weak.append((m.start(), letter))
@@ -280,30 +371,34 @@ def _explicit(raw: str, text: str, letters: list[str], choices: dict[str, str]) 
         strong.append((m.start(), letter, "stated"))
     # "C is the answer", "(C) is correct", "Option C is the best choice"
     verdict = re.compile(
-        rf"(?:(?:option|choice)\s+)?(?:\(\s*({lc})\s*\)|\[\s*({lc})\s*\]|\b({lc})\b)(?=(?:{_VERDICT_AFTER}))",
+        rf"(?:(?:{pt.option})\s*)?(?:\(\s*({lc})\s*\)|\[\s*({lc})\s*\]|{_LB}({lc}){_RB})(?=(?:{pt.verdict_after}))",
         re.I,
     )
     for m in verdict.finditer(text):
         raw_letter = m.group(1) or m.group(2) or m.group(3)
-        if m.group(3) and raw_letter not in letters:  # a bare lower-case letter is a word
+        if (  # a bare lower-case letter is a word, unless it sits in CJK text
+            m.group(3)
+            and raw_letter not in letters
+            and not (raw_letter.upper() in letters and _cjk_context(text, m.start(3), m.end(3)))
+        ):
             continue
-        if m.group(3) and m.group(0) == raw_letter and _after_a_word(text, m.start()):
+        if m.group(3) and m.group(0) == raw_letter and _after_a_word(text, m.start(), pt):
             continue  # "Hepatitis B is the correct answer" names a disease, not option B
-        if not _negated_before(text, m.start()):
+        if not _negated_before(text, m.start(), pt):
             strong.append((m.start(), raw_letter.upper(), "stated"))
     # "... are wrong, so (C)" / "therefore option C"
     conclusion = re.compile(
-        rf"{_CONCLUSION}\s*(?:the\s+answer\s+is\s+)?(?:option\s+|choice\s+)?(?:\(\s*({lc})\s*\)|\[\s*({lc})\s*\]|({lc}))",
+        rf"(?:{pt.conclusion}),?\s*(?:the\s+answer\s+is\s+)?{pt.article}{opt}?(?:\(\s*({lc})\s*\)|\[\s*({lc})\s*\]|({lc}))",
         re.I,
     )
     for m in conclusion.finditer(text):
-        letter = _letter_at(text, m, letters, choices)
+        letter = _letter_at(text, m, letters, choices, pt)
         if letter is not None and keep(m.start(), m.end()):
             strong.append((m.start(), letter, "stated"))
     # "the answer is option 3", "the third option", "option number 3 is correct"
     index = re.compile(
-        r"(?:(?:answer|choice)\s*(?:is|would\s+be|:)?\s*(?:the\s+)?|\b)"
-        r"(?:(?:option|choice)\s*(?:number\s*|no\.?\s*|#\s*)?(\d{1,2})\b"
+        r"(?:(?:answer|choice)\s*(?:is|would\s+be|:)?\s*(?:the\s+)?|\b|(?<=[^\x00-\x7f]))"
+        rf"(?:(?:{pt.option})\s*(?:number\s*|no\.?\s*|#\s*)?(\d{{1,2}})\b"
         rf"|({'|'.join(_ORDINALS)}|\d{{1,2}}(?:st|nd|rd|th))\s+(?:option|choice)\b)",
         re.I,
     )
@@ -315,9 +410,11 @@ def _explicit(raw: str, text: str, letters: list[str], choices: dict[str, str]) 
         if key is None or not keep(m.start(), m.end()):
             continue
         head = text[m.start() : m.end()].lower()
-        explicit = "answer" in head or "choice is" in head or re.match(_VERDICT_AFTER, text[m.end() :], re.I)
+        explicit = (
+            "answer" in head or "choice is" in head or re.match(pt.verdict_after, text[m.end() :], re.I)
+        )
         if explicit or re.search(
-            rf"(?:{_STATEMENT}|{_CONCLUSION})\s*[:\-]?\s*(?:the\s+)?$", text[: m.start()], re.I
+            rf"(?:{pt.statement}|(?:{pt.conclusion}),?)\s*[:\-]?\s*(?:the\s+)?$", text[: m.start()], re.I
         ):
             strong.append((m.start(), key, "option_index"))
     if strong:
@@ -328,29 +425,35 @@ def _explicit(raw: str, text: str, letters: list[str], choices: dict[str, str]) 
     return None
 
 
-_LEAD_INS = {"so", "thus", "therefore", "hence", "then", "and", "but", "think", "believe", "clearly", "here"}
-
-
-def _after_a_word(text: str, start: int) -> bool:
+def _after_a_word(text: str, start: int, pt: _Patterns) -> bool:
     """Is a bare letter at ``start`` the tail of a name ("Hepatitis B", "Vitamin D")?"""
     m = re.search(r"(\w+)\s*$", text[:start])
-    return bool(m and text[:start].endswith((" ", "-")) and m.group(1).lower() not in _LEAD_INS)
+    return bool(
+        m
+        and text[:start].endswith((" ", "-"))
+        and m.group(1).lower() not in pt.lead_ins
+        and not _is_cjk(m.group(1)[-1])
+    )
 
 
 def _group(m: re.Match[str]) -> int:
     return next(i for i in (1, 2, 3) if m.group(i))
 
 
-def _letter_at(text: str, m: re.Match[str], letters: list[str], choices: dict[str, str]) -> str | None:
+def _letter_at(
+    text: str, m: re.Match[str], letters: list[str], choices: dict[str, str], pt: _Patterns
+) -> str | None:
     bracketed = m.group(1) or m.group(2)
     if bracketed:
         letter = bracketed.upper()
     else:
         raw = m.group(3)
-        if raw not in letters:  # a lower-case bare letter is an article, not an option
-            return None
+        if raw not in letters:  # a lower-case bare letter is an article, not an option ...
+            if not (raw.upper() in letters and _cjk_context(text, m.start(3), m.end(3))):
+                return None
+            raw = raw.upper()  # ... unless it sits in CJK text ("正解はc")
         if not _followed_ok(text, m.end(3), raw, choices) and not re.match(
-            _VERDICT_AFTER, text[m.end(3) :], re.I
+            pt.verdict_after, text[m.end(3) :], re.I
         ):
             return None
         letter = raw
@@ -366,7 +469,7 @@ def _index_number(m: re.Match[str]) -> int | None:
     return _ORDINALS.get(word)
 
 
-def _option_text_answer(text: str, choices: dict[str, str]) -> str | None:
+def _option_text_answer(text: str, choices: dict[str, str], pt: _Patterns) -> str | None:
     normed = {k: _norm(v) for k, v in choices.items() if _norm(v)}
     if not normed:
         return None
@@ -376,16 +479,16 @@ def _option_text_answer(text: str, choices: dict[str, str]) -> str | None:
     if len(exact) == 1:
         return exact[0]
     first_line = _norm(text.splitlines()[0]) if text.splitlines() else reply
-    starts = [k for k, v in normed.items() if re.match(rf"{re.escape(v)}\b", first_line)]
+    starts = [k for k, v in normed.items() if re.match(rf"{re.escape(v)}{_end(v)}", first_line)]
     if (
         len(starts) == 1
         and not _is_prefix_of_other(normed, starts[0])
-        and _mentioned(first_line, normed) == starts
+        and _mentioned(first_line, normed, pt) == starts
     ):
         return starts[0]
     # b) the stated answer ("the answer is acetazolamide"), else the last line, else a short reply.
     windows = []
-    stated = re.findall(r"(?:answer|diagnosis|choice)\s*(?:is|:)\s*(.+)", text, re.I)
+    stated = re.findall(rf"(?:{pt.text_statement})\s*(.+)", text, re.I)
     if stated:
         windows.append(stated[-1])
     lines = [ln for ln in text.splitlines() if ln.strip()]
@@ -395,10 +498,19 @@ def _option_text_answer(text: str, choices: dict[str, str]) -> str | None:
     if len(reply) <= 2 * longest + 20:
         windows.append(text)
     for window in windows:
-        hits = _mentioned(_norm(window), normed)
+        hits = _mentioned(_norm(window), normed, pt)
         if len(hits) == 1:
             return hits[0]
     return None
+
+
+def _start(v: str) -> str:
+    """Left edge of an option text in running text: a word boundary, none around CJK text."""
+    return "" if _is_cjk(v[:1]) else r"(?<!\w)"
+
+
+def _end(v: str) -> str:
+    return "" if _is_cjk(v[-1:]) else r"\b"
 
 
 def _is_prefix_of_other(normed: dict[str, str], key: str) -> bool:
@@ -406,14 +518,15 @@ def _is_prefix_of_other(normed: dict[str, str], key: str) -> bool:
     return any(k != key and o.startswith(v) and o != v for k, o in normed.items())
 
 
-def _mentioned(window: str, normed: dict[str, str]) -> list[str]:
+def _mentioned(window: str, normed: dict[str, str], pt: _Patterns) -> list[str]:
     """Options named in ``window``; a mention under a negation ("not clopidogrel", "clopidogrel
     is wrong") does not count."""
     hits = []
     for k, v in normed.items():
-        for m in re.finditer(rf"(?<!\w){re.escape(v)}(?!\w)", window):
-            if not _negated_before(window, m.start()) and not re.match(
-                rf"\s*(?:{_NEGATIVE_VERDICT})", window[m.end() :], re.I
+        right = "" if _is_cjk(v[-1:]) else r"(?!\w)"
+        for m in re.finditer(rf"{_start(v)}{re.escape(v)}{right}", window):
+            if not _negated_before(window, m.start(), pt) and not re.match(
+                rf"\s*(?:{pt.negative})", window[m.end() :], re.I
             ):
                 hits.append(k)
                 break
@@ -449,3 +562,242 @@ def choice_from_logprobs(
     total = sum(math.exp(v - z) for v in pooled.values())
     probs = {k: math.exp(v - z) / total for k, v in sorted(pooled.items())}
     return best, probs
+
+
+# --------------------------------------------------------------------------- answer sets
+
+
+@dataclass(frozen=True)
+class SetExtraction:
+    """The options a reply selects, in option order (None = unparseable), and the rule that read them."""
+
+    answer: list[str] | None
+    method: str
+
+
+def extract_choices(text: str, choices: dict[str, str], language: str = "en") -> SetExtraction:
+    """Read the *set* of options a reply selects, for items that admit several correct options.
+
+    Rules, in order (``SetExtraction.method``): ``letters``: the whole reply is a list ("A, C and
+    D", "ACD", "A/C/D", "A、C、D", "a,c", "Answer: A, C"); the last explicit list (``json`` field,
+    a string or a list; ``boxed``; ``stated`` "the answer is A and C", "A, C and D are correct",
+    "donc A et C", "答案是ACD"), a list under a negation or followed by a rejection never read;
+    ``leading``: the reply opens with a list ("A, C. Because ..."); ``verdicts``: a line per option
+    with its verdict ("A. Vrai / B. Faux / C. Vrai"; at least two options judged, one of them
+    true); else the single-answer rules (``extract_choice``) read one option as a set of one.
+    Bare lower-case letters are read only where they cannot be words: a whole reply, brackets, or
+    CJK text. A letter run ("ACD") must be upper case (or wholly lower case as a whole reply), with
+    no letter twice.
+    """
+    letters = list(choices)
+    cleaned = _clean(text)
+    if not letters or not cleaned:
+        return SetExtraction(None, "unparseable")
+    pt = patterns(language)
+    lc = _letter_class(letters)
+    cjk = language in ("zh", "ja")
+
+    # 1. the whole reply is a list.
+    m = re.match(rf"(?:{pt.letter_prefix})?", cleaned, re.I)
+    start = m.end() if m else 0
+    got = _read_list(cleaned, start, letters, pt, lower_ok=True)
+    if got and not cleaned[got[1] :].strip(" .!\n"):
+        return SetExtraction(got[0], "letters")
+
+    # 2. explicit lists; the last one wins.
+    found = _explicit_sets(text, cleaned, letters, choices, pt, cjk)
+    if found:
+        return found
+
+    # 3. the reply opens with a list of two or more options: "A, C. Because ...", "ACD\n...".
+    got = _read_list(cleaned, 0, letters, pt, lower_ok=False)
+    if (
+        got
+        and len(got[0]) > 1
+        and re.match(r"\s*(?:[.:)\n\-–]|$)", cleaned[got[1] :])
+        and not re.match(rf"\s*(?:{pt.negative})", cleaned[got[1] :], re.I)
+    ):
+        return SetExtraction(got[0], "leading")
+
+    # 4. one verdict per option.
+    judged = _verdict_lines(cleaned, letters, lc, pt)
+    if judged is not None:
+        return SetExtraction(judged, "verdicts")
+
+    # 5. one option, read by the single-answer rules.
+    one = extract_choice(text, choices, language)
+    return SetExtraction([one.answer] if one.answer else None, one.method)
+
+
+def _ordered(found: list[str], letters: list[str]) -> list[str]:
+    return [x for x in letters if x in set(found)]
+
+
+def _read_list(
+    text: str, pos: int, letters: list[str], pt: _Patterns, *, lower_ok: bool
+) -> tuple[list[str], int] | None:
+    """The options listed from ``pos`` ("A, C and D", "(A)(C)", "ACD", "A/C"), and where the list
+    ends; None when no option starts there. A separator is consumed only when an option follows."""
+    lc = _letter_class(letters)
+    token = re.compile(rf"\s*(?:[\(\[]\s*({lc})\s*[\)\]]|{_LB}({lc}+){_RB})", re.I)
+    # ", and D": the and-word is lower case, so Italian "A e E" keeps its option E
+    sep = re.compile(rf"\s*(?:(?:{pt.joiner})|;|\+)\s*(?:(?-i:{pt.and_word})\s+)?|\s+|(?=[\(\[])", re.I)
+    wrapped = re.match(r"\s*[\(\[]\s*(?=[^\(\[\)\]]{2,}[\)\]])", text[pos:])
+    found: list[str] = []
+    end = pos
+    cur = pos + (wrapped.end() if wrapped else 0)
+    while True:
+        m = token.match(text, cur)
+        if not m:
+            break
+        bracketed, run = m.group(1), m.group(2)
+        if bracketed:
+            new = [bracketed.upper()]
+        else:
+            assert run is not None
+            if not (
+                run.isupper()
+                or (lower_ok and run.islower())
+                or (run.islower() and _cjk_context(text, m.start(2), m.end(2)))
+            ):
+                break
+            new = list(run.upper())
+            if len(set(new)) != len(new) or any(x not in letters for x in new):
+                break
+        if any(x in found for x in new):
+            break
+        found.extend(new)
+        end = m.end()
+        s = sep.match(text, end)
+        if not s:
+            break
+        cur = s.end()
+        if cur == end and text[cur : cur + 1] not in ("(", "["):
+            break
+    if not found:
+        return None
+    if wrapped:
+        close = re.match(r"\s*[\)\]]", text[end:])
+        if close:
+            end += close.end()
+    return _ordered(found, letters), end
+
+
+def _explicit_sets(
+    raw: str, text: str, letters: list[str], choices: dict[str, str], pt: _Patterns, cjk: bool
+) -> SetExtraction | None:
+    lc = _letter_class(letters)
+    strong: list[tuple[int, list[str], str]] = []
+    weak: list[tuple[int, list[str]]] = []
+
+    js = _json_value(raw)
+    if js is not None:
+        key, value = js
+        got: list[str] | None = None
+        if isinstance(value, list):
+            picked = [_sub_answer(str(v), letters, choices, pt) for v in value if isinstance(v, str | int)]
+            got = _ordered([p for p in picked if p], letters) if picked and all(picked) else None
+        elif isinstance(value, str):
+            got = _whole_list(value, letters, choices, pt)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            one = _index_key(value, letters)
+            got = [one] if one else None
+        if got:
+            pos = text.rfind(_MARKUP.sub("", f'"{key}"'))
+            strong.append((pos if pos >= 0 else len(text), got, "json"))
+    for m in _BOXED.finditer(text):
+        got = _whole_list(m.group(1), letters, choices, pt)
+        if got:
+            strong.append((m.start(), got, "boxed"))
+
+    def keep(start: int, end: int) -> bool:
+        return not _negated_before(text, start, pt) and not re.match(
+            rf"\s*(?:{pt.negative})", text[end:], re.I
+        )
+
+    def single_ok(got: tuple[list[str], int]) -> bool:
+        """One bare letter after a statement must look like a label ("A viral infection" is not A)."""
+        options, end = got
+        return (
+            len(options) > 1
+            or _followed_ok(text, end, options[0], choices)
+            or bool(re.match(rf"(?:{pt.verdict_after})", text[end:], re.I))
+        )
+
+    opt = rf"(?:(?:{pt.option})\s*|letter\s+)"
+    statement = re.compile(rf"(?:{pt.statement})\s*[:\-]?\s*{pt.article}{opt}?", re.I)
+    for m in statement.finditer(text):
+        got = _read_list(text, m.end(), letters, pt, lower_ok=False)
+        if not got or not single_ok(got) or not keep(m.start(), got[1]):
+            continue
+        head = text[m.start() : m.end()].strip()
+        if re.fullmatch(rf"(?:{pt.option})", head, re.I):  # "option A and C" alone is a mention
+            if re.match(rf"(?:{pt.verdict_after_set}|{pt.verdict_after})", text[got[1] :], re.I):
+                strong.append((m.start(), got[0], "stated"))
+            else:
+                weak.append((m.start(), got[0]))
+            continue
+        strong.append((m.start(), got[0], "stated"))
+    conclusion = re.compile(rf"(?:{pt.conclusion}),?\s*(?:the\s+answer\s+is\s+)?{pt.article}{opt}?", re.I)
+    for m in conclusion.finditer(text):
+        got = _read_list(text, m.end(), letters, pt, lower_ok=cjk)
+        if got and single_ok(got) and keep(m.start(), got[1]):
+            strong.append((m.start(), got[0], "stated"))
+    # "A, C and D are correct", "A et C sont exactes", "A、C正确"
+    verdict = re.compile(rf"(?:{pt.verdict_after_set}|{pt.verdict_after})", re.I)
+    head = re.compile(rf"(?:(?:{pt.option})\s*)?(?=[\(\[]|{_LB}{lc})", re.I)
+    covered = -1
+    for m in head.finditer(text):
+        if m.start() < covered:
+            continue
+        got = _read_list(text, m.end(), letters, pt, lower_ok=cjk)
+        if not got:
+            continue
+        covered = got[1]
+        options, end = got
+        if not verdict.match(text, end):
+            continue
+        if (
+            len(options) == 1
+            and text[m.start() : end].strip() == options[0]
+            and _after_a_word(text, m.start(), pt)
+        ):
+            continue  # "Hepatitis B is correct" names a disease
+        if not _negated_before(text, m.start(), pt):
+            strong.append((m.start(), options, "stated"))
+    if strong:
+        _, got_, method = max(strong, key=lambda x: x[0])
+        return SetExtraction(got_, method)
+    if weak:
+        return SetExtraction(max(weak, key=lambda x: x[0])[1], "mention")
+    return None
+
+
+def _whole_list(value: str, letters: list[str], choices: dict[str, str], pt: _Patterns) -> list[str] | None:
+    """A short answer field (JSON value, boxed content) as a list of options, or one option."""
+    inner = _clean(value)
+    m = re.match(rf"(?:(?:{pt.option})\s*)?", inner, re.I)
+    got = _read_list(inner, m.end() if m else 0, letters, pt, lower_ok=True)
+    if got and not inner[got[1] :].strip(" .!"):
+        return got[0]
+    one = _sub_answer(value, letters, choices, pt)
+    return [one] if one else None
+
+
+def _verdict_lines(text: str, letters: list[str], lc: str, pt: _Patterns) -> list[str] | None:
+    """Options judged one by one at line starts ("A. Vrai", "B) false", "C：正确"); the last verdict
+    on each option counts. None unless two options are judged and one is true."""
+    line = re.compile(
+        rf"^\s*[-*•]?\s*(?:(?:{pt.option})\s*)?[\(\[]?({lc})[\)\]]?\s*[:.)\-–=]?\s*"
+        rf"(?:(?:is|est|es|è|ist|é|は|が)\s*)?(?:({pt.false_word})|({pt.true_word}))(?!\w)",
+        re.I | re.M,
+    )
+    verdicts: dict[str, bool] = {}
+    for m in line.finditer(text):
+        letter = m.group(1).upper()
+        if letter in letters:
+            verdicts[letter] = m.group(3) is not None
+    chosen = [k for k in letters if verdicts.get(k)]
+    if len(verdicts) < 2 or not chosen:
+        return None
+    return chosen

@@ -10,6 +10,7 @@ a unit perturbation of a question without units) is in no denominator and is cou
 A run with several variants (strategies, probes, bounds) puts different questions to the model:
 pooling them would mix a chain-of-thought accuracy with a stem-only probe. So every figure is
 per variant with its own counts: the headline metrics, their ``n`` and the per-subset breakdown
+(and, when its items are in several languages, the per-language breakdown ``languages``)
 are those of the *first* variant (the one the user listed first, or the protocol's main one),
 named in ``headline_variant``; every variant gets its own entry under ``variants`` with its
 metric, counts, per-subset breakdown and extra values. The top-level counts (``n``,
@@ -50,6 +51,8 @@ class _Tally:
     # plus its list slot): the aggregator is the only per-item state while metrics stream.
     primary: array[float] = field(default_factory=_floats)
     subsets: dict[str, array[float]] = field(default_factory=lambda: defaultdict(_floats))
+    #: The primary value by the item's language (``Item.metadata["language"]``, English when absent).
+    languages: dict[str, array[float]] = field(default_factory=lambda: defaultdict(_floats))
     values: dict[str, array[float]] = field(default_factory=lambda: defaultdict(_floats))
 
     def counts(self) -> dict[str, int]:
@@ -123,6 +126,7 @@ class Aggregator:
             v = float(sc.value)
             t.primary.append(v)
             t.subsets[s.item.subset or ""].append(v)
+            t.languages[s.item.metadata.get("language") or "en"].append(v)
             if not sc.parsed:
                 t.n_unparseable += 1
         if sc is not None:
@@ -143,6 +147,12 @@ class Aggregator:
             return {k or "(none)": self._ci(self.primary, v) for k, v in sorted(t.subsets.items())}
         return None
 
+    def _languages(self, t: _Tally) -> dict[str, Any] | None:
+        """The primary metric per item language, when a benchmark's items are in several."""
+        if len(t.languages) > 1:
+            return {k: mean_ci(v, seed=self.seed) for k, v in sorted(t.languages.items())}
+        return None
+
     def _variant_entry(self, t: _Tally) -> dict[str, Any]:
         """A variant's row: its primary metric (value, CI, n = scored samples), counts, breakdowns."""
         entry: dict[str, Any] = {**self._ci(self.primary, t.primary), **t.counts()}
@@ -154,6 +164,9 @@ class Aggregator:
         subsets = self._subsets(t)
         if subsets:
             entry["subsets"] = subsets
+        languages = self._languages(t)
+        if languages:
+            entry["languages"] = languages
         return entry
 
     def _ci(self, name: str, values: Sequence[float]) -> dict[str, Any]:
@@ -192,6 +205,9 @@ class Aggregator:
         subsets = self._subsets(head_tally)
         if subsets:
             out["subsets"] = subsets
+        languages = self._languages(head_tally)
+        if languages:
+            out["languages"] = languages
         if head is not None:
             names = list(self.variant_order)
             names += sorted(v for v in self.per_variant if v not in names)

@@ -120,6 +120,7 @@ def comparison(runs: list[RunView], names: list[str]) -> str:
                 + (f"<dt>unscored</dt><dd>{fmt_int(unscored)}</dd>" if unscored else "")
                 + f"<dt>errors</dt><dd>{fmt_int(c.get('n_errors', 0))}{err_detail}</dd>"
                 + all_errors
+                + _skipped_fact(b)
                 + f"<dt>tokens in/out</dt><dd>{fmt_int(u.get('prompt_tokens', 0))} / "
                 f"{fmt_int(u.get('completion_tokens', 0))}</dd>"
                 + f"<dt>cost</dt><dd>{fmt_cost(u.get('cost_usd'))}</dd>"
@@ -129,6 +130,15 @@ def comparison(runs: list[RunView], names: list[str]) -> str:
         out.append("</tr>")
     out.append("</tbody></table></div></section>")
     return "".join(out)
+
+
+def _skipped_fact(b: dict[str, Any]) -> str:
+    """Source rows the benchmark left out (e.g. items about images it does not ship), by reason."""
+    sk = b.get("skipped") or {}
+    if not sk.get("n"):
+        return ""
+    why = "; ".join(f"{fmt_int(n)} {reason}" for reason, n in (sk.get("reasons") or {}).items())
+    return f"<dt>skipped (no denominator)</dt><dd>{fmt_int(sk['n'])} ({esc(why)})</dd>"
 
 
 def categories(runs: list[RunView], names: list[str]) -> str:
@@ -164,7 +174,7 @@ def categories(runs: list[RunView], names: list[str]) -> str:
 def breakdowns(runs: list[RunView], names: list[str]) -> str:
     blocks: list[str] = []
     for name in names:
-        for kind, label in (("subsets", "subset"), ("variants", "variant")):
+        for kind, label in (("subsets", "subset"), ("languages", "language"), ("variants", "variant")):
             keys: list[str] = []
             for r in runs:
                 for k in (r.bench(name) or {}).get(kind) or {}:
