@@ -1,21 +1,24 @@
 """Medical error detection and correction (MEDEC): flag the error, name its sentence, correct it.
 
 The model sees the text one numbered sentence per line and answers ``CORRECT`` or
-``<sentence id> <corrected sentence>`` (the MEDEC shared-task format). Per sample:
+``<sentence id> <corrected sentence>`` (the MEDEC prompt's format). Scored as the MEDIQA-CORR
+2024 evaluation script that MEDEC's README names (rules in ``scoring.correction``), per text:
 
 - ``flag_accuracy``: the error flag (error / no error) is right (primary metric);
-- ``sentence_accuracy``: the erroneous sentence id is right (for error-free texts: saying CORRECT);
-- ``correction_rouge1``: ROUGE-1 F1 of the corrected sentence against the reference correction,
-  on texts that have an error only (a missed error scores 0).
+- ``sentence_accuracy``: the error sentence id is right (-1, i.e. CORRECT, for a correct text);
+- ``correction_rouge1``: the text's share of the ROUGE-1 composite (R1FC): 1 when neither
+  reference nor answer has a correction, 0 when exactly one has, ROUGE-1 F of the two
+  sentences otherwise; its mean over all texts is R1FC.
 
-BERTScore is added in ``summarize`` only when the ``bert-score`` package is installed and its
-model loads; otherwise the report says it is ROUGE-1 only. No judge is involved: every metric
-is computed from the text, so ``--judge`` is not needed.
+An unreadable reply is a missing prediction: 0 on all three, as an absent line is upstream.
+BERTScore (the scorer's settings: deberta-xlarge-mnli, rescaled, clipped to [0, 1]) is added to
+the summary as BERTC when ``bert-score`` is installed and its model loads; BLEURT-20 and the
+scorer's aggregate (the mean of the three) are not computed here, and the report says so. No
+judge is involved: every metric is computed from the text, so ``--judge`` is not needed.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -26,7 +29,11 @@ from medevals.models import openai_format
 from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext
 from medevals.protocols.freetext import single_turn_request
 from medevals.schema import CallRecord, Item, Sample, Score
-from medevals.scoring.stats import mean_ci
+from medevals.scoring.correction import NA, clean_candidate, na_rule, rouge1_f
+from medevals.scoring.stats import CONTINUOUS, PROPORTION, MetricSpec, mean_ci
+
+#: The scorer's BERTScore settings (MEDIQA-CORR 2024 evaluation script).
+BERTSCORE_MODEL = "microsoft/deberta-xlarge-mnli"
 
 INSTRUCTION = (
     "The following is a clinical text about a patient, one sentence per line, each line starting with "
@@ -61,16 +68,14 @@ def parse_answer(text: str) -> dict[str, Any] | None:
     return None
 
 
-@functools.cache
-def _rouge1_scorer() -> Any:
-    """One scorer per process: building it (stemmer, tokenizer) costs more than a score."""
-    from rouge_score import rouge_scorer
-
-    return rouge_scorer.RougeScorer(["rouge1"], use_stemmer=True)
-
-
-def rouge1(reference: str, prediction: str) -> float:
-    return float(_rouge1_scorer().score(reference, prediction)["rouge1"].fmeasure)
+def texts(gold: dict[str, Any], ans: dict[str, Any] | None) -> tuple[str, str | None]:
+    """(reference, candidate) corrections as the scorer compares them: "NA" for none, candidate
+    None for a missing (unreadable) prediction."""
+    reference = str(gold.get("corrected_sentence") or NA) if gold["flag"] else NA
+    if ans is None:
+        return reference, None
+    candidate = clean_candidate(str(ans.get("correction") or "")) if ans["flag"] else NA
+    return reference, candidate or NA
 
 
 class ErrorDetectionProtocol(Protocol):
@@ -78,6 +83,10 @@ class ErrorDetectionProtocol(Protocol):
     primary_metric = "flag_accuracy"
     Options = ErrorDetectionOptions
     options: ErrorDetectionOptions
+
+    @classmethod
+    def metric_spec(cls, name: str) -> MetricSpec | None:
+        return CONTINUOUS if name.startswith("correction") else PROPORTION
 
     def single_turn_obstacle(self, variant: str) -> str | None:
         return None  # one answer call per item (flag, sentence and correction read from it)
@@ -106,45 +115,52 @@ class ErrorDetectionProtocol(Protocol):
         gold = item.target
         reply = openai_format.text(calls[-1].raw) if calls else ""
         ans = parse_answer(reply)
-        values: dict[str, float | None] = {}
+        reference, candidate = texts(gold, ans)
+        decided = na_rule(reference, candidate)
+        correction = decided if decided is not None else rouge1_f(reference, str(candidate))
         if ans is None:
-            values = {"flag_accuracy": 0.0, "sentence_accuracy": 0.0}
-            values["correction_rouge1"] = 0.0 if gold["flag"] else None
             return Score(
                 value=0.0,
                 answer=reply[:200],
                 target=gold,
                 parsed=False,
-                values=values,
+                values={"flag_accuracy": 0.0, "sentence_accuracy": 0.0, "correction_rouge1": correction},
                 explanation="unreadable",
             )
-        values["flag_accuracy"] = float(ans["flag"] == gold["flag"])
-        values["sentence_accuracy"] = float(
-            ans["flag"] == gold["flag"] and ans["sentence_id"] == gold["sentence_id"]
-        )
-        if gold["flag"]:
-            values["correction_rouge1"] = (
-                rouge1(gold["corrected_sentence"], ans["correction"]) if ans["flag"] else 0.0
-            )
+        values: dict[str, float | None] = {
+            "flag_accuracy": float(ans["flag"] == gold["flag"]),
+            # the id alone, as upstream: a CORRECT answer carries -1, a correct text's id is -1
+            "sentence_accuracy": float(ans["sentence_id"] == gold["sentence_id"]),
+            "correction_rouge1": correction,
+        }
         return Score(value=values["flag_accuracy"], answer=ans, target=gold, values=values)
 
     def summarize(self, samples: Iterable[Sample]) -> dict[str, Any]:
         tp = fp = fn = tn = 0
+        composite: list[float | None] = []  # per text: the NA rule's 1 / 0, or None for a pair
         refs: list[str] = []
-        preds: list[str] = []
+        cands: list[str] = []
         for s in samples:
             if s.score is None or s.score.value is None:
                 continue
-            gold = s.item.target["flag"]
-            ans = s.score.answer if isinstance(s.score.answer, dict) else {"flag": 0, "correction": ""}
-            pred = ans.get("flag", 0) if s.score.parsed else 0
-            tp += gold == 1 and pred == 1
-            fp += gold == 0 and pred == 1
-            fn += gold == 1 and pred == 0
-            tn += gold == 0 and pred == 0
-            if gold == 1:
-                refs.append(s.item.target["corrected_sentence"])
-                preds.append(ans.get("correction", "") if pred == 1 else "")
+            gold = s.item.target
+            ans = s.score.answer if s.score.parsed and isinstance(s.score.answer, dict) else None
+            pred = ans["flag"] if ans is not None else 0
+            tp += gold["flag"] == 1 and pred == 1
+            fp += gold["flag"] == 0 and pred == 1
+            fn += gold["flag"] == 1 and pred == 0
+            tn += gold["flag"] == 0 and pred == 0
+            reference, candidate = texts(gold, ans)
+            decided = na_rule(reference, candidate)
+            composite.append(decided)
+            if decided is None:
+                refs.append(reference)
+                cands.append(str(candidate))
+
+        def over_all_texts(pair_scores: list[float]) -> list[float]:
+            scores = iter(pair_scores)
+            return [c if c is not None else next(scores) for c in composite]
+
         precision = tp / (tp + fp) if tp + fp else float("nan")
         recall = tp / (tp + fn) if tp + fn else float("nan")
         f1 = 2 * precision * recall / (precision + recall) if tp else 0.0
@@ -155,20 +171,26 @@ class ErrorDetectionProtocol(Protocol):
                 "rows": [[tp, fp, fn, tn, _r(precision), _r(recall), _r(f1)]],
             }
         ]
-        note, bert = self._bertscore(refs, preds)
-        row: list[Any] = [
-            "ROUGE-1 F1 (rouge-score, stemmed)",
-            mean_ci([rouge1(r, p) if p else 0.0 for r, p in zip(refs, preds, strict=True)]),
+        rouge_pairs = [rouge1_f(r, c) for r, c in zip(refs, cands, strict=True)]
+        rows: list[list[Any]] = [
+            ["ROUGE-1 composite (R1FC)", mean_ci(over_all_texts(rouge_pairs), spec=CONTINUOUS)],
+            ["ROUGE-1 on corrected pairs only (R1F subset check)", mean_ci(rouge_pairs, spec=CONTINUOUS)],
         ]
-        rows = [row]
+        note, bert = self._bertscore(refs, cands)
         if bert is not None:
-            rows.append(["BERTScore F1", mean_ci(bert)])
+            rows.append(["BERTScore composite (BERTC)", mean_ci(over_all_texts(bert), spec=CONTINUOUS)])
         rows.append([note, ""])
+        rows.append(["BLEURT-20 (BLEURTC) and the aggregate score: not computed (no BLEURT here)", ""])
         tables.append(
             {
-                "title": "Correction quality (texts with an error; a missed error scores 0)",
+                "title": "Correction quality, MEDIQA-CORR composite over every text",
                 "columns": ["metric", "value"],
                 "rows": rows,
+                "caption": (
+                    "Per text: 1 when neither the reference nor the answer has a correction, 0 when "
+                    "exactly one has or the reply is unreadable, the metric on the two sentences "
+                    "otherwise; the composite is the mean over all texts."
+                ),
             }
         )
         return {
@@ -178,6 +200,7 @@ class ErrorDetectionProtocol(Protocol):
         }
 
     def _bertscore(self, refs: list[str], preds: list[str]) -> tuple[str, list[float] | None]:
+        """Per-pair BERTScore F1 with the scorer's settings, clipped to [0, 1]; or why not."""
         import importlib.util
 
         if not self.options.bertscore:
@@ -185,12 +208,17 @@ class ErrorDetectionProtocol(Protocol):
         if importlib.util.find_spec("bert_score") is None:
             return "BERTScore not computed: the bert-score package is not installed (ROUGE-1 only)", None
         if not refs:
-            return "BERTScore: no texts with an error", None
+            return "BERTScore: no corrected pairs to compare", []
         try:
             from bert_score import score as bert_score
 
-            _, _, f = bert_score(preds, refs, lang="en", verbose=False)
-            return "BERTScore computed with bert-score defaults (lang=en)", [float(x) for x in f]
+            _, _, f = bert_score(
+                preds, refs, model_type=BERTSCORE_MODEL, lang="en", rescale_with_baseline=True, verbose=False
+            )
+            return (
+                f"BERTScore: {BERTSCORE_MODEL}, rescaled with its baseline, clipped to [0, 1]",
+                [min(1.0, max(0.0, float(x))) for x in f],
+            )
         except Exception as e:  # its model may be absent offline: say so, keep ROUGE
             return f"BERTScore not computed: {type(e).__name__}: {str(e)[:120]} (ROUGE-1 only)", None
 
