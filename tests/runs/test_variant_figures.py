@@ -151,6 +151,7 @@ def test_a_variant_applicable_to_no_item_shows_n_a(fake_server, tmp_path, capsys
     row = con.execute("SELECT value, n_scored FROM results WHERE variant = 'perturb:units'").fetchone()
     assert row == (None, 0)
     page = render_html([folder])
+    assert "by subset (headline variant zero-shot; per variant in metrics.json)" in page
     assert "n/a (0 of 10 items applicable)" in page
     assert "<dt>n scored</dt><dd>10/10</dd>" in page and "20/20" not in page
 

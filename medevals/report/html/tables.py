@@ -182,7 +182,11 @@ def breakdowns(runs: list[RunView], names: list[str]) -> str:
                         keys.append(k)
             if not keys:
                 continue
-            blocks.append(f'<h3>{esc(name)} <span class="muted">by {label}</span></h3>')
+            heads = sorted({h for r in runs if (h := (r.bench(name) or {}).get("headline_variant"))})
+            scope = ""
+            if kind == "subsets" and heads:  # subsets are the headline variant's, never a pool of variants
+                scope = f" (headline variant {esc(', '.join(heads))}; per variant in metrics.json)"
+            blocks.append(f'<h3>{esc(name)} <span class="muted">by {label}{scope}</span></h3>')
             blocks.append(f'<div class="scroll"><table class="grid compact"><thead><tr><th>{label}</th>')
             blocks.extend(r.col_header() for r in runs)
             blocks.append("</tr></thead><tbody>")
