@@ -150,7 +150,7 @@ class Aggregator:
     def _languages(self, t: _Tally) -> dict[str, Any] | None:
         """The primary metric per item language, when a benchmark's items are in several."""
         if len(t.languages) > 1:
-            return {k: mean_ci(v, seed=self.seed) for k, v in sorted(t.languages.items())}
+            return {k: self._ci(self.primary, v) for k, v in sorted(t.languages.items())}
         return None
 
     def _variant_entry(self, t: _Tally) -> dict[str, Any]:

@@ -126,3 +126,20 @@ def test_a_listed_variant_without_samples_still_gets_its_row():
     agg.add(_sample(0, "zero-shot", 1.0))
     res = agg.result()
     assert res["variants"]["cot"]["n"] == 0 and math.isnan(res["variants"]["cot"]["value"])
+
+
+def test_every_breakdown_uses_the_metrics_own_interval_rule():
+    """A continuous score (a rubric) keeps its bootstrap interval in the subset and language breakdowns."""
+    from medevals.scoring.stats import MetricSpec
+
+    agg = Aggregator(primary="score", spec=lambda name: MetricSpec("continuous", clip=(0.0, 1.0)))
+    for i, (v, lang, subset) in enumerate(
+        [(1.0, "en", "a"), (0.0, "en", "b"), (1.0, "fr", "a"), (1.0, "fr", "b")]
+    ):
+        s = _s(i, "default", v, subset)
+        s.item.metadata["language"] = lang
+        agg.add(s)
+    res = agg.result()
+    assert res["metrics"]["score"]["ci_method"] == "bootstrap"
+    assert {m["ci_method"] for m in res["subsets"].values()} == {"bootstrap"}
+    assert {m["ci_method"] for m in res["languages"].values()} == {"bootstrap"}
