@@ -286,6 +286,8 @@ def open_run_folder(p: Prepared) -> tuple[RunFolder, RunManifest, bool]:
     and says by whom (``FolderBusy``), unless ``--new`` gives it a folder of its own.
     """
     cfg = p.cfg
+    if cfg.resume is not None:
+        RunFolder.open(cfg.resume)  # not a run folder: say so before creating or locking anything
     runs_dir = cfg.resume.parent if cfg.resume is not None else cfg.runs_dir
     with runs_dir_lock(runs_dir):
         folder: RunFolder | None = None

@@ -153,3 +153,15 @@ def test_bad_input_one_line_nothing_lost(
     assert _snapshot(runs) == before, "the finished run folder was changed"
     assert sorted(runs.iterdir()) == entries, "a run folder was left behind"
     assert len(server.requests) == n_requests, "a model call was made"
+
+
+def test_resume_of_a_missing_folder_creates_nothing(finished_runs, tmp_path, capsys):
+    """`--resume DIR/run` on a path that does not exist must not create DIR (it did: the
+    runs-directory lock made the parent before the folder was checked)."""
+    _runs, server = finished_runs
+    parent = tmp_path / "never-made"
+    spec = _files(data=_jsonl(GOOD))(tmp_path)
+    args = fake_run_args(server, tmp_path / "runs", "--resume", str(parent / "run"), benchmark=spec)
+    code, _out, err = run_cli(args, capsys)
+    assert code == 2 and "not a run folder" in err
+    assert not parent.exists()
