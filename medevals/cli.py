@@ -62,6 +62,8 @@ def _parse_set(pairs: list[str]) -> dict[str, Any]:
         if "=" not in pair:
             raise MedevalsError(f"--set '{pair}': expected KEY=VALUE (e.g. --set context=false)")
         k, v = pair.split("=", 1)
+        if not k.strip():
+            raise MedevalsError(f"--set '{pair}': empty KEY (expected KEY=VALUE, e.g. --set context=false)")
         try:
             opts[k.strip().replace("-", "_")] = yaml.safe_load(v) if v else ""
         except yaml.YAMLError:
@@ -453,7 +455,7 @@ def run(
         medevals run -m openai:gpt-4o-mini --base-url https://api.openai.com/v1 -b medqa --strategy zero-shot,cot --price-in 0.15 --price-out 0.6
     """
     from medevals.engine.client import retry_policy
-    from medevals.engine.costs import PriceTable
+    from medevals.engine.costs import PriceTable, check_price
     from medevals.evaluate import RunConfig, command_line
     from medevals.models.registry import parse_spec
 
@@ -478,7 +480,9 @@ def run(
     if (price_in is None) != (price_out is None):
         raise MedevalsError("--price-in and --price-out go together")
     if price_in is not None and price_out is not None and model:
-        table.set(parse_spec(model)[1], price_in, price_out)
+        table.set(
+            parse_spec(model)[1], check_price(price_in, "--price-in"), check_price(price_out, "--price-out")
+        )
     roles: dict[str, str] = {}
     if judge:
         for i, j in enumerate(x.strip() for x in judge.split(",") if x.strip()):
@@ -566,7 +570,12 @@ def report(
     from medevals.report.table import compare_table, run_table
     from medevals.runs.folder import RunFolder
 
+    if samples < 0:
+        raise MedevalsError("--samples must be 0 or more")
     folders = [RunFolder.open(p) for p in runs]
+    for f in folders:  # a damaged run folder is an error, not a report with a quiet banner
+        f.read_manifest()
+        f.check_samples(parse_first=samples)
     from medevals.runs.rescore import current_metrics
 
     metrics = [(f.path.name, current_metrics(f)) for f in folders]
@@ -609,6 +618,19 @@ def main() -> None:
         else:
             print_error(str(e))
         sys.exit(e.exit_code)
+    except BrokenPipeError:
+        # `medevals list | head`: the reader left; say nothing, and keep the interpreter's final
+        # flush of stdout from failing again.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)
+    except OSError as e:
+        # A full disk, a read-only or missing path: the environment, not a bug, so one line.
+        from medevals.errors import os_error_message
+
+        print_error(os_error_message(e))
+        sys.exit(2)
     except KeyboardInterrupt:
         err.print("interrupted: finished samples are saved; run the same command again to resume")
         sys.exit(130)

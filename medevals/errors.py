@@ -61,3 +61,25 @@ class Interrupted(MedevalsError):
         super().__init__(message)
         self.signum = signum
         self.exit_code = 128 + signum
+
+
+_OS_HINTS = {
+    "ENOSPC": "the disk is full: free some space, then rerun the same command; a run resumes where it stopped",
+    "EDQUOT": "the disk quota is exceeded: free some space, then rerun the same command",
+    "EROFS": "choose a writable location",
+    "EACCES": "check the permissions or choose another location",
+    "EPERM": "check the permissions or choose another location",
+    "ENOTDIR": "a part of this path is a file, not a folder",
+    "EISDIR": "this is a folder; a file is expected here",
+}
+
+
+def os_error_message(e: OSError) -> str:
+    """One line for a failed file operation (full disk, read-only or missing path): the path,
+    what the system said, and what to do. These come from the environment, not from a bug."""
+    import errno
+
+    where = " -> ".join(str(f) for f in (e.filename, e.filename2) if f is not None)
+    what = e.strerror or str(e) or type(e).__name__
+    hint = _OS_HINTS.get(errno.errorcode.get(e.errno or 0, ""), "")
+    return (f"{where}: " if where else "") + what + (f" ({hint})" if hint else "")

@@ -32,10 +32,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from medevals.benchmarks.base import Benchmark
-from medevals.benchmarks.mapping import LETTERS, mcq_item
+from medevals.benchmarks.mapping import LETTERS, as_id, as_text, mcq_item
 from medevals.benchmarks.readers import Row, read_csv, read_json, read_jsonl
 from medevals.errors import DataError
 from medevals.schema import Item, ItemImage, Taxonomy
@@ -54,8 +54,8 @@ class FieldMap(BaseModel):
 
 class CustomSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str
-    data: str
+    name: str = Field(min_length=1)
+    data: str = Field(min_length=1)
     fields: FieldMap
     protocol: Literal["mcq"] = "mcq"
     title: str | None = None
@@ -87,7 +87,16 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _load_yaml_with_lines(path: Path) -> tuple[Any, dict[tuple[str, ...], int]]:
-    text = path.read_text(encoding="utf-8")
+    if path.is_dir():
+        raise DataError("is a folder; expected a benchmark spec (.yaml file)", path=path)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise DataError(
+            f"not valid UTF-8 (byte {e.start}); a spec is UTF-8 text", path=path, line=line
+        ) from None
     try:
         node = yaml.compose(text, Loader=_LineLoader)
         data = yaml.load(text, Loader=_LineLoader)
@@ -119,7 +128,8 @@ def load_spec(path: Path) -> Benchmark:
         spec = CustomSpec.model_validate(data)
     except ValidationError as e:
         err = e.errors()[0]
-        loc = tuple(str(x) for x in err["loc"])
+        # pydantic names the union member that failed ("fields.options.str"): not a key of the spec
+        loc = tuple(str(x) for x in err["loc"] if x not in ("str", "list[str]"))
         line = None
         for i in range(len(loc), 0, -1):
             if loc[:i] in lines:
@@ -130,8 +140,9 @@ def load_spec(path: Path) -> Benchmark:
     data_path = (base / spec.data).resolve()
     fewshot_path = (base / spec.fewshot_data).resolve() if spec.fewshot_data else None
     for label, p in (("data", data_path), ("fewshot_data", fewshot_path)):
-        if p is not None and not p.exists():
-            raise DataError(f"file '{p}' not found", path=path, line=lines.get((label,)), field=label)
+        if p is not None and not p.is_file():
+            problem = "is a folder, not a data file" if p.is_dir() else "not found"
+            raise DataError(f"file '{p}' {problem}", path=path, line=lines.get((label,)), field=label)
 
     def load_local(folder: Path, split: str) -> Iterator[Item]:
         src = data_path if split == "test" else fewshot_path
@@ -201,12 +212,20 @@ def _map_row(spec: CustomSpec, row: dict[str, Any], path: Path, line: int) -> It
     fmt = spec.answer_format
     try:
         if fmt in ("index0", "index1"):
+            # an integer or digits only: int(1.7) == 1 and int(True) == 1 would credit a wrong key
+            if (
+                isinstance(ans, bool)
+                or not isinstance(ans, int | str)
+                or (isinstance(ans, str) and not ans.strip().lstrip("-").isdigit())
+            ):
+                raise ValueError
             idx = int(ans) - (1 if fmt == "index1" else 0)
             if not 0 <= idx < len(choices):
                 raise IndexError
             ans = LETTERS[idx]
         elif fmt == "text":
-            matches = [k for k, v in choices.items() if str(v).strip() == str(ans).strip()]
+            ans = as_text(ans, where=path, line=line, field=f.answer, numbers=True)
+            matches = [k for k, v in choices.items() if str(v).strip() == ans.strip()]
             if len(matches) != 1:
                 raise DataError(
                     f"answer text '{ans}' matches {len(matches)} options",
@@ -222,16 +241,20 @@ def _map_row(spec: CustomSpec, row: dict[str, Any], path: Path, line: int) -> It
             line=line,
             field=f.answer,
         ) from None
+
+    def text(field: str, numbers: bool = False) -> str:
+        return as_text(_get(row, field, path, line), where=path, line=line, field=field, numbers=numbers)
+
     item = mcq_item(
-        id=str(_get(row, f.id, path, line)) if f.id else str(line),
-        question=_get(row, f.question, path, line),
+        id=as_id(_get(row, f.id, path, line), where=path, line=line, field=f.id) if f.id else str(line),
+        question=text(f.question),
         choices=choices,
-        answer=str(ans),
+        answer=ans,
         answer_field=f.answer,
         where=path,
         line=line,
-        context=str(_get(row, f.context, path, line)) if f.context else None,
-        subset=str(_get(row, f.subset, path, line)) if f.subset else None,
+        context=text(f.context) if f.context else None,
+        subset=text(f.subset, numbers=True) if f.subset else None,
         images=_images(row, f.images, path, line) if f.images else None,
     )
     if spec.language and spec.language != "en":

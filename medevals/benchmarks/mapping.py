@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,38 @@ from medevals.schema import Item, ItemImage
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 PLACEHOLDER_OPTIONS = {"", "n/a", "na", "none"}
+
+
+def as_text(value: Any, *, where: Path | str, line: int, field: str, numbers: bool = False) -> str:
+    """``value`` as item text, or a DataError naming file, line and field.
+
+    A list, an object or a boolean is never turned into text with ``str()`` (a question reading
+    "['Which', 'drug']" or an id "{'x': 1}" would be scored as if it were data). With
+    ``numbers``, a finite int or float is accepted (an option "5" mg); NaN/inf never are.
+    """
+    if isinstance(value, str):
+        return value
+    if numbers and isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise DataError(f"expected text, got the number {value}", path=where, line=line, field=field)
+        return str(value)
+    kind = (
+        "a number" if isinstance(value, int | float) and not isinstance(value, bool) else type(value).__name__
+    )
+    if isinstance(value, float) and not math.isfinite(value):
+        kind = f"the number {value}"
+    expected = "text or a number" if numbers else "text"
+    raise DataError(f"expected {expected}, got {kind}", path=where, line=line, field=field)
+
+
+def as_id(value: Any, *, where: Path | str, line: int, field: str = "id") -> str:
+    """An item id: text or an integer (a float, NaN, list or object is an error)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    text = as_text(value, where=where, line=line, field=field)
+    if not text.strip():
+        raise DataError("empty", path=where, line=line, field=field)
+    return text
 
 
 def mcq_item(
@@ -28,12 +61,24 @@ def mcq_item(
     drop_placeholders: bool = False,
     images: list[ItemImage] | None = None,
 ) -> Item:
-    """Build a multiple-choice Item, checking the answer key names one of the options."""
-    if not question or not str(question).strip():
+    """Build a multiple-choice Item, checking the answer key names one of the options.
+
+    Types are checked, never coerced: the question is text, the id text or an integer, each
+    option text or a finite number, the answer key text or an integer.
+    """
+    item_id = as_id(id, where=where, line=line)
+    question = as_text(question, where=where, line=line, field="question")
+    if not question.strip():
         raise DataError("empty question", path=where, line=line, field="question")
+    if isinstance(answer, bool) or not isinstance(answer, str | int):
+        answer = as_text(answer, where=where, line=line, field=answer_field)
     clean: dict[str, str] = {}
     for k, v in choices.items():
-        text = "" if v is None else str(v).strip()
+        text = (
+            ""
+            if v is None
+            else as_text(v, where=where, line=line, field=f"options.{k}", numbers=True).strip()
+        )
         if drop_placeholders and text.lower() in PLACEHOLDER_OPTIONS and k != answer:
             continue
         if not text:
@@ -52,8 +97,8 @@ def mcq_item(
             field=answer_field,
         )
     return Item(
-        id=str(id),
-        input=str(question).strip(),
+        id=item_id,
+        input=question.strip(),
         choices=clean,
         target=key,
         subset=subset,

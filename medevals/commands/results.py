@@ -37,7 +37,14 @@ def leaderboard(
     targets = paths or [Path("runs")]
     con = build_index(targets)
     if sql:
-        cur = con.execute(sql)
+        import duckdb
+
+        from medevals.errors import ConfigError
+
+        try:
+            cur = con.execute(sql)
+        except duckdb.Error as e:  # the user's query: a one-line error, not a traceback
+            raise ConfigError(f"--sql: {' '.join(str(e).split())}") from None
         t = Table(*[d[0] for d in cur.description])
         for row in cur.fetchall():
             t.add_row(*("" if v is None else str(v) for v in row))

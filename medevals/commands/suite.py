@@ -56,15 +56,16 @@ def run_suite(
     entry is complete it says so and points at the folders. `--new` runs everything afresh.
     """
     from medevals.cli import _exit_if_incomplete, _progress_runner
+    from medevals.errors import ConfigError, DataError
     from medevals.evaluate import RunConfig, command_line, find_complete, prepare
     from medevals.report.html import write_report
     from medevals.report.table import compare_table
-    from medevals.suites import load_suite
+    from medevals.suites import entry_where, load_suite
 
     s = load_suite(suite)
     folders, metrics, outcomes = [], [], []
     reused = 0
-    for entry in s.benchmark:
+    for i, entry in enumerate(s.benchmark):
         cfg = RunConfig(
             model=model,
             benchmarks=[entry.name],
@@ -82,7 +83,10 @@ def run_suite(
             use_cache=not no_cache,
             command=command_line(),
         )
-        prepared = prepare(cfg)
+        try:
+            prepared = prepare(cfg)
+        except (ConfigError, DataError) as e:  # a bad entry: say which one, in which file
+            raise ConfigError(f"{entry_where(s, i)}: [[benchmark]] '{entry.name}': {e}") from None
         done = None if new else find_complete(runs_dir, prepared.config_hash)
         if done is not None:
             reused += 1

@@ -7,13 +7,24 @@ models cost 0 in money, and so does replaying recorded outputs (``replay:``). An
 
 from __future__ import annotations
 
-import tomllib
+import math
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from medevals.errors import ConfigError
 from medevals.schema import Usage
+
+
+def check_price(value: object, label: str) -> float:
+    """A price in USD per 1M tokens: a finite number >= 0, or a ConfigError naming ``label``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(
+            f"{label}: expected a number of USD per 1M tokens, got {type(value).__name__} {value!r}"
+        )
+    if not math.isfinite(value) or value < 0:
+        raise ConfigError(f"{label}: expected a finite number >= 0 (USD per 1M tokens), got {value!r}")
+    return float(value)
 
 
 class Price(BaseModel):
@@ -26,18 +37,32 @@ class PriceTable(BaseModel):
 
     @classmethod
     def load(cls, path: Path | str) -> PriceTable:
-        """TOML: one table per model name (or backend:name), ``input`` and ``output`` in USD per 1M tokens."""
+        """TOML: one table per model name (or backend:name), ``input`` and ``output`` in USD per 1M tokens.
+
+        A price that is not a finite non-negative number is an error naming file, line and key: a
+        silently coerced price would put a wrong cost on every report.
+        """
+        from medevals.tomlfile import read_toml, where
+
         p = Path(path)
-        try:
-            data = tomllib.loads(p.read_text(encoding="utf-8"))
-        except FileNotFoundError as e:
-            raise ConfigError(f"{p}: price table not found") from e
-        except tomllib.TOMLDecodeError as e:
-            raise ConfigError(f"{p}: invalid TOML: {e}") from e
+        data, text = read_toml(p, "price table")
         table: dict[str, Price] = {}
         for name, entry in data.items():
             if not isinstance(entry, dict) or "input" not in entry or "output" not in entry:
-                raise ConfigError(f"{p}: [{name}] needs 'input' and 'output' (USD per 1M tokens)")
+                raise ConfigError(
+                    f"{where(p, text, [name])}: [{name}] needs 'input' and 'output' (USD per 1M tokens)"
+                )
+            unknown = sorted(set(entry) - {"input", "output"})
+            if unknown:
+                raise ConfigError(
+                    f"{where(p, text, [name, unknown[0]])}: [{name}] unknown key '{unknown[0]}' "
+                    "(a price has 'input' and 'output', USD per 1M tokens)"
+                )
+            for key in ("input", "output"):
+                try:
+                    check_price(entry[key], f"[{name}] {key}")
+                except ConfigError as e:
+                    raise ConfigError(f"{where(p, text, [name, key])}: {e}") from None
             table[name] = Price(input_per_mtok=float(entry["input"]), output_per_mtok=float(entry["output"]))
         return cls(prices=table)
 

@@ -116,6 +116,8 @@ class MCQOptions(ImageOptions):
     @field_validator("strategy")
     @classmethod
     def _known(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("no strategy given (e.g. zero-shot, cot, 5shot)")
         return expand(v)
 
 

@@ -196,7 +196,7 @@ class RunFolder:
         except FileNotFoundError:
             raise RunError(f"{self.path}: not a run folder (no {MANIFEST})") from None
         except ValueError as e:
-            raise RunError(f"{self.manifest_path}: unreadable manifest ({str(e).splitlines()[0]})") from None
+            raise RunError(f"{self.manifest_path}: unreadable manifest ({_first_error(e)})") from None
 
     def write_manifest(self, manifest: RunManifest) -> None:
         _atomic_write(self.manifest_path, manifest.model_dump_json(indent=2))
@@ -214,11 +214,11 @@ class RunFolder:
         """Line numbers whose unit has a later line (a failed unit retried): readers skip them."""
         last: dict[str, int] = {}
         old: set[int] = set()
-        with self.samples_path.open("r", encoding="utf-8") as fh:
-            for n, line in enumerate(fh, start=1):
-                if not line.endswith("\n"):
+        with self.samples_path.open("rb") as fh:
+            for n, raw in enumerate(fh, start=1):
+                if not raw.endswith(b"\n"):
                     break
-                uid = _unit_id_of(line)
+                uid = _unit_id_of(raw.decode("utf-8", errors="replace"))  # the full parse names bad bytes
                 if uid in last:
                     old.add(last[uid])
                 last[uid] = n
@@ -230,18 +230,54 @@ class RunFolder:
         if not self.samples_path.exists():
             return
         skip = set() if all_lines else self._superseded()
-        with self.samples_path.open("r", encoding="utf-8") as fh:
+        with self.samples_path.open("rb") as fh:
             for n, line in enumerate(fh, start=1):
-                if not line.endswith("\n"):
+                if not line.endswith(b"\n"):
                     return
                 if n in skip:
                     continue
                 try:
                     yield Sample.model_validate_json(line)
-                except ValueError as e:
+                except ValueError as e:  # invalid UTF-8 and JSON included
                     raise RunError(
-                        f"{self.samples_path}:{n}: unreadable sample ({str(e).splitlines()[0]})"
+                        f"{self.samples_path}:{n}: unreadable sample ({_first_error(e)})"
                     ) from None
+
+    def check_samples(self, parse_first: int = 0) -> int:
+        """Check every line of samples.jsonl is a whole sample record; returns the number of lines.
+
+        The first ``parse_first`` lines (those a report shows) are fully parsed; the rest get a
+        framing check (UTF-8, one ``{"unit_id": ...}`` object per line), which stays well under a
+        second per 100,000 samples. A torn last line (a crash mid-write) is skipped, as everywhere.
+        """
+        n = 0
+        if not self.samples_path.exists():
+            return n
+        with self.samples_path.open("rb") as fh:
+            for n, line in enumerate(fh, start=1):
+                if not line.endswith(b"\n"):
+                    return n - 1
+                if n <= parse_first:
+                    try:
+                        Sample.model_validate_json(line)
+                    except ValueError as e:
+                        raise RunError(
+                            f"{self.samples_path}:{n}: unreadable sample ({_first_error(e)})"
+                        ) from None
+                    continue
+                problem = ""
+                if not (line.startswith(b'{"unit_id":') and line.rstrip(b"\r\n").endswith(b"}")):
+                    problem = "not a sample record"
+                else:
+                    try:
+                        line.decode("utf-8")
+                    except UnicodeDecodeError as e:
+                        problem = f"not valid UTF-8 (byte {e.start} of the line)"
+                if problem:
+                    raise RunError(
+                        f"{self.samples_path}:{n}: unreadable sample ({problem}); the file is damaged"
+                    )
+        return n
 
     def iter_sample_dicts(self, *, all_lines: bool = False) -> Iterator[dict[str, Any]]:
         if not self.samples_path.exists():
@@ -299,7 +335,31 @@ class RunFolder:
     def read_metrics(self) -> dict[str, Any]:
         if not self.metrics_path.exists():
             raise RunError(f"{self.path}: no {METRICS} yet (run `medevals rescore {self.path}`)")
-        return json.loads(self.metrics_path.read_text(encoding="utf-8"))
+        try:
+            metrics = json.loads(self.metrics_path.read_bytes())
+        except ValueError as e:  # invalid JSON or UTF-8
+            raise RunError(
+                f"{self.metrics_path}: unreadable metrics ({_first_error(e)}); "
+                f"`medevals rescore {self.path}` rewrites it from the samples"
+            ) from None
+        if not isinstance(metrics, dict) or not isinstance(metrics.get("benchmarks", {}), dict):
+            raise RunError(
+                f"{self.metrics_path}: not a metrics object; `medevals rescore {self.path}` rewrites it"
+            )
+        return metrics
+
+
+def _first_error(e: ValueError) -> str:
+    """The first problem of a parse error as one short phrase (a pydantic error names its field)."""
+    errors = getattr(e, "errors", None)
+    if callable(errors):
+        try:
+            first = errors()[0]
+            loc = ".".join(str(x) for x in first.get("loc", ()))
+            return f"field '{loc}': {first['msg']}" if loc else str(first["msg"])
+        except (IndexError, KeyError, TypeError):
+            pass
+    return str(e).splitlines()[0] if str(e) else type(e).__name__
 
 
 def _finite(o: Any) -> Any:

@@ -15,13 +15,13 @@ file; any TOML path works too::
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from medevals.errors import ConfigError
+from medevals.tomlfile import read_toml, where
 
 BUNDLED = Path(__file__).parent
 
@@ -36,14 +36,14 @@ class SuiteDefaults(BaseModel):
 
 class SuiteEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str
+    name: str = Field(min_length=1)
     limit: int | None = Field(None, ge=1)
     options: dict[str, Any] = Field(default_factory=dict)
 
 
 class Suite(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str
+    name: str = Field(min_length=1)
     description: str = ""
     defaults: SuiteDefaults = Field(default_factory=SuiteDefaults)
     benchmark: list[SuiteEntry]
@@ -62,21 +62,25 @@ def load_suite(ref: str) -> Suite:
         if not path.exists():
             names = ", ".join(p.stem for p in bundled_suites())
             raise ConfigError(f"unknown suite '{ref}' (bundled: {names}; or pass a .toml path)")
-    if not path.exists():
-        raise ConfigError(f"{path}: suite file not found")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: invalid TOML: {e}") from None
+    data, text = read_toml(path, "suite file")
     try:
         suite = Suite.model_validate({**data, "path": path})
     except ValidationError as e:
         err = e.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"])
-        raise ConfigError(f"{path}: field '{loc}': {err['msg']}") from None
+        loc = [x for x in err["loc"] if isinstance(x, int | str)]
+        raise ConfigError(
+            f"{where(path, text, loc)}: field '{'.'.join(map(str, loc))}': {err['msg']}"
+        ) from None
     if not suite.benchmark:
         raise ConfigError(f"{path}: a suite needs at least one [[benchmark]]")
     for entry in suite.benchmark:  # spec paths are relative to the suite file
         if entry.name.endswith((".yaml", ".yml")) and not Path(entry.name).is_absolute():
             entry.name = str((path.parent / entry.name).resolve())
     return suite
+
+
+def entry_where(suite: Suite, index: int) -> str:
+    """``path:line`` of the suite's ``index``-th ``[[benchmark]]`` (for errors found when it runs)."""
+    if suite.path is None or not suite.path.is_file():
+        return f"suite '{suite.name}'"
+    return where(suite.path, suite.path.read_text(encoding="utf-8"), ["benchmark", index])

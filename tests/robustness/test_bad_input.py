@@ -85,7 +85,48 @@ CASES: list[Case] = [
     ("missing custom key env", _files(data=_jsonl(GOOD)), ["--api-key-env", "MEDEVALS_NO_SUCH_KEY"], "MEDEVALS_NO_SUCH_KEY is not set"),
     ("bad concurrency", _files(data=_jsonl(GOOD)), ["-c", "0"], "--concurrency must be at least 1"),
     ("resume a non-run", _files(data=_jsonl(GOOD)), ["--resume", "/nonexistent/run"], "not a run folder"),
+    # silent coercions are errors: the value is never turned into text with str()
+    ("list as question", _files(data=_jsonl(_row(question=["Which", "drug?"]))), [], "items.jsonl:1: field 'question': expected text, got list"),
+    ("dict as id", _files(data=_jsonl(_row(id={"n": 1}))), [], "items.jsonl:1: field 'id': expected text, got dict"),
+    ("NaN as id", _files(data=_jsonl(GOOD).replace('"q1"', "NaN")), [], "items.jsonl:1: field 'id': expected text, got the number nan"),
+    ("NaN option", _files(data=_jsonl(GOOD).replace('"a"', "NaN")), [], "items.jsonl:1: field 'options.A': expected text, got the number nan"),
+    ("infinite option", _files(data=_jsonl(GOOD).replace('"a"', "-Infinity")), [], "field 'options.A': expected text, got the number -inf"),
+    ("object as option text", _files(data=_jsonl(_row(options={"A": {"t": "a"}, "B": "b"}))), [], "field 'options.A': expected text or a number, got dict"),
+    ("list as option text", _files(data=_jsonl(_row(options=[["a"], "b"]))), [], "field 'options.A': expected text or a number, got list"),
+    ("list as answer", _files(data=_jsonl(_row(answer=["B"]))), [], "items.jsonl:1: field 'answer': expected text, got list"),
+    ("list as context", _files(spec=SPEC.format(data="items.jsonl").replace("answer}", "answer, context: ctx}"), data=_jsonl(_row(ctx=["x"]))), [], "items.jsonl:1: field 'ctx': expected text, got list"),
+    ("float as index answer", _files(spec=SPEC.format(data="items.jsonl") + "answer_format: index0\n", data=_jsonl(_row(answer=1.7))), [], "answer '1.7' is not a valid index0"),
+    ("bool as index answer", _files(spec=SPEC.format(data="items.jsonl") + "answer_format: index0\n", data=_jsonl(_row(answer=True))), [], "answer 'True' is not a valid index0"),
+    ("list as answer text", _files(spec=SPEC.format(data="items.jsonl") + "answer_format: text\n", data=_jsonl(_row(answer=[1]))), [], "field 'answer': expected text or a number, got list"),
+    # the spec itself
+    ("spec not UTF-8", lambda d: (d / "spec.yaml").write_bytes("name: b\u00e9nin\n".encode("latin-1")) and str(d / "spec.yaml"), [], "spec.yaml:1: not valid UTF-8 (byte 7)"),
+    ("spec is a folder", lambda d: (d / "dir.yaml").mkdir() or str(d / "dir.yaml"), [], "dir.yaml: is a folder; expected a benchmark spec"),
+    ("data is a folder", _files(spec=SPEC.format(data=".")), [], "field 'data': file"),
+    ("empty benchmark name", _files(spec=SPEC.format(data="items.jsonl").replace("name: bad", 'name: ""'), data=_jsonl(GOOD)), [], "spec.yaml:1: field 'name': String should have at least 1 character"),
+    ("union member in field path", _files(spec=SPEC.format(data="items.jsonl").replace("options: options", "options: {a: 1}"), data=_jsonl(GOOD)), [], "spec.yaml:3: field 'fields.options': Input should be a valid string"),
+    # prices, --set, --strategy
+    ("price not a number", _files(data=_jsonl(GOOD), name="items.jsonl"), ["--prices", "PRICES:[fake]\ninput = 1\noutput = \"cheap\"\n"], "prices.toml:3: [fake] output: expected a number of USD per 1M tokens, got str 'cheap'"),
+    ("price NaN", _files(data=_jsonl(GOOD)), ["--prices", "PRICES:[fake]\ninput = nan\noutput = 1\n"], "prices.toml:2: [fake] input: expected a finite number >= 0"),
+    ("price negative", _files(data=_jsonl(GOOD)), ["--prices", "PRICES:[fake]\ninput = 1\noutput = -2\n"], "prices.toml:3: [fake] output: expected a finite number >= 0"),
+    ("price table not a table", _files(data=_jsonl(GOOD)), ["--prices", "PRICES:\nfake = 3\n"], "prices.toml:2: [fake] needs 'input' and 'output'"),
+    ("price unknown key", _files(data=_jsonl(GOOD)), ["--prices", "PRICES:[fake]\ninput = 1\noutput = 1\ninptu = 2\n"], "prices.toml:4: [fake] unknown key 'inptu'"),
+    ("price file is a folder", _files(data=_jsonl(GOOD)), ["--prices", "PRICES_DIR"], "prices.toml: is a folder; expected a price table"),
+    ("price TOML syntax", _files(data=_jsonl(GOOD)), ["--prices", "PRICES:[fake]\ninput = \n"], "prices.toml:2: invalid TOML"),
+    ("--price-in NaN", _files(data=_jsonl(GOOD)), ["--price-in", "nan", "--price-out", "1"], "--price-in: expected a finite number >= 0"),
+    ("--set empty key", _files(data=_jsonl(GOOD)), ["--set", "=3"], "--set '=3': empty KEY"),
+    ("--strategy empty", _files(data=_jsonl(GOOD)), ["--strategy", ","], "option 'strategy': Value error, no strategy given"),
 ]  # fmt: skip
+
+
+def _place(arg: str, d: Path) -> str:
+    """``PRICES:<toml>`` -> the path of a prices.toml holding it; ``PRICES_DIR`` -> a folder of that name."""
+    if arg.startswith("PRICES:"):
+        (d / "prices.toml").write_text(arg.removeprefix("PRICES:"), encoding="utf-8")
+        return str(d / "prices.toml")
+    if arg == "PRICES_DIR":
+        (d / "prices.toml").mkdir()
+        return str(d / "prices.toml")
+    return arg
 
 
 def _snapshot(folder: Path) -> dict[str, str]:
@@ -137,6 +178,7 @@ def test_bad_input_one_line_nothing_lost(
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     before, entries, n_requests = _snapshot(runs), sorted(runs.iterdir()), len(server.requests)
     bench = make(tmp_path)
+    extra = [_place(x, tmp_path) for x in extra]
     args = fake_run_args(
         None if "--base-url" in extra else server,  # the case overrides it
         runs,

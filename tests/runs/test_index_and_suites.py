@@ -79,5 +79,5 @@ def test_bundled_suites_load_and_bad_suites_fail_clearly(tmp_path):
         load_suite("nope")
     bad = tmp_path / "b.toml"
     bad.write_text('name = "x"\n[[benchmark]]\nnam = "demo"\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"b.toml: field 'benchmark.0.name': Field required"):
+    with pytest.raises(ConfigError, match=r"b.toml:2: field 'benchmark.0.name': Field required"):
         load_suite(str(bad))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -67,8 +69,24 @@ def _page(body: Iterable[str]) -> str:
 
 
 def write_report(folders: list[RunFolder], out_path: Path, *, max_samples: int = 200) -> Path:
-    """Render the report and write it to ``out_path`` (UTF-8); returns the path."""
+    """Render the report and write it to ``out_path`` (UTF-8); returns the path.
+
+    A regular file is replaced atomically (temp file + rename), so a full disk or a kill leaves
+    the previous report whole; a failed write raises an OSError that names ``out_path``.
+    """
     out_path = Path(out_path)
+    page = render_html(folders, max_samples=max_samples).encode("utf-8")
+    if out_path.is_dir():
+        raise OSError(errno.EISDIR, os.strerror(errno.EISDIR), str(out_path))
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(render_html(folders, max_samples=max_samples), encoding="utf-8")
+    special = out_path.exists() and not out_path.is_file()  # /dev/stdout, a pipe
+    target = out_path if special else out_path.with_name(f".{out_path.name}.tmp")
+    try:
+        target.write_bytes(page)
+        if not special:
+            os.replace(target, out_path)
+    except OSError as e:
+        if not special:
+            target.unlink(missing_ok=True)
+        raise OSError(e.errno, e.strerror, str(out_path)) from None
     return out_path
