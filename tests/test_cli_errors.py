@@ -27,16 +27,18 @@ def run_args(*extra: str, benchmark: str = "demo", base_url: str = UNREACHABLE) 
         (run_args("--set", "colour=red"), "option(s) colour are not used"),
         (run_args("--strategy", "magic"), "unknown strategy 'magic'"),
         (
-            run_args("--data-dir", "/nonexistent", benchmark="medqa"),
+            run_args("--data-dir", "MISSING", benchmark="medqa"),
             "data directory does not exist",
         ),
-        (["report", "/nonexistent/run"], "not a run folder"),
+        (["report", "MISSING/run"], "not a run folder"),
         (run_args("--price-in", "1"), "--price-in and --price-out go together"),
     ],
 )
 def test_bad_input_one_line(args, message, capsys, tmp_path, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    # a path that surely does not exist (a shared /nonexistent may have been made by anything)
+    args = [a.replace("MISSING", str(tmp_path / "missing")) for a in args]
     code, _out, err = run_cli([*args, *(["--runs-dir", str(tmp_path)] if args[0] == "run" else [])], capsys)
     assert code == 2
     assert message in " ".join(err.split())
