@@ -385,6 +385,8 @@ def _read_holder(fd: int) -> dict[str, Any] | None:
 def runs_dir_lock(runs_dir: Path) -> Iterator[None]:
     """Serialise "find a run folder to resume, or create one" across processes (milliseconds),
     so two identical commands started together cannot both miss each other's folder."""
+    if runs_dir.exists() and not runs_dir.is_dir():
+        raise RunError(f"{runs_dir}: is a file, not a folder (pass --runs-dir FOLDER)")
     try:
         runs_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:

@@ -219,7 +219,7 @@ def test_runs_folder_that_is_a_file(fake_server, tmp_path, capsys):
     runs = tmp_path / "runs"
     runs.write_text("not a folder")
     code, _, err = run_cli(fake_run_args(fake_server(), runs), capsys)
-    one_line_error(code, err, str(runs), "Not a directory")
+    one_line_error(code, err, f"{runs}: is a file, not a folder")
     assert runs.read_text() == "not a folder"
 
 
