@@ -322,7 +322,7 @@ class RunFolder:
             metrics = json.loads(self.metrics_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return False
-        if not isinstance(metrics, dict):
+        if not isinstance(metrics, dict) or not isinstance(metrics.get("benchmarks", {}), dict):
             return False
         if "samples_bytes" in metrics:
             return metrics["samples_bytes"] == self.samples_size()

@@ -110,19 +110,28 @@ def test_torn_last_line_from_a_crash_is_still_skipped(run_copy, capsys):
     assert "report:" in out
 
 
-@pytest.mark.parametrize(
-    ("content", "needle"),
-    [
-        (b"{not json", "metrics.json: unreadable metrics ("),
-        (b"[1, 2]", "metrics.json: not a metrics object"),
-        (b'{"benchmarks": []}', "metrics.json: not a metrics object"),
-        (b"\xff\xfe{}", "metrics.json: unreadable metrics ("),
-    ],
-)
-def test_damaged_metrics_is_an_error_that_says_how_to_rebuild_it(run_copy, capsys, content, needle):
+@pytest.mark.parametrize("content", [b"{not json", b"[1, 2]", b'{"benchmarks": []}', b"\xff\xfe{}"])
+def test_damaged_metrics_is_recomputed_from_the_samples(run_copy, capsys, content):
+    """metrics.json is derived data: a damaged one is never trusted, never a traceback; the
+    report computes the figures from samples.jsonl (and writes nothing but the report)."""
     (run_copy / "metrics.json").write_bytes(content)
-    code, _, err = run_cli(["report", str(run_copy)], capsys)
-    one_line_error(code, err, needle, "medevals rescore")
+    code, out, err = run_cli(["report", str(run_copy)], capsys)
+    assert code == 0, err
+    assert "Traceback" not in err
+    assert "5/5" in out  # the 5 samples, counted from samples.jsonl
+    assert (run_copy / "metrics.json").read_bytes() == content
+    assert "No metrics" not in (run_copy / "report.html").read_text()
+
+
+def test_damaged_metrics_read_directly_is_one_line(run_copy):
+    from medevals.errors import RunError
+    from medevals.runs.folder import RunFolder
+
+    for content, needle in [(b"{not json", "unreadable metrics"), (b"[1]", "not a metrics object")]:
+        (run_copy / "metrics.json").write_bytes(content)
+        with pytest.raises(RunError, match=needle) as e:
+            RunFolder(run_copy).read_metrics()
+        assert "medevals rescore" in str(e.value) and "\n" not in str(e.value)
 
 
 def test_manifest_missing_a_field_names_the_field(run_copy, capsys):
