@@ -73,10 +73,12 @@ def apply(image: Any, spec: str, seed_key: str) -> Any:
     if kind == "noise":
         import numpy as np
 
-        arr = np.asarray(image, dtype=np.float32)
-        noise = _rng(seed_key).normal(0.0, NOISE_SIGMA[sev], size=(h, w, 1)).astype(np.float32)
-        out = np.clip(np.rint(arr + noise), 0, 255).astype(np.uint8)
-        return Image.fromarray(out, "RGB")
+        noise = _rng(seed_key).standard_normal((h, w, 1), dtype=np.float32)
+        noise *= NOISE_SIGMA[sev]
+        out = np.asarray(image, dtype=np.float32) + noise
+        np.rint(out, out=out)
+        np.clip(out, 0, 255, out=out)
+        return Image.fromarray(out.astype(np.uint8), "RGB")
     if kind == "blur":
         return image.filter(ImageFilter.GaussianBlur(radius=BLUR_LEVEL[sev] * max(w, h) / 512))
     if kind == "jpeg":

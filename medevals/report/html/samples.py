@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from itertools import islice
+from pathlib import Path
 from typing import Any
 
 from medevals.errors import MedevalsError
@@ -74,7 +75,38 @@ def _question_text(s: Sample) -> str:
     return "\n".join(parts)
 
 
-def sample_html(s: Sample) -> str:
+def _images_html(s: Sample, run_folder: Path | None, thumbs: dict[str, str | None]) -> str:
+    """Thumbnails of the images the model was shown (as stored in the run folder), in order."""
+    records = s.output.get("images") if isinstance(s.output, dict) else None
+    if not records or not isinstance(records, list):
+        return ""
+    from medevals.images.thumbs import thumbnail_data_uri
+
+    out = ['<div class="label">images</div><div class="thumbs">']
+    for i, rec in enumerate(records, start=1):
+        ref = rec.get("ref") if isinstance(rec, dict) else None
+        label = rec.get("label") if isinstance(rec, dict) else None
+        caption = f"image {i}" + (f" ({label})" if label else "")
+        if not isinstance(ref, str):
+            continue
+        if ref not in thumbs:
+            thumbs[ref] = thumbnail_data_uri(run_folder, ref) if run_folder is not None else None
+        uri = thumbs[ref]
+        if uri is None:
+            out.append(f'<span class="thumb muted">{esc(caption)}: not in the run folder</span>')
+            continue
+        size = f"{rec.get('width')}×{rec.get('height')}" if rec.get("width") else ""
+        out.append(
+            f'<figure class="thumb"><img src="{esc(uri)}" alt="{esc(trunc(caption, SHORT_CHARS))}">'
+            f"<figcaption>{esc(trunc(caption, SHORT_CHARS))} {esc(size)}</figcaption></figure>"
+        )
+    out.append("</div>")
+    return "".join(out)
+
+
+def sample_html(
+    s: Sample, run_folder: Path | None = None, thumbs: dict[str, str | None] | None = None
+) -> str:
     mk = _marker(s)
     sc = s.score
     target = sc.target if sc is not None and sc.target is not None else s.item.target
@@ -92,6 +124,7 @@ def sample_html(s: Sample) -> str:
         f"answer <b>{esc(trunc(plain(answer), SHORT_CHARS))}</b></span>",
         "</summary>",
         f'<div class="label">question</div><pre>{esc(trunc(_question_text(s), QUESTION_CHARS))}</pre>',
+        _images_html(s, run_folder, {} if thumbs is None else thumbs),
     ]
     if last is not None:
         meta = f"{last.model} · {fmt_secs(last.latency_s)} · {last.usage.prompt_tokens:,}/{last.usage.completion_tokens:,} tokens"
@@ -147,9 +180,10 @@ def sample_browser(r: RunView, max_samples: int) -> str:
     shown = 0
     problem = ""
     gen = r.folder.iter_samples()
+    thumbs: dict[str, str | None] = {}  # one thumbnail per stored image, however many samples show it
     try:
         for s in islice(gen, max_samples):
-            out.append(sample_html(s))
+            out.append(sample_html(s, r.folder.path, thumbs))
             shown += 1
     except MedevalsError as e:
         problem = str(e)

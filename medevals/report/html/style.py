@@ -48,6 +48,9 @@ table.compact td,table.compact th{padding:4px 8px}
 .sample{border:1px solid var(--line);border-radius:4px;margin:3px 0;padding:3px 8px}
 .sample:nth-child(even){background:var(--zebra)}
 .sample summary{cursor:pointer}
+.thumbs{display:flex;flex-wrap:wrap;gap:6px;margin:2px 0 6px}
+.thumb{margin:0;font-size:11px;color:var(--muted)}
+.thumb img{display:block;max-width:160px;max-height:160px;border:1px solid var(--line)}
 .sample[open]{background:#fff}
 .ta{margin-left:6px}
 .label{font-size:11px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);margin-top:6px}
