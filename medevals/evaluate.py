@@ -500,6 +500,7 @@ async def execute(
                 stats=stats,
                 journal=journal,
                 images=images,
+                on_warning=warn,
             )
 
         def pending() -> Iterator[tuple[PreparedBenchmark, Unit]]:

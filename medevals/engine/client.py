@@ -11,6 +11,7 @@ import logging
 import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from medevals.engine.cache import ResponseCache
@@ -113,6 +114,7 @@ class ModelClient:
         stats: CallStats | None = None,
         journal: Journal | None = None,
         images: ImageStore | None = None,
+        on_warning: Callable[[str], None] | None = None,
     ):
         self.backend = backend
         self.role = role
@@ -129,6 +131,8 @@ class ModelClient:
         self._sem = asyncio.Semaphore(max(1, limit))
         self._server_id = backend.server_id
         backend.max_response_bytes = self.retry.max_response_bytes
+        #: Where a once-per-run warning goes (the run's warnings: console and manifest); a logger otherwise.
+        self._on_warning = on_warning or log.warning
         self._warned_retry_after = False
         self._consecutive_failures = 0
         self._started = False
@@ -245,11 +249,8 @@ class ModelClient:
         self.stats.retry_after_capped += 1
         if not self._warned_retry_after:
             self._warned_retry_after = True
-            log.warning(
-                "warning: %s model %s asked to wait %.0f s before retrying (Retry-After); waiting the cap "
-                "of %.0f s instead (counted in manifest stats.retry_after_capped)",
-                self.role,
-                self.backend.record.spec,
-                asked,
-                self.retry.max_retry_after,
+            self._on_warning(
+                f"{self.role} model {self.backend.record.spec} asked to wait {asked:.0f} s before retrying "
+                f"(Retry-After); waiting the cap of {self.retry.max_retry_after:.0f} s instead "
+                f"(counted in manifest stats.retry_after_capped)"
             )

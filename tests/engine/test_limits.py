@@ -136,3 +136,28 @@ def test_cli_rejects_bad_limits_in_one_line(fake_server, tmp_path, capsys, opt, 
     code, _out, err, folder = run_fake(server, tmp_path, capsys, opt, value)
     assert code == 2 and folder is None and server.n_requests == 0
     assert err.strip().splitlines() == [f"error: {msg}"]
+
+
+def test_retry_after_cap_reaches_the_run_warnings_and_manifest(fake_server, tmp_path):
+    from fake_openai import mcq_by_item_number
+    from genbench import write_bench
+
+    from medevals.evaluate import RunConfig, execute, prepare
+
+    spec = write_bench(tmp_path / "bench", 20)
+    server = fake_server(responder=mcq_by_item_number, faults=Faults(rate_429=0.3, retry_after=3600), seed=2)
+    cfg = RunConfig(
+        model="openai:fake",
+        benchmarks=[str(spec)],
+        base_url=server.base_url,
+        runs_dir=tmp_path / "runs",
+        use_cache=False,
+        retry=RetryPolicy(max_attempts=8, base_delay=0.001, max_delay=0.01, max_retry_after=0.02),
+    )
+    shown: list[str] = []
+    outcome = asyncio.run(execute(prepare(cfg), on_warning=shown.append))
+    n_429 = server.faults_sent["429"]
+    assert outcome.manifest.status == "complete" and n_429 > 1
+    stats = outcome.folder.read_manifest().stats
+    assert stats["retry_after_capped"] == n_429
+    assert len(shown) == 1 and "asked to wait 3600 s" in shown[0] and stats["warnings"] == shown
