@@ -110,3 +110,54 @@ def mcq_item(
 
 def letters_for(n: int) -> list[str]:
     return list(LETTERS[:n])
+
+
+def mcq_set_item(
+    *,
+    id: str,
+    question: str,
+    choices: dict[str, str],
+    answers: list[str],
+    where: Path | str,
+    line: int,
+    answer_field: str = "answer",
+    n_select: int | None = None,
+    subset: str | None = None,
+    context: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Item:
+    """A multiple-choice item that admits several correct options: its target is the list of
+    correct letters (in option order), ``metadata["multi_answer"]`` marks it, and ``n_select`` is
+    the number of options to pick *when the item itself states it* ("2つ選べ"; never the key's
+    count otherwise, which would leak the answer)."""
+    if not answers:
+        raise DataError("no correct option given", path=where, line=line, field=answer_field)
+    keys = [str(a).strip().upper() for a in answers]
+    if len(set(keys)) != len(keys):
+        raise DataError(f"answer key {answers} repeats an option", path=where, line=line, field=answer_field)
+    item = mcq_item(
+        id=id,
+        question=question,
+        choices=choices,
+        answer=keys[0],
+        where=where,
+        line=line,
+        answer_field=answer_field,
+        subset=subset,
+        context=context,
+        metadata=metadata,
+    )
+    assert item.choices is not None
+    missing = [k for k in keys if k not in item.choices]
+    if missing:
+        raise DataError(
+            f"answer key '{missing[0]}' is not among the options ({', '.join(item.choices)})",
+            path=where,
+            line=line,
+            field=answer_field,
+        )
+    item.target = [k for k in item.choices if k in keys]
+    item.metadata["multi_answer"] = True
+    if n_select is not None:
+        item.metadata["n_select"] = n_select
+    return item

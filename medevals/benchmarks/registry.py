@@ -21,6 +21,11 @@ BUILTIN: dict[str, str] = {
     "mmlu-med": "medevals.benchmarks.mcq_sets:MMLU_MED",
     "medbullets": "medevals.benchmarks.mcq_sets:MEDBULLETS",
     "medagentsbench": "medevals.benchmarks.mcq_sets:MEDAGENTSBENCH",
+    # exams in other languages
+    "headqa": "medevals.benchmarks.language_exams:HEADQA",
+    "frenchmedmcqa": "medevals.benchmarks.language_exams:FRENCHMEDMCQA",
+    "cmexam": "medevals.benchmarks.language_exams:CMEXAM",
+    "igakuqa": "medevals.benchmarks.language_exams:IGAKUQA",
     # calculators
     "medcalc": "medevals.benchmarks.medcalc:MEDCALC",
     "medcalc-gen": "medevals.benchmarks.medcalc_gen:MEDCALC_GEN",
@@ -49,7 +54,12 @@ BUILTIN: dict[str, str] = {
     "gmai-mmbench": "medevals.benchmarks.vqa_sets:GMAI_MMBENCH",
 }
 
-ALIASES: dict[str, str] = {"mmlu_med": "mmlu-med", "mmlu-medical": "mmlu-med", "medagents": "medagentsbench"}
+ALIASES: dict[str, str] = {
+    "head-qa": "headqa",
+    "mmlu_med": "mmlu-med",
+    "mmlu-medical": "mmlu-med",
+    "medagents": "medagentsbench",
+}
 
 
 def names() -> list[str]:

@@ -36,6 +36,7 @@ from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext, com
 from medevals.protocols.image_parts import ImageOptions, prepare_item, user_content
 from medevals.protocols.strategies import Strategy, expand, majority, parse
 from medevals.schema import CallRecord, Item, Message, ModelRequest, Sample, Score
+from medevals.scoring.exam_scores import item_points
 from medevals.scoring.extract import choice_from_logprobs, extract_choice, extract_choices
 from medevals.scoring.phrases import confidence_words
 
@@ -95,6 +96,11 @@ class MCQOptions(ImageOptions):
         "grader that does so (MIRAGE's locate_answer returns 'A'); still counted as unparseable",
     )
 
+    exam_score: Literal["none", "head-qa", "igakuqa"] = Field(
+        "none",
+        description="an exam's own score beside accuracy (scoring/exam_scores.py): head-qa net points "
+        "(+3/-1/0), igakuqa question points",
+    )
     language: str | None = Field(
         None,
         description="prompt and answer-extraction language for every item (en, es, fr, it, de, pt, zh, ja); "
@@ -759,6 +765,13 @@ class MCQProtocol(Protocol):
         values: dict[str, float | None] = {} if st.probe else {"accuracy": correct_f}
         if multi and not st.probe:
             values["hamming_score"] = self.hamming(answer, item)
+        points = (
+            None
+            if st.probe
+            else item_points(self.options.exam_score, item.metadata, correct_f, answer is not None)
+        )
+        if points is not None:
+            values["exam_points"] = points[0]
         return Score(
             value=correct_f,
             answer=answer,
@@ -792,4 +805,4 @@ class MCQProtocol(Protocol):
     def summarize(self, samples: Iterable[Sample]) -> dict[str, Any]:
         from medevals.protocols.mcq_summary import summarize
 
-        return summarize(samples, self.options.strategy)
+        return summarize(samples, self.options.strategy, exam_score=self.options.exam_score)

@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from medevals.protocols import options_order as oo
+from medevals.protocols.answer_set_summary import SetTally
 from medevals.protocols.image_summary import ImageTally
 from medevals.protocols.mcq import COMPLETION_WORDS
 from medevals.protocols.strategies import BASELINE, PERTURBATIONS, parse
 from medevals.schema import Sample
 from medevals.scoring.calibration import brier, ece, reliability_bins, selective_accuracy
+from medevals.scoring.exam_scores import ExamTally
 from medevals.scoring.paired import paired_compare
 from medevals.scoring.pareto import pareto_front
 from medevals.scoring.stats import bootstrap_mean, mean_ci, wilson
@@ -69,7 +71,7 @@ def _key(s: Sample) -> tuple[str, int]:
     return (s.item.id, s.repeat)
 
 
-def summarize(samples: Iterable[Sample], variants: list[str]) -> dict[str, Any]:
+def summarize(samples: Iterable[Sample], variants: list[str], exam_score: str = "none") -> dict[str, Any]:
     per: dict[str, _Variant] = defaultdict(_Variant)
     correct_by: dict[str, dict[tuple[str, int], float]] = defaultdict(dict)
     applicable: dict[str, dict[tuple[str, int], bool]] = defaultdict(dict)
@@ -80,8 +82,14 @@ def summarize(samples: Iterable[Sample], variants: list[str]) -> dict[str, Any]:
     paired = {BASELINE, *PERTURBATIONS} if any(x in PERTURBATIONS for x in variants) else set()
     chance_sum, n_with_options = 0.0, 0
     images = ImageTally(variants)  # degradation and modality tables (holds nothing for text runs)
+    head = variants[0] if variants else "default"
+    sets = SetTally()  # answer-set items of the headline variant
+    exam = ExamTally(exam_score)
     for s in samples:
         images.add(s)
+        if (s.variant == head or len(variants) <= 1) and s.score is not None and s.score.value is not None:
+            sets.add(s)
+            exam.add(s.item.metadata, s.item.subset, float(s.score.value), s.score.answer is not None)
         v = per[s.variant]
         v.n += 1
         if s.item.choices:
@@ -126,6 +134,9 @@ def summarize(samples: Iterable[Sample], variants: list[str]) -> dict[str, Any]:
     _contamination(per, completion, chance, tables)
     _robustness(correct_by, applicable, tables)
     images.render(tables, plots)
+    for extra in (sets.table(), exam.table()):
+        if extra:
+            tables.append(extra)
     out: dict[str, Any] = {"tables": tables, "plots": plots}
     if pareto:
         out["pareto"] = pareto
@@ -292,8 +303,11 @@ def _position(samples: list[Sample], tables: list[dict[str, Any]], plots: list[d
         answers = s.score.answer if s.score is not None and isinstance(s.score.answer, list) else []
         assert s.item.choices is not None
         letters = list(s.item.choices)
+        # an answer-set item's answers are lists of letters: compared as tuples, mapped letter by letter
+        answers = [tuple(a) if isinstance(a, list) else a for a in answers]
+        target = tuple(s.item.target) if isinstance(s.item.target, list) else s.item.target
         for k, a in enumerate(answers):
-            by_shift[k].append(float(a == s.item.target))
+            by_shift[k].append(float(a == target))
         parsed = [a for a in answers if a is not None]
         if answers and len(parsed) == len(answers) and len(set(parsed)) == 1:
             consistent += 1
@@ -302,7 +316,12 @@ def _position(samples: list[Sample], tables: list[dict[str, Any]], plots: list[d
             if a0 is None or a is None:
                 continue
             compared += 1
-            shown_at = oo.to_displayed(a, oo.cyclic_order(letters, k), letters)
+            order = oo.cyclic_order(letters, k)
+            shown_at = (
+                tuple(sorted((oo.to_displayed(x, order, letters) for x in a), key=letters.index))
+                if isinstance(a, tuple)
+                else oo.to_displayed(a, order, letters)
+            )
             if a == a0:
                 follows_content += 1
             elif shown_at == a0:

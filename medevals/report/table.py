@@ -49,7 +49,8 @@ def skipped_lines(metrics: dict[str, Any]) -> list[str]:
         sk = b.get("skipped") or {}
         if sk.get("n"):
             why = "; ".join(f"{n} {reason}" for reason, n in (sk.get("reasons") or {}).items())
-            lines.append(f"{name}: {sk['n']} items skipped, not in any denominator ({why})")
+            noun = "item" if sk["n"] == 1 else "items"
+            lines.append(f"{name}: {sk['n']} {noun} skipped, not in any denominator ({why})")
     return lines
 
 
