@@ -199,3 +199,75 @@ def test_bertscore_composite_follows_the_reference_settings(monkeypatch):
     bert = rows["BERTScore composite (BERTC)"]
     # clipped 1.0 + 0.0 + 0.5 over the pairs, + 1 for the NA match, over 6 texts
     assert bert["value"] == pytest.approx((1.0 + 0.0 + 0.5 + 1.0) / 6) and bert["n"] == 6
+
+
+def test_replay_of_recorded_outputs_reproduces_the_reference_scorer(tmp_path, capsys, shared_data):
+    """60 recorded replies to MEDEC test texts, replayed through ``medevals run -m replay:FILE``,
+    give the numbers the MEDIQA-CORR script's rules give on the same replies: flag and sentence
+    accuracy over all texts and R1FC with the ``rouge`` package itself."""
+    import json as _json
+
+    rouge = pytest.importorskip("rouge")
+    from clihelp import only_run, run_cli
+
+    from medevals.benchmarks import base, registry
+
+    items = base.load(registry.get("medec"), "test", shared_data).items[:60]
+    lines, submission = [], {}  # submission: text id -> (flag, sentence id, correction) or None
+    for i, it in enumerate(items):
+        t, kind = it.target, i % 7
+        sid, fix = t["sentence_id"], t["corrected_sentence"]
+        if kind == 0:  # exact answer
+            out, sub = (f"{sid} {fix}", (1, sid, fix)) if t["flag"] else ("CORRECT", (0, -1, "NA"))
+        elif kind == 1:  # says CORRECT
+            out, sub = "CORRECT", (0, -1, "NA")
+        elif kind == 2:  # lower-cased correction (or a correction claimed on a correct text)
+            text = fix.lower() if t["flag"] else "The patient was given aspirin."
+            s = sid if t["flag"] else 3
+            out, sub = f"{s} {text}", (1, s, text)
+        elif kind == 3:  # the next sentence's id
+            text = fix if t["flag"] else "No change needed."
+            out, sub = f"{sid + 1} {text}", (1, sid + 1, text)
+        elif kind == 4:  # unreadable: no line in the submission
+            out, sub = "I am not sure about this one.", None
+        elif kind == 5:  # quoted
+            text = fix if t["flag"] else "Start metformin."
+            s = sid if t["flag"] else 0
+            out, sub = f'{s} "{text}"', (1, s, text)
+        else:  # the erroneous sentence left as it is
+            text = t["error_sentence"] if t["flag"] else "The exam was normal."
+            s = sid if t["flag"] else 1
+            out, sub = f"{s} {text}", (1, s, text)
+        lines.append(_json.dumps({"id": it.id, "output": out}))
+        submission[it.id] = sub
+    recorded = tmp_path / "medec_outputs.jsonl"
+    recorded.write_text("\n".join(lines) + "\n")
+
+    # The reference rules on the same replies (MEDIQA-CORR script: every text in the denominator).
+    flags = sents = 0
+    pair_sum, na_matches = 0.0, 0
+    scorer = rouge.Rouge(metrics=["rouge-1"])
+    for it in items:
+        t, sub = it.target, submission[it.id]
+        ref = t["corrected_sentence"] if t["flag"] else "NA"
+        if sub is None:
+            continue
+        flag, sid, cand = sub
+        flags += flag == t["flag"]
+        sents += sid == t["sentence_id"]
+        cand = "NA" if flag == 0 else cand
+        if ref == "NA" and cand == "NA":
+            na_matches += 1
+        elif "NA" not in (ref, cand):
+            pair_sum += scorer.get_scores(cand, ref)[0]["rouge-1"]["f"]
+    n = len(items)
+
+    runs = tmp_path / "runs"
+    args = ["run", "--runs-dir", str(runs), "--no-report", "-m", f"replay:{recorded}", "-b", "medec"]
+    code, out, err = run_cli([*args, "--limit", "60", "--no-cache"], capsys)
+    assert code == 0, err + out
+    m = only_run(runs).read_metrics()["benchmarks"]["medec"]["metrics"]
+    assert m["flag_accuracy"]["value"] == pytest.approx(flags / n)
+    assert m["sentence_accuracy"]["value"] == pytest.approx(sents / n)
+    assert m["correction_rouge1"]["value"] == pytest.approx((pair_sum + na_matches) / n, abs=1e-12)
+    assert m["correction_rouge1"]["n"] == n
