@@ -162,6 +162,7 @@ PAYLOAD = (
     "<svg onload=\"document.body.setAttribute('data-pwned','svg')\"></svg>"
     "<a href=\"javascript:document.body.setAttribute('data-pwned','link')\">click</a>"
     "\"><script>document.body.setAttribute('data-pwned','attr-break')</script>"
+    "\u202egnp.exe\u202c"  # a bidi override: must show as <U+202E>, never reorder the text
 )
 
 
@@ -172,11 +173,16 @@ class _DomCheck(HTMLParser):
         self.handlers: list[str] = []
         self.js_links: list[str] = []
         self.scripts_with_payload = 0
+        self.csp = ""
+        self.text = ""
         self._in_script = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "body":
             self.body_attrs = dict(attrs)
+        a = dict(attrs)
+        if tag == "meta" and (a.get("http-equiv") or "").lower() == "content-security-policy":
+            self.csp = a.get("content") or ""
         for k, v in attrs:
             if k.startswith("on") and v and "pwned" in v:
                 self.handlers.append(f"<{tag} {k}>")
@@ -185,6 +191,7 @@ class _DomCheck(HTMLParser):
         self._in_script = tag == "script"
 
     def handle_data(self, data: str) -> None:
+        self.text += data
         if self._in_script and "pwned" in data:
             self.scripts_with_payload += 1
 
@@ -241,4 +248,6 @@ def test_hostile_model_output_is_inert_in_chromium(fake_server, tmp_path, capsys
     assert "&lt;script&gt;document.body.setAttribute" in report.read_text(encoding="utf-8")
     dom = _dump_dom(exe, report)
     assert "data-pwned" not in dom.body_attrs, dom.body_attrs
+    assert dom.csp.startswith("default-src 'none';"), dom.csp  # the browser's DOM keeps the policy
+    assert "\u202e" not in dom.text and "<U+202E>gnp.exe<U+202C>" in dom.text
     assert dom.handlers == [] and dom.js_links == [] and dom.scripts_with_payload == 0
