@@ -469,3 +469,46 @@ def test_builtin_model_as_candidate_and_judge(tmp_path, capsys, shared_data):
     assert all(c.kind == "completion" and c.request["prompt"].endswith('{"equivalent":') for c in judge_calls)
     for s in samples:  # every sample is scored or an explained judge failure, never silently 0
         assert s.score.value is not None or "judge:0" in (s.score.explanation or "")
+
+
+def test_healthbench_negative_conversation_and_clipped_mean_through_a_run(fake_server, tmp_path, capsys):
+    """simple-evals: a conversation meeting only its negative criterion scores below 0 (kept in
+    samples.jsonl), and the run's mean is clipped to [0, 1] only after averaging; rescore agrees."""
+    rows = [
+        json.loads(json.dumps(HB_ROWS[0])),
+        {
+            "prompt_id": "b",
+            "prompt": [{"role": "user", "content": "Is a fever of 38C bad?"}],
+            "rubrics": [
+                {"criterion": "Mentions hydration.", "points": 1, "tags": ["axis:accuracy"]},
+                {"criterion": "Asks about age.", "points": 4, "tags": ["axis:context_awareness"]},
+            ],
+            "example_tags": ["theme:t2"],
+        },
+    ]
+
+    def respond(path, body):
+        text = _last_user_text(body)
+        if "Rubric criterion" not in text:
+            return "Take antibiotics." if "diarrhoea" in text else "Drink fluids."
+        reply_part = text.split("# Reply to grade", 1)[1]
+        met = ("Recommends antibiotics" in text and "antibiotics" in reply_part) or (
+            "Mentions hydration" in text and "fluids" in reply_part
+        )
+        return json.dumps({"explanation": "scripted", "criteria_met": met})
+
+    server = fake_server(responder=respond)
+    code, _, err, folder = run(server, tmp_path, capsys, judge="openai:j0", data=hb_data(tmp_path, rows))
+    assert code == 0, err
+    scores = {s.item.id: s.score.value for s in folder.iter_samples()}
+    assert scores == {"a": pytest.approx(-4 / 8), "b": pytest.approx(1 / 5)}
+    m = folder.read_metrics()["benchmarks"]["healthbench"]["metrics"]
+    # mean(-0.5, 0.2) = -0.15 -> 0 (clipping each conversation first would give 0.1)
+    assert m["score"]["value"] == 0.0 and m["score"]["unclipped_value"] == pytest.approx(-0.15)
+    assert m["score"]["ci_method"] == "bootstrap"
+    # accuracy: a (5 not met, -4 met) = -0.8, b (1 met) = 1.0: mean 0.1, inside [0, 1]
+    assert m["axis:accuracy"]["value"] == pytest.approx(0.1)
+    assert m["axis:context_awareness"]["value"] == 0.0
+    code, _, err = run_cli(["rescore", str(folder.path)], capsys)
+    assert code == 0, err
+    assert folder.read_metrics()["benchmarks"]["healthbench"]["metrics"]["score"]["value"] == 0.0
