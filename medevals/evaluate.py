@@ -693,7 +693,9 @@ def compute_metrics(folder: RunFolder, manifest: RunManifest) -> dict[str, Any]:
             variants=b.variants,
             spec=proto_cls.metric_spec,
         )
-    for s in folder.iter_samples():
+    # In unit order, not finishing order: identical samples give byte-identical metrics.json
+    # however the units were scheduled (concurrency, Ray, resume; see runs/execution.py).
+    for s in folder.iter_samples(ordered=True):
         if s.benchmark not in aggs:
             raise RunError(f"{folder.samples_path}: sample {s.unit_id} names a benchmark not in the manifest")
         aggs[s.benchmark].add(s)
@@ -715,7 +717,7 @@ def compute_metrics(folder: RunFolder, manifest: RunManifest) -> dict[str, Any]:
             res["skipped"] = {"n": sum(b.skipped.values()), "reasons": dict(b.skipped)}
         if get_protocol(b.protocol).summarize is not Protocol.summarize:
             proto = protocol_from_record(b, str(folder.manifest_path))
-            extra = proto.summarize(s for s in folder.iter_samples() if s.benchmark == b.name)
+            extra = proto.summarize(s for s in folder.iter_samples(ordered=True) if s.benchmark == b.name)
             if extra:
                 res["extra"] = extra
         out["benchmarks"][b.name] = res

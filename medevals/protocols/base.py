@@ -188,7 +188,10 @@ class Protocol(ABC):
           "series": [{"name": str, "points": [[x, y], ...]}]}]``. Optional: ``x_range``/``y_range``,
           ``x_log``, ``reference: "diagonal"`` (reliability diagrams), ``frontier: true`` (Pareto
           staircase, lower x and higher y better); per series ``labels`` and ``intervals`` ([lo, hi]);
-        - a table may carry a ``caption`` (caveats, definitions), shown under it;
+        - a table may carry a ``caption`` (caveats, definitions), shown under it, and
+          ``timing_columns``: indexes of columns that measure the execution (latency), not the
+          answers; their cells live in execution.json so metrics.json stays a pure function of the
+          responses (``runs/execution.py``);
         - ``pareto``: ``[{"label", "accuracy", "ci_low", "ci_high", "n", "tokens", "cost_usd",
           "latency_s", "calls"}]`` per strategy: the report merges these across all runs it shows
           into one cost-accuracy plot with the frontier.

@@ -202,6 +202,8 @@ def _grid(
                     "on tokens-accuracy frontier",
                 ],
                 "rows": rows,
+                # measured, not a result: kept in execution.json, out of metrics.json (runs/execution.py)
+                "timing_columns": [5],
                 "caption": "Per item means. Tokens include embedding calls of kNN selection; the one-off "
                 "embedding of the example pool is not charged to any item. Cached calls count their "
                 "recorded latency and tokens but no cost.",

@@ -1,4 +1,4 @@
-"""The run folder: ``manifest.json``, ``samples.jsonl`` (streamed), ``metrics.json``, ``report.html``.
+"""The run folder: ``manifest.json``, ``samples.jsonl`` (streamed), ``metrics.json`` (+ ``execution.json``), ``report.html``.
 
 Samples are appended one whole line at a time (``engine/jsonl_append``): a crash or a full
 disk never leaves half a sample that counts, and memory stays flat in the number of items.
@@ -28,6 +28,7 @@ from typing import Any
 
 from medevals.engine.jsonl_append import LineAppender, cut_torn_tail, storage_error
 from medevals.errors import FolderBusy, RunError
+from medevals.runs import execution
 from medevals.schema import RunManifest, Sample
 
 try:  # POSIX; without it (Windows) runs are not locked
@@ -38,6 +39,7 @@ except ImportError:  # pragma: no cover
 MANIFEST = "manifest.json"
 SAMPLES = "samples.jsonl"
 METRICS = "metrics.json"
+EXECUTION = execution.EXECUTION
 JOURNAL = "journal.jsonl"
 REPORT = "report.html"
 LOCK = ".lock"
@@ -107,6 +109,10 @@ class RunFolder:
     @property
     def metrics_path(self) -> Path:
         return self.path / METRICS
+
+    @property
+    def execution_path(self) -> Path:
+        return self.path / EXECUTION
 
     @property
     def journal_path(self) -> Path:
@@ -224,10 +230,14 @@ class RunFolder:
                 last[uid] = n
         return old
 
-    def iter_samples(self, *, all_lines: bool = False) -> Iterator[Sample]:
+    def iter_samples(self, *, all_lines: bool = False, ordered: bool = False) -> Iterator[Sample]:
         """Stream the latest sample of each unit (every line with ``all_lines``); a torn final
-        line (crash mid-write) is skipped."""
+        line (crash mid-write) is skipped. ``ordered`` yields them sorted by unit id instead of
+        in the order they finished (see ``_iter_ordered``)."""
         if not self.samples_path.exists():
+            return
+        if ordered and not all_lines:
+            yield from self._iter_ordered()
             return
         skip = set() if all_lines else self._superseded()
         with self.samples_path.open("rb") as fh:
@@ -279,6 +289,35 @@ class RunFolder:
                     )
         return n
 
+    def _iter_ordered(self) -> Iterator[Sample]:
+        """The latest sample of each unit, by unit id: the order in which metrics are computed.
+
+        Samples land in the order units finish, which differs between two runs of the same
+        command (concurrency, a Ray cluster, a resume). Aggregates that depend on order (float
+        sums, the first-seen order of error kinds, protocol summaries) would then differ in
+        their last digits; fed in unit order, identical samples give byte-identical metrics.
+        One pass notes each unit's latest line offset (8 bytes + its id), then lines are read
+        back by seeking: memory stays small in the number of samples.
+        """
+        last: dict[str, tuple[int, int]] = {}
+        with self.samples_path.open("rb") as fh:
+            pos = 0
+            for n, raw in enumerate(fh, start=1):
+                if not raw.endswith(b"\n"):
+                    break
+                uid = _unit_id_of(raw[:4096].decode("utf-8", "replace"))
+                last[uid or _unit_id_of(raw.decode("utf-8", errors="replace"))] = (pos, n)
+                pos += len(raw)
+            for uid in sorted(last):
+                off, n = last[uid]
+                fh.seek(off)
+                try:
+                    yield Sample.model_validate_json(fh.readline())
+                except ValueError as e:  # invalid UTF-8 and JSON included
+                    raise RunError(
+                        f"{self.samples_path}:{n}: unreadable sample ({_first_error(e)})"
+                    ) from None
+
     def iter_sample_dicts(self, *, all_lines: bool = False) -> Iterator[dict[str, Any]]:
         if not self.samples_path.exists():
             return
@@ -308,7 +347,12 @@ class RunFolder:
 
     # -- metrics
     def write_metrics(self, metrics: dict[str, Any]) -> None:
-        _atomic_write(self.metrics_path, json.dumps(_finite(metrics), indent=2, default=str, allow_nan=False))
+        """metrics.json (the results), then execution.json (latencies, run id and the samples
+        fingerprint: ``runs/execution.py``). The fingerprint goes last: a crash between the two
+        leaves metrics that read as stale, so they are recomputed, never trusted."""
+        results, facts = execution.split(metrics)
+        _atomic_write(self.metrics_path, _dumps(results))
+        _atomic_write(self.execution_path, _dumps(facts))
 
     def samples_size(self) -> int:
         try:
@@ -324,6 +368,7 @@ class RunFolder:
             return False
         if not isinstance(metrics, dict) or not isinstance(metrics.get("benchmarks", {}), dict):
             return False
+        metrics = self._with_execution(metrics)
         if "samples_bytes" in metrics:
             return metrics["samples_bytes"] == self.samples_size()
         # metrics written before the fingerprint existed: newer than the samples is current
@@ -346,7 +391,15 @@ class RunFolder:
             raise RunError(
                 f"{self.metrics_path}: not a metrics object; `medevals rescore {self.path}` rewrites it"
             )
-        return metrics
+        return self._with_execution(metrics)
+
+    def _with_execution(self, metrics: dict[str, Any]) -> dict[str, Any]:
+        """metrics.json merged with execution.json (folders written before it have none)."""
+        try:
+            facts = json.loads(self.execution_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return metrics
+        return execution.merge(metrics, facts) if isinstance(facts, dict) else metrics
 
 
 def _first_error(e: ValueError) -> str:
@@ -360,6 +413,10 @@ def _first_error(e: ValueError) -> str:
         except (IndexError, KeyError, TypeError):
             pass
     return str(e).splitlines()[0] if str(e) else type(e).__name__
+
+
+def _dumps(obj: dict[str, Any]) -> str:
+    return json.dumps(_finite(obj), indent=2, default=str, allow_nan=False)
 
 
 def _finite(o: Any) -> Any:
