@@ -70,7 +70,11 @@ def test_split_and_merge_are_inverse():
                 "extra": {
                     "tables": [
                         {"columns": ["s", "x"], "rows": [["a", 1]]},
-                        {"columns": ["s", "lat"], "rows": [["a", "0.1s"], ["b", "0.2s"]], "timing_columns": [1]},
+                        {
+                            "columns": ["s", "lat"],
+                            "rows": [["a", "0.1s"], ["b", "0.2s"]],
+                            "timing_columns": [1],
+                        },
                     ],
                     "pareto": [{"label": "a", "latency_s": 0.1}, {"label": "b", "latency_s": 0.2}],
                 },
