@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import gzip
 import json
 import random
 import re
@@ -49,6 +51,9 @@ class Faults:
     #: whose body drips one byte every ``drip_s`` forever (no single read ever waits long).
     rate_endless: float = 0.0
     rate_drip: float = 0.0
+    #: A 200 with ``Content-Encoding: gzip`` whose small body inflates to ``bomb_mb`` MB.
+    rate_gzip_bomb: float = 0.0
+    bomb_mb: int = 40
     retry_after: float = 0.05
     hang_s: float = 30.0
     #: A slow stream sends the status line at once, then the body in small chunks over this long.
@@ -57,7 +62,7 @@ class Faults:
 
     NAMES = ("429", "500", "503", "hang", "reset", "truncated", "empty", "slow")
     MALFORMED = ("no_content", "choices_object", "bad_choice", "non_json")
-    STREAMS = ("endless", "drip")
+    STREAMS = ("endless", "drip", "gzip_bomb")
 
     @classmethod
     def spread(cls, total: float, **kw: float) -> Faults:
@@ -311,6 +316,11 @@ class FakeOpenAI:
                 resp["choices"] = ["ANSWER: A"]
             self._send(writer, 200, json.dumps(resp).encode())
             return
+        if fault == "gzip_bomb":
+            bomb = _gzip_bomb(self.faults.bomb_mb)
+            self._send(writer, 200, bomb, {"Content-Encoding": "gzip"})
+            await writer.drain()
+            return
         head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
         writer.write(head.encode())
         self.statuses.append(200)
@@ -415,6 +425,12 @@ class FakeOpenAI:
         self._send(writer, 200, payload)
         await writer.drain()
         return True
+
+
+@functools.lru_cache(maxsize=4)
+def _gzip_bomb(mb: int) -> bytes:
+    """``mb`` MB of spaces, gzip-compressed (about a thousandth of the size)."""
+    return gzip.compress(b" " * (mb * 1024 * 1024), compresslevel=9)
 
 
 def make_response(kind: str, text: str, body: dict[str, Any], model: str = "fake-model") -> dict[str, Any]:

@@ -185,19 +185,21 @@ class OpenAICompatBackend(ModelBackend):
 async def _read_capped(resp: aiohttp.ClientResponse, cap: int) -> bytes:
     """The whole body, or TransientModelError once it passes ``cap`` bytes (the connection is dropped).
 
-    A declared Content-Length over the cap fails before reading; a body without one (chunked,
-    or delimited by the connection closing) is read in pieces and counted.
+    A declared Content-Length over the cap fails before reading. Every body is then read in
+    pieces and counted after decompression (aiohttp inflates gzip/deflate as it reads), so
+    neither a body without a length (chunked, or ended by closing) nor a small compressed body
+    that inflates to gigabytes can pass the cap.
     """
     length = resp.content_length
-    if length is not None:
-        if length > cap:
-            resp.close()
-            raise TransientModelError(f"response too large: Content-Length {length} bytes > cap {cap} bytes")
-        return await resp.read()
-    buf = bytearray()
+    if length is not None and length > cap:
+        resp.close()
+        raise TransientModelError(f"response too large: Content-Length {length} bytes > cap {cap} bytes")
+    chunks: list[bytes] = []
+    size = 0
     async for chunk in resp.content.iter_any():
-        buf += chunk
-        if len(buf) > cap:
+        size += len(chunk)
+        if size > cap:
             resp.close()
-            raise TransientModelError(f"response too large: over the cap of {cap} bytes (no Content-Length)")
-    return bytes(buf)
+            raise TransientModelError(f"response too large: over the cap of {cap} bytes as read")
+        chunks.append(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)

@@ -11,8 +11,8 @@ journaled or scored as the model's answer):
 - ``chat`` and ``completion``: ``choices`` is a non-empty list and every choice is an object
   that carries a reply: a ``message`` object whose ``content`` is a string or a list of content
   parts, or a ``text`` string. A message whose content is missing or null still counts when it
-  carries a non-empty ``tool_calls`` list (or a legacy ``function_call`` object), a ``refusal``
-  string, or a non-empty ``reasoning_content`` / ``reasoning`` string. That last case, a
+  carries a non-empty ``tool_calls`` list (or a legacy ``function_call`` object), a non-empty
+  ``refusal`` string, or a non-empty ``reasoning_content`` / ``reasoning`` string. That last case, a
   reasoning-only reply, is the model's answer, not a fault: the model spent its token budget
   thinking, the same request would get the same reply, and it is scored as the empty answer it
   is (normally unparseable, and counted as such). An empty string is likewise a reply (the model
@@ -78,7 +78,7 @@ def _has_reply(ch: dict[str, Any]) -> bool:
         return bool(
             (isinstance(msg.get("tool_calls"), list) and msg["tool_calls"])
             or isinstance(msg.get("function_call"), dict)
-            or isinstance(msg.get("refusal"), str)
+            or _nonempty_str(msg.get("refusal"))
             or _nonempty_str(msg.get("reasoning_content"))
             or _nonempty_str(msg.get("reasoning"))
         )

@@ -55,7 +55,7 @@ def test_endless_body_is_cut_at_the_cap(fake_server):
     error, stats = _fail_once(
         server, RetryPolicy(max_attempts=2, base_delay=0.001, timeout=60, max_response_bytes=cap)
     )
-    assert error.startswith(f"response too large: over the cap of {cap} bytes"), error
+    assert error.startswith(f"response too large: over the cap of {cap} bytes as read"), error
     assert stats.retry_reasons == {"response too large": 1}
 
 
@@ -161,3 +161,11 @@ def test_retry_after_cap_reaches_the_run_warnings_and_manifest(fake_server, tmp_
     stats = outcome.folder.read_manifest().stats
     assert stats["retry_after_capped"] == n_429
     assert len(shown) == 1 and "asked to wait 3600 s" in shown[0] and stats["warnings"] == shown
+
+
+def test_compressed_body_is_capped_as_inflated(fake_server):
+    """A small gzip body (40 KB) that inflates to 40 MB: the cap counts what is read, not what was sent."""
+    server = fake_server(faults=Faults(rate_gzip_bomb=1.0, bomb_mb=40))
+    cap = 1024 * 1024
+    error, _ = _fail_once(server, RetryPolicy(max_attempts=1, max_response_bytes=cap))
+    assert error.startswith(f"response too large: over the cap of {cap} bytes as read"), error
