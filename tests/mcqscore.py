@@ -16,3 +16,26 @@ def score_reply(benchmark: str, item: Item, reply: str, **options: object) -> Sc
     call = CallRecord(model="m", kind="chat", request={}, raw=make_response("chat", reply, {}))
     output = {"mode": "generate", "parts": [{"use": "answer", "order": None}]}
     return proto.score(item, output, [call], "zero-shot")
+
+
+def _numeric_only(folder, split, translation="ja"):
+    from medevals.benchmarks.language_exams import _igakuqa_local
+
+    return [
+        it
+        for it in _igakuqa_local(folder, split, translation)
+        if getattr(it, "metadata", {}).get("answer_type")
+    ]
+
+
+def _igakuqa_numeric():
+    import dataclasses
+
+    from medevals.benchmarks.language_exams import IGAKUQA
+
+    return dataclasses.replace(IGAKUQA, name="igakuqa-numeric", load_local=_numeric_only)
+
+
+#: IgakuQA's 12 numeric-entry questions alone, as a benchmark (register with monkeypatch.setitem on
+#: ``registry.BUILTIN``: ``"igakuqa-numeric": "mcqscore:IGAKUQA_NUMERIC"``).
+IGAKUQA_NUMERIC = _igakuqa_numeric()

@@ -21,6 +21,7 @@ from medevals.benchmarks.mapping import LETTERS, mcq_item, mcq_set_item
 from medevals.benchmarks.readers import read_csv, read_json, read_jsonl, require
 from medevals.errors import ConfigError, DataError
 from medevals.schema import Item, Taxonomy
+from medevals.scoring.numeric_entry import template_of
 
 EXAMS = Taxonomy(category="Medical knowledge", subcategory="Licensing and specialisation exams (non-English)")
 NO_IMAGE = "refers to an image the data does not ship"
@@ -273,12 +274,19 @@ def _igakuqa_item(
     item_id = pid if lang == "ja" else f"{pid}:{lang}"
     if row.get("text_only") is False:
         return Skipped(item_id, NO_IMAGE + " (text_only: false)")
-    if not options:
-        return Skipped(item_id, "numeric entry (no options): not multiple choice")
     key = [str(a).strip() for a in require(row, "answer", where, line, kind=list)]
-    choices = {LETTERS[i]: o for i, o in enumerate(options)}
     exam = pid[:3]
     meta: dict[str, Any] = {"language": lang, "exam": exam, "points": int(row.get("points") or 0)}
+    if not options:  # numeric entry: the key fills the answer boxes the (Japanese) question prints
+        if len(key) != 1 or not re.fullmatch(r"\d+(?:\.\d+)?", key[0]):
+            raise DataError(f"numeric answer {key} is not one number", path=where, line=line, field="answer")
+        box = template_of(row.get("problem_text", ""))
+        meta.update(answer_type="number", box=box)
+        question = text
+        if box and not re.search("[①-⑩]", text):  # some translations drop the boxes, which say how to answer
+            question = f"{text}\n(Answer boxes: {box})"
+        return Item(id=item_id, input=question, target=key[0], subset=exam, metadata=meta)
+    choices = {LETTERS[i]: o for i, o in enumerate(options)}
     accept: list[Any] = []
     if len(key) == 1 and " or " in key[0]:  # "a or d": either is right
         alts = [a.strip().upper() for a in key[0].split(" or ")]
@@ -350,9 +358,9 @@ IGAKUQA = Benchmark(
     license="not stated upstream (questions from the MHLW website); cite Kasai et al. 2023",
     source="Kasai et al. 2023, Evaluating GPT-4 and ChatGPT on Japanese Medical Licensing Examinations "
     "(jungokasai/IgakuQA)",
-    description="5 exams (112th-116th) x 400 questions; 529 refer to figures the data does not ship and 12 "
-    "are numeric entry: skipped and counted. 298 ask for 2-3 options (answer sets, the count stated in "
-    "the question). --set translation=en (or the split igakuqa:en) uses the English translations "
+    description="5 exams (112th-116th) x 400 questions; 529 refer to figures the data does not ship: "
+    "skipped and counted. 298 ask for 2-3 options (answer sets, the count stated in the question); 12 are "
+    "numeric entry (answer boxes, judged by value or box digits). --set translation=en (or the split igakuqa:en) uses the English translations "
     "beside the data, translation=both runs each question in both languages (results split by language).",
     splits={"test": 2000, "en": 2000},
     default_split="test",

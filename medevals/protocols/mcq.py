@@ -13,6 +13,16 @@ chain of thought, self-consistency, choice-shuffle ensembles and verbalised conf
 the ``zero-shot`` variant on the same items by ``summarize`` (``protocols/mcq_summary.py``).
 Every answer call of an ensemble is one ``ctx.generate`` call with its own ``sample_index``
 (and ``seed``), so each is cached and resumed on its own.
+
+Languages: prompts come from ``protocols/mcq_prompts.py`` in the item's language (or the
+``language`` option's) and answers are read with that language's phrases. Items that admit
+several correct options (``is_set_item``) are asked for all correct letters, read as a set
+(``extract_choices``) and scored by exact set match with the Hamming score beside it; one
+next-token letter cannot name a set, so they are always generated, also in likelihood mode.
+Votes (scN, shuffleN), verbal confidence, position shifts and option-order probes apply to sets
+letter by letter. Numeric-entry questions (``is_numeric_item``: no options, IgakuQA's answer
+boxes) are asked for a number, alone or under reasoning/sampling strategies; variants that need
+options or multiple-choice examples are not applicable to them.
 """
 
 from __future__ import annotations
@@ -64,6 +74,11 @@ ENGLISH_ONLY_PROBES = ("perturb:distractor", "probe:completion")
 def is_set_item(item: Item) -> bool:
     """Does the item admit several correct options? Its target is then a list of letters."""
     return bool(item.metadata.get("multi_answer")) and isinstance(item.target, list)
+
+
+def is_numeric_item(item: Item) -> bool:
+    """A numeric-entry exam question (no options; IgakuQA's answer boxes): the key is a number."""
+    return not item.choices and item.metadata.get("answer_type") == "number"
 
 
 def answer_text(target: Any) -> str:
@@ -135,7 +150,8 @@ def format_question(item: Item, with_context: bool, *, hide: str | None = None, 
         parts.append(f"{p['context']}{item.context}")
     question = item.input if isinstance(item.input, str) else str(item.input)
     parts.append(f"{p['question']}{p['hidden']}" if hide == "stem" else f"{p['question']}{question}")
-    assert item.choices is not None
+    if not item.choices:  # a numeric-entry question
+        return "\n".join(parts)
     if hide == "options":
         parts.append(p["options"] + ", ".join(item.choices))
     else:
@@ -303,7 +319,8 @@ class MCQProtocol(Protocol):
 
     @staticmethod
     def _pool_without(item: Item, ctx: SolveContext) -> list[Item]:
-        return [x for x in ctx.fewshot_pool if x.id != item.id and x.input != item.input]
+        # numeric-entry questions (no options) are never shown as multiple-choice examples
+        return [x for x in ctx.fewshot_pool if x.id != item.id and x.input != item.input and x.choices]
 
     @staticmethod
     def _embed_text(item: Item) -> str:
@@ -369,7 +386,9 @@ class MCQProtocol(Protocol):
     ) -> str:
         """The instruction for ``item`` in ``language`` (``protocols/mcq_prompts.py`` holds the words)."""
         p = mp.PROMPTS[language]
-        if is_set_item(item):
+        if is_numeric_item(item):
+            parts = [p["intro_number"], p["cot_number"] if cot else p["answer_number"]]
+        elif is_set_item(item):
             n = item.metadata.get("n_select")
             note = p["count_note"].format(n=n) if n else p["set_note"]
             answer = p["cot_set"] if cot else p["answer_set"]
@@ -400,13 +419,13 @@ class MCQProtocol(Protocol):
         sample: int | None = None,
     ) -> ModelRequest:
         """One answer request. ``sample`` set = a self-consistency draw (sampling temperature and seed)."""
-        if not item.choices:
+        if not item.choices and not is_numeric_item(item):
             raise ConfigError(f"item {item.id}: the mcq protocol needs options")
         examples = examples or []
         o = self.options
         lang = self.language_of(item)
         p = mp.PROMPTS[lang]
-        multi = is_set_item(item)
+        multi = is_set_item(item) or is_numeric_item(item)  # a generated answer of a few tokens
         temperature = o.sc_temperature if sample is not None else o.temperature
         instruction = self.instruction(item, lang, cot=cot, verbal=verbal, hide=hide)
         cue = p["answer"]  # "Answer:" ends every question block
@@ -512,9 +531,11 @@ class MCQProtocol(Protocol):
         return req, {"mode": mode, "parts": [{"use": "answer", "order": None}]}
 
     async def solve(self, item: Item, ctx: SolveContext) -> dict[str, Any]:
+        st = parse(ctx.variant, self.options.shots)
+        if is_numeric_item(item):
+            return await self._solve_numeric(item, ctx, st)
         if not item.choices:
             raise ConfigError(f"item {item.id}: the mcq protocol needs options")
-        st = parse(ctx.variant, self.options.shots)
         # Images are converted (and degraded, for a degrade: strategy) once per unit, stored in the
         # run folder by hash; the requests below carry only those references.
         shown, images = await prepare_item(item, ctx, self.options, degrade=st.degrade)
@@ -524,6 +545,21 @@ class MCQProtocol(Protocol):
         if st.degrade and not images:
             out["applicable"] = False  # a text item in an image set: nothing was degraded
         return out
+
+    async def _solve_numeric(self, item: Item, ctx: SolveContext, st: Strategy) -> dict[str, Any]:
+        """A numeric-entry question: asked (and voted) like any item under strategies that only add
+        reasoning, samples or a confidence; not applicable where options or examples are needed
+        (probes, option shuffles, few-shot examples: the example pool is multiple choice)."""
+        if st.probe or st.shuffles > 1 or st.shots or st.degrade:
+            return {"mode": "generate", "parts": [], "applicable": False}
+        parts: list[dict[str, Any]] = []
+        for i in range(st.samples):
+            req = self.build_request(
+                item, ctx, mode="generate", cot=st.cot, verbal=st.verbal, sample=i if st.samples > 1 else None
+            )
+            await ctx.generate(req, sample_index=ctx.repeat * 1000 + i if st.ensemble else None)
+            parts.append({"use": "answer", "order": None})
+        return {"mode": "generate", "parts": parts}
 
     async def _solve_strategy(self, item: Item, ctx: SolveContext, st: Strategy) -> dict[str, Any]:
         assert item.choices is not None
@@ -687,8 +723,10 @@ class MCQProtocol(Protocol):
     def score(
         self, item: Item, output: dict[str, Any], calls: list[CallRecord], variant: str = "default"
     ) -> Score:
-        assert item.choices is not None
         st = parse(variant, self.options.shots) if variant != "default" else parse("zero-shot")
+        if is_numeric_item(item):
+            return self._score_numeric(item, output, calls, st)
+        assert item.choices is not None
         mode = output.get("mode", "generate")
         if mode == "completion":
             return self._score_completion(item, output, calls)
@@ -780,6 +818,56 @@ class MCQProtocol(Protocol):
             values=values,
             confidence=confidence,
             explanation=explanation,
+        )
+
+    def _score_numeric(
+        self, item: Item, output: dict[str, Any], calls: list[CallRecord], st: Strategy
+    ) -> Score:
+        """A numeric-entry question: the number each answer call gives (``scoring/numeric_entry.py``),
+        majority vote over the numbers as written, judged against the key and its answer boxes."""
+        from medevals.scoring.extract import patterns
+        from medevals.scoring.numeric_entry import judge, read_number
+
+        if output.get("applicable") is False:
+            return Score(
+                value=None,
+                target=item.target,
+                applicable=False,
+                explanation=f"{st.name}: needs options or multiple-choice examples; a numeric-entry "
+                "question has none (not applicable)",
+            )
+        statement = patterns(self.language_of(item)).statement
+        numbers = [
+            read_number(openai_format.text(c.raw), statement)
+            for p, c in zip(output.get("parts") or [], calls, strict=False)
+            if p.get("use") == "answer"
+        ]
+        answer, agreement = majority(numbers)
+        box = item.metadata.get("box")
+        correct = float(judge(answer, str(item.target), box))
+        confidence = None
+        if st.verbal:
+            replies = [openai_format.text(c.raw) for c in calls]
+            confs = [
+                v
+                for n, r in zip(numbers, replies, strict=False)
+                if n == answer and (v := verbal_confidence(r)) is not None
+            ]
+            confidence = sum(confs) / len(confs) if confs else None
+        elif len(numbers) > 1 and answer is not None:
+            confidence = agreement
+        values: dict[str, float | None] = {"accuracy": correct}
+        points = item_points(self.options.exam_score, item.metadata, correct, answer is not None)
+        if points is not None:
+            values["exam_points"] = points[0]
+        return Score(
+            value=correct,
+            answer=answer,
+            target=item.target,
+            parsed=answer is not None,
+            values=values,
+            confidence=confidence,
+            explanation=f"numeric entry{f' in boxes {box}' if box else ''}: read {answer!r}",
         )
 
     @staticmethod

@@ -106,7 +106,7 @@ def summarize(samples: Iterable[Sample], variants: list[str], exam_score: str = 
         if s.error is not None:
             v.errors += 1
         sc = s.score
-        if s.variant == "probe:position" and sc is not None:
+        if s.variant == "probe:position" and sc is not None and sc.applicable:
             position.append(s)
         if s.variant == "probe:completion" and s.output.get("applicable"):
             completion.append(s)

@@ -114,8 +114,8 @@ class ExamTally:
             caption = (
                 "IgakuQA score: the exam's points (1 general, 3 clinical, 0 excluded by the ministry) of the "
                 "questions answered right, out of the points of the questions asked, per exam, as "
-                "jungokasai/IgakuQA scripts/evaluate_main.py. Questions left out (figures not shipped, "
-                "numeric entry) are in neither total, so this is not the exam's pass mark."
+                "jungokasai/IgakuQA scripts/evaluate_main.py. Questions left out (figures not shipped) are "
+                "in neither total, so this is not the exam's pass mark."
             )
         return {
             "title": "Exam score",

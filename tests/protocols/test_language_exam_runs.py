@@ -88,7 +88,7 @@ def test_four_exams_in_their_languages(fake_server, tmp_path, capsys):
         "n": 67,
         "reasons": {"refers to an image the data does not ship": 67},
     }
-    assert metrics["cmexam"]["skipped"]["n"] == 1 and metrics["igakuqa"]["skipped"]["n"] == 541
+    assert metrics["cmexam"]["skipped"]["n"] == 1 and metrics["igakuqa"]["skipped"]["n"] == 529
     # HEAD-QA net score: +3 x 10 right, -1 x 10 wrong
     hq = metrics["headqa"]
     assert hq["metrics"]["exam_points"]["value"] == pytest.approx((3 * 10 - 10) / 20)
@@ -181,6 +181,38 @@ def test_likelihood_mode_generates_answer_sets(fake_server, tmp_path, capsys):
     for s in folder.iter_samples():
         assert s.output["mode"] == "generate" and "logprobs" not in s.calls[0].request
         assert "likelihood mode does not apply" in s.score.explanation
+
+
+def test_numeric_entry_questions(fake_server, tmp_path, capsys, monkeypatch):
+    """IgakuQA's answer-box questions: asked without options, the number read in Japanese or
+    English, voted under sc3, and not applicable where options or examples are needed."""
+    monkeypatch.setitem(registry.BUILTIN, "igakuqa-numeric", "mcqscore:IGAKUQA_NUMERIC")
+    items = list(base.load(registry.get("igakuqa-numeric")).items)
+    assert len(items) == 12
+    values = {"04": "0.4", "7.20": "7.2", "130": "1,130", "100": "10.0", "21": "2.1"}
+
+    def respond(path: str, body: dict[str, Any]) -> str:
+        it = max((x for x in items if x.input in _last_user_text(body)), key=lambda x: len(x.input))
+        return (
+            f"計算すると、答えは {values.get(it.target, it.target)} です。"
+            if it.id != "112C66"
+            else "わかりません"
+        )
+
+    server = fake_server(responder=respond)
+    folder = run_ok(
+        server, tmp_path, capsys, "--strategy", "zero-shot,sc3,3shot,probes", benchmark="igakuqa-numeric"
+    )
+    m = folder.read_metrics()["benchmarks"]["igakuqa-numeric"]
+    head = m["variants"]["zero-shot"]
+    assert head["n_scored"] == 12 and head["n_unparseable"] == 1 and head["value"] == pytest.approx(11 / 12)
+    assert m["variants"]["sc3"]["value"] == pytest.approx(11 / 12)
+    for v in ("3shot", "probe:position", "probe:options-only"):
+        assert m["variants"][v]["not_applicable"] and m["variants"][v]["n_not_applicable"] == 12, v
+    s = next(x for x in folder.iter_samples() if x.variant == "zero-shot" and x.item.id == "116F74")
+    prompt = s.calls[0].request["messages"][0]["content"]
+    assert prompt.startswith(PROMPTS["ja"]["intro_number"]) and "\nA. " not in prompt
+    assert s.score.answer == "0.4" and s.score.value == 1.0
 
 
 @pytest.mark.slow
