@@ -604,6 +604,9 @@ async def execute(
     manifest.status = status  # type: ignore[assignment]
     manifest.ended_at = _now()
     manifest.stats = {**stats.as_dict(), **({"warnings": warnings} if warnings else {})}
+    replicas = _replica_stats(backends, role_backend)
+    if replicas:
+        manifest.stats["replicas"] = replicas
     try:
         folder.write_manifest(manifest)
     except StorageError as e:
@@ -616,6 +619,17 @@ async def execute(
     return RunOutcome(
         folder, manifest, metrics, resumed, skipped, stats, failed, total, warnings, first_error
     )
+
+
+def _replica_stats(backends: dict[str, Any], role_backend: dict[str, str]) -> dict[str, Any]:
+    """Per-replica figures of each backend spread over several servers, by the roles it served
+    (``candidate``, or ``candidate,judge:0`` when the judge is the same model)."""
+    out: dict[str, Any] = {}
+    for key, backend in backends.items():
+        per = backend.replica_stats()
+        if per:
+            out[",".join(r for r, k in role_backend.items() if k == key)] = per
+    return out
 
 
 def _explain(

@@ -73,6 +73,10 @@ class ModelBackend(ABC):
         engine then checks the reply with ``openai_format.validate`` (a malformed one is retried).
         """
 
+    def replica_stats(self) -> dict[str, Any] | None:
+        """Per-server figures of a backend spread over several servers (``models/replicas.py``)."""
+        return None
+
     async def send_for_unit(
         self, unit_id: str, kind: CallKind, body: dict[str, Any], timeout: float
     ) -> dict[str, Any]:

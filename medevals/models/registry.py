@@ -58,7 +58,7 @@ def make_record(
 
         return replay_record(name, settings)
     if prefix == "openai":
-        from medevals.models.credentials import check_env_name, split_credentials
+        from medevals.models.credentials import check_env_name
 
         if api_key_env is not None:
             check_env_name(api_key_env)
@@ -68,8 +68,9 @@ def make_record(
                 f"model '{spec}': no server given; pass --base-url http://HOST:PORT/v1 "
                 f"(or --base-url {HOSTED_DEFAULT_URL} for the hosted API, or set OPENAI_BASE_URL)"
             )
-        # user:password@ in the URL is sent as Basic auth and never recorded (models/credentials.py)
-        url, creds = split_credentials(url)
+        # user:password@ in the URL is sent as Basic auth and never recorded (models/credentials.py);
+        # URL1,URL2,... are replicas of one model (models/replicas.py), sharing one credential
+        url, creds = _split_replica_credentials(spec, url)
         if creds is not None and api_key_env:
             raise ConfigError(
                 f"model '{spec}': the base URL carries credentials (user:password@, sent as Basic auth) "
@@ -86,11 +87,36 @@ def make_record(
     return ModelRecord(spec=spec, backend=prefix, name=name, settings=settings)
 
 
+def _split_replica_credentials(spec: str, url: str) -> tuple[str, tuple[str, str] | None]:
+    from medevals.engine.keys import normalize_base_url
+    from medevals.models.credentials import split_credentials
+    from medevals.models.replicas import split_urls
+
+    urls = split_urls(url)
+    if not urls:
+        raise ConfigError(f"model '{spec}': --base-url is empty")
+    parts = [split_credentials(u) for u in urls]
+    creds = {c for _, c in parts}
+    if len(creds) > 1:
+        raise ConfigError(
+            f"model '{spec}': the replicas in --base-url carry different credentials (user:password@); "
+            "replicas of one model share one credential"
+        )
+    if len({normalize_base_url(u) for u, _ in parts}) < len(parts):
+        raise ConfigError(f"model '{spec}': --base-url names the same server twice")
+    return ",".join(u for u, _ in parts), creds.pop()
+
+
 def _is_local(url: str) -> bool:
     from urllib.parse import urlparse
 
-    host = urlparse(url).hostname or ""
-    return host in {"localhost", "::1"} or host.startswith("127.") or host.endswith(".local")
+    from medevals.models.replicas import split_urls
+
+    def local(u: str) -> bool:
+        host = urlparse(u).hostname or ""
+        return host in {"localhost", "::1"} or host.startswith("127.") or host.endswith(".local")
+
+    return all(local(u) for u in split_urls(url))
 
 
 def create_backend(record: ModelRecord, *, concurrency: int = 8) -> ModelBackend:
@@ -104,8 +130,12 @@ def create_backend(record: ModelRecord, *, concurrency: int = 8) -> ModelBackend
         return BuiltinBackend(record, concurrency=concurrency)
     if record.backend == "openai":
         from medevals.models.openai_compat import OpenAICompatBackend
+        from medevals.models.replicas import ReplicaSetBackend
 
-        backend = OpenAICompatBackend(record, concurrency=concurrency)
+        if "," in (record.base_url or ""):
+            backend: ModelBackend = ReplicaSetBackend(record, concurrency=concurrency)
+        else:
+            backend = OpenAICompatBackend(record, concurrency=concurrency)
         backend._api_key()  # fail now, with the variable's name, if a required key is missing
         return backend
     if record.backend == "replay":
