@@ -699,13 +699,16 @@ async def run_unit(
 def compute_metrics(folder: RunFolder, manifest: RunManifest) -> dict[str, Any]:
     """Metrics per benchmark from samples.jsonl (streamed); used by run, rescore and report."""
     aggs: dict[str, Aggregator] = {}
+    protos: dict[str, Protocol] = {}
     for b in manifest.benchmarks:
-        proto_cls = get_protocol(b.protocol)
+        # The instance, rebuilt from the recorded options: a protocol may headline a value its
+        # options name (the freetext protocol's ``primary``) and declare specs per option.
+        proto = protos[b.name] = protocol_from_record(b, str(folder.manifest_path))
         aggs[b.name] = Aggregator(
-            primary=proto_cls.primary_metric,
+            primary=proto.primary_metric,
             seed=manifest.seed,
             variants=b.variants,
-            spec=proto_cls.metric_spec,
+            spec=proto.metric_spec,
         )
     # In unit order, not finishing order: identical samples give byte-identical metrics.json
     # however the units were scheduled (concurrency, Ray, resume; see runs/execution.py).
@@ -730,7 +733,7 @@ def compute_metrics(folder: RunFolder, manifest: RunManifest) -> dict[str, Any]:
         if b.skipped:
             res["skipped"] = {"n": sum(b.skipped.values()), "reasons": dict(b.skipped)}
         if get_protocol(b.protocol).summarize is not Protocol.summarize:
-            proto = protocol_from_record(b, str(folder.manifest_path))
+            proto = protos[b.name]
             extra = proto.summarize(s for s in folder.iter_samples(ordered=True) if s.benchmark == b.name)
             if extra:
                 res["extra"] = extra

@@ -102,3 +102,67 @@ def require(
     if isinstance(val, str) and not val.strip():
         raise DataError("empty", path=path, line=line, field=field)
     return val
+
+
+_XLSX_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def _xlsx_col(ref: str) -> int:
+    """``"C12"`` -> 2 (zero-based column)."""
+    n = 0
+    for ch in ref:
+        if not ch.isalpha():
+            break
+        n = n * 26 + (ord(ch.upper()) - 64)
+    return n - 1
+
+
+def read_xlsx(path: Path, *, sheet: int = 1) -> Iterator[Row]:
+    """Rows of one worksheet of an .xlsx workbook as dicts keyed by the header row; line = sheet row.
+
+    Standard library only (``zipfile`` + ``xml.etree``): shared strings, inline strings and
+    numbers are read; formulas are not evaluated (their cached value is used).
+    """
+    import zipfile
+    from xml.etree import ElementTree as ET
+
+    if not path.exists():
+        raise DataError("file not found", path=path)
+    try:
+        zf = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise DataError("not an .xlsx workbook (not a zip archive)", path=path) from None
+    with zf:
+        names = set(zf.namelist())
+        shared: list[str] = []
+        if "xl/sharedStrings.xml" in names:
+            root = ET.fromstring(zf.read("xl/sharedStrings.xml"))
+            for si in root.iter(f"{_XLSX_NS}si"):
+                shared.append("".join(t.text or "" for t in si.iter(f"{_XLSX_NS}t")))
+        member = f"xl/worksheets/sheet{sheet}.xml"
+        if member not in names:
+            raise DataError(f"no worksheet {sheet} in the workbook", path=path)
+        root = ET.fromstring(zf.read(member))
+    header: list[str] | None = None
+    for row in root.iter(f"{_XLSX_NS}row"):
+        line = int(row.get("r") or 0)
+        cells: dict[int, str] = {}
+        for c in row.iter(f"{_XLSX_NS}c"):
+            kind, ref = c.get("t"), c.get("r") or ""
+            if kind == "inlineStr":
+                text = "".join(t.text or "" for t in c.iter(f"{_XLSX_NS}t"))
+            else:
+                v = c.find(f"{_XLSX_NS}v")
+                text = "" if v is None or v.text is None else v.text
+                if kind == "s":
+                    try:
+                        text = shared[int(text)]
+                    except (ValueError, IndexError):
+                        raise DataError(f"bad shared-string index {text!r}", path=path, line=line) from None
+            cells[_xlsx_col(ref)] = text
+        if not any(v.strip() for v in cells.values()):
+            continue
+        if header is None:
+            header = [cells.get(i, "").strip() for i in range(max(cells) + 1)]
+            continue
+        yield line, {name: cells.get(i, "") for i, name in enumerate(header) if name}

@@ -8,7 +8,10 @@ and ``false``, the one the model gives the higher log-probability at the value p
 style likelihood reading, as the MCQ protocol does for base models). When neither literal is
 among the returned top log-probabilities the model's own text is used as is. Either way the
 text then goes through the same JSON + schema reading as everything else, so a base judge
-writing "maybe" (with no true/false in its top tokens) is a failure, not a guess.
+writing "maybe" (with no true/false in its top tokens) is a failure, not a guess. A verdict
+with a single scored field (``ScoreVerdict``: 1-5) is constrained the same way to its digits. A
+verdict with several fields (axis ratings, lists of numbers) cannot be read from one token: a
+base judge gets the prompt ending in ``{`` and writes the object itself, read like any reply.
 
 A judge that fails to answer (an unreadable verdict after the repair turn, or a call that
 failed after the engine's own retries) is asked again with a *fresh* call, up to
@@ -34,7 +37,6 @@ from medevals.schema import ModelRequest
 
 _JUDGE_ROLE = re.compile(r"^judge:(\d+)$")
 TOP_LOGPROBS = 20
-_LITERALS = ("true", "false")
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,9 @@ class JudgeTask:
     temperature: float = 0.0
     #: Temperature of the fresh calls after the first (the simple-evals grader samples at 0.5).
     retry_temperature: float = 0.5
+    #: What the judge was shown, for reading a valued verdict (axes asked, items numbered);
+    #: kept in the record so ``rescore`` reads the reply against the same expectation.
+    expect: dict[str, Any] | None = None
 
 
 def judge_roles(ctx: SolveContext) -> list[str]:
@@ -61,6 +66,8 @@ def judge_roles(ctx: SolveContext) -> list[str]:
 def _prefill(schema: type[Verdict]) -> str:
     # No trailing space: tokenizers attach the space to the next word (" true"), and a prompt
     # ending in a space pushed the builtin model to digits instead of true/false.
+    if schema.literals is None:  # several fields: the judge writes the object
+        return "{"
     return f'{{"{schema.label_field}":'
 
 
@@ -75,6 +82,8 @@ def _first_request(task: JudgeTask, base: bool, temperature: float | None = None
             "stop": ["}", ",", "\n"],
             "logprobs": TOP_LOGPROBS,
         }
+        if task.schema.literals is None:
+            body = {"prompt": prompt, "max_tokens": task.max_tokens, "temperature": temp, "stop": ["\n\n\n"]}
         return ModelRequest(kind="completion", body=body)
     body = {
         "messages": [{"role": "user", "content": task.prompt}],
@@ -85,7 +94,7 @@ def _first_request(task: JudgeTask, base: bool, temperature: float | None = None
 
 
 def _repair_request(task: JudgeTask, base: bool, first: ModelRequest, text: str, error: str) -> ModelRequest:
-    note = templates.render(templates.REPAIR, error=error, schema=task.schema.schema_hint())
+    note = templates.render(templates.REPAIR, error=error, schema=task.schema.schema_hint(task.expect))
     if base:
         body = dict(first.body)
         body["prompt"] = (
@@ -106,15 +115,17 @@ def _repair_request(task: JudgeTask, base: bool, first: ModelRequest, text: str,
     return ModelRequest(kind="chat", body=body)
 
 
-def constrained_literal(raw: dict[str, Any] | None) -> str | None:
-    """``true``/``false``, whichever has the higher log-probability at the first generated position."""
+def constrained_literal(
+    raw: dict[str, Any] | None, literals: tuple[str, ...] = ("true", "false")
+) -> str | None:
+    """Of ``literals``, the one with the highest log-probability at the first generated position."""
     tops = openai_format.top_logprobs(raw)
     if not tops:
         return None
     best: dict[str, float] = {}
     for token, lp in tops[0].items():
         word = token.strip().lower()
-        if word in _LITERALS and lp > best.get(word, float("-inf")):
+        if word in literals and lp > best.get(word, float("-inf")):
             best[word] = lp
     return max(best, key=lambda w: best[w]) if best else None
 
@@ -123,7 +134,9 @@ def _reply_text(raw: dict[str, Any] | None, base: bool, schema: type[Verdict]) -
     text = openai_format.text(raw)
     if not base:
         return text
-    value = constrained_literal(raw) or text.strip()
+    if schema.literals is None:
+        return _prefill(schema) + text
+    value = constrained_literal(raw, schema.literals) or text.strip()
     return _prefill(schema) + " " + value + ("" if "}" in value else "}")
 
 
@@ -149,6 +162,8 @@ async def ask(ctx: SolveContext, role: str, task: JudgeTask) -> dict[str, Any]:
         "call_errors": [],
         "fresh_calls": 0,
     }
+    if task.expect is not None:
+        record["expect"] = task.expect
     base = ctx.is_base_model(role)
     for fresh in range(max(1, task.attempts)):
         record["fresh_calls"] = fresh + 1
@@ -164,7 +179,7 @@ async def ask(ctx: SolveContext, role: str, task: JudgeTask) -> dict[str, Any]:
             record["call_error"] = None
             text = _reply_text(rec.raw, base, task.schema)
             record["attempts"].append(text)
-            verdict, _kind, reason = parse_reply(text, task.schema)
+            verdict, _kind, reason = parse_reply(text, task.schema, task.expect)
             if verdict is not None:
                 return record
             if turn == 0:

@@ -29,7 +29,9 @@ from medevals.scoring.agreement import (
 _JUDGE_KEY = re.compile(r"^judge:\d+$")
 
 Labels = dict[tuple[str, str], dict[str, int]]
-"""(unit id, judgement key) -> rater -> label (0/1)."""
+"""(unit id, judgement key) -> rater -> label: 0/1 for a boolean verdict; for a valued verdict
+one entry per named value, keyed ``"<judgement key>:<value name>"`` (an axis rating 1-5, a
+statement marked covered 0/1)."""
 
 
 def collect(
@@ -41,19 +43,29 @@ def collect(
     scores: dict[str, dict[str, float]] = defaultdict(dict)
     for s in samples:
         for j in s.output.get("judgements") or []:
+            key = str(j.get("key"))
             row: dict[str, int] = {}
+            valued: dict[str, dict[str, int]] = {}
             for role, rec in (j.get("judges") or {}).items():
                 v = read_record(rec)
                 failures[(role, "total")] += 1
                 if int(rec.get("fresh_calls") or 1) > 1:
                     failures[(role, "re-asked")] += 1
                 if v.ok:
-                    row[role] = int(bool(v.label))
+                    if v.values is not None:
+                        for name, val in v.values.items():
+                            valued.setdefault(f"{key}:{name}", {})[role] = round(val)
+                    else:
+                        row[role] = int(bool(v.label))
                     if v.repaired:
                         failures[(role, "repaired")] += 1
                 else:
                     failures[(role, v.kind or "malformed")] += 1
-            labels[(s.unit_id, str(j.get("key")))] = row
+            if valued:
+                for k, r in valued.items():
+                    labels[(s.unit_id, k)] = r
+            else:
+                labels[(s.unit_id, key)] = row
         if s.score is not None:
             for k, v in s.score.values.items():
                 if _JUDGE_KEY.match(k) and v is not None and not math.isnan(v):

@@ -10,9 +10,15 @@ from rich.text import Text
 
 
 def fmt_pct(m: dict[str, Any] | None) -> str:
+    """A metric as a percentage with its CI; a metric on a scale (a 1-5 rating) as a number on it."""
     if not m or m.get("value") is None or (isinstance(m["value"], float) and math.isnan(m["value"])):
         return "—"
     v, lo, hi = m["value"], m.get("ci_low"), m.get("ci_high")
+    if m.get("scale"):
+        a, b = m["scale"]
+        if lo is None or hi is None or (isinstance(lo, float) and math.isnan(lo)):
+            return f"{v:.2f} ({a:g}-{b:g})"
+        return f"{v:.2f} [{lo:.2f}, {hi:.2f}] ({a:g}-{b:g})"
     if lo is None or hi is None:
         return f"{100 * v:.1f}"
     return f"{100 * v:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"

@@ -29,6 +29,9 @@ class MetricSpec:
 
     kind: MetricKind
     clip: tuple[float, float] | None = None
+    #: The range of a value that is not a share (a 1-5 rating): reports print it as a number
+    #: on this scale instead of a percentage, and its CI bar spans the scale.
+    scale: tuple[float, float] | None = None
 
 
 PROPORTION = MetricSpec("proportion")
@@ -98,6 +101,8 @@ def mean_ci(
         "n": n,
         "ci_method": method,
     }
+    if spec is not None and spec.scale is not None:
+        out["scale"] = [spec.scale[0], spec.scale[1]]
     if spec is not None and spec.clip is not None:
         a, b = spec.clip
         # Clipping is monotone: the percentiles of clipped bootstrap means are the clipped percentiles.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from medevals.report.html.escape import esc, finite
-from medevals.report.html.formats import fmt_int, fmt_pct
+from medevals.report.html.formats import fmt_int, fmt_num, fmt_pct
 
 
 def ci_bar(m: dict[str, Any] | None) -> str:
@@ -20,16 +20,22 @@ def ci_bar(m: dict[str, Any] | None) -> str:
         return ""
     lo, hi = finite(m.get("ci_low")), finite(m.get("ci_high"))
     w, pad = 120.0, 4.0
+    a, b = _scale(m) or (0.0, 1.0)
 
     def x(p: float) -> float:
-        return pad + min(1.0, max(0.0, p)) * (w - 2 * pad)
+        return pad + min(1.0, max(0.0, (p - a) / (b - a))) * (w - 2 * pad)
 
+    label = (
+        f"{fmt_num(v)} on {a:g}-{b:g} (95% CI {fmt_num(lo)}–{fmt_num(hi)})"
+        if _scale(m)
+        else f"{fmt_pct(v)}% (95% CI {fmt_pct(lo)}–{fmt_pct(hi)})"
+    )
     parts = [
         f'<svg class="ci" width="{w:.0f}" height="14" viewBox="0 0 {w:.0f} 14" role="img" '
-        f'aria-label="{fmt_pct(v)}% (95% CI {fmt_pct(lo)}–{fmt_pct(hi)})">',
+        f'aria-label="{label}">',
         f'<rect x="{pad}" y="6" width="{w - 2 * pad}" height="2" rx="1" fill="#d8dee6"/>',
     ]
-    for tick in (0.0, 0.5, 1.0):
+    for tick in (a, (a + b) / 2, b):
         parts.append(f'<rect x="{x(tick) - 0.5:.1f}" y="4" width="1" height="6" fill="#b8c1cc"/>')
     if lo is not None and hi is not None:
         parts.append(
@@ -41,12 +47,27 @@ def ci_bar(m: dict[str, Any] | None) -> str:
     return "".join(parts)
 
 
+def _scale(m: dict[str, Any]) -> tuple[float, float] | None:
+    """A metric's scale when it is not a share (``MetricSpec.scale``: a 1-5 rating)."""
+    sc = m.get("scale")
+    if isinstance(sc, list | tuple) and len(sc) == 2:
+        a, b = finite(sc[0]), finite(sc[1])
+        if a is not None and b is not None and b > a:
+            return (a, b)
+    return None
+
+
 def metric_cell(m: dict[str, Any] | None, *, with_n: bool = False) -> str:
     if not m or finite(m.get("value")) is None:
         return '<span class="muted">—</span>'
     lo, hi = m.get("ci_low"), m.get("ci_high")
-    ci = f'<span class="ci-text">[{fmt_pct(lo)}, {fmt_pct(hi)}]</span>' if finite(lo) is not None else ""
     n = f' <span class="muted">n={fmt_int(m.get("n"))}</span>' if with_n else ""
+    sc = _scale(m)
+    if sc:
+        ci = f'<span class="ci-text">[{fmt_num(lo)}, {fmt_num(hi)}]</span>' if finite(lo) is not None else ""
+        unit = f' <span class="muted small">({sc[0]:g}–{sc[1]:g})</span>'
+        return f'<div class="val"><b>{fmt_num(m.get("value"))}</b>{unit} {ci}{n}</div>{ci_bar(m)}'
+    ci = f'<span class="ci-text">[{fmt_pct(lo)}, {fmt_pct(hi)}]</span>' if finite(lo) is not None else ""
     return f'<div class="val"><b>{fmt_pct(m.get("value"))}%</b> {ci}{n}</div>{ci_bar(m)}'
 
 

@@ -12,6 +12,12 @@ def fmt_pct(x: Any) -> str:
     return "—" if v is None else f"{100 * v:.1f}"
 
 
+def fmt_num(x: Any) -> str:
+    """A value on its own scale (a 1-5 rating), two decimals."""
+    v = finite(x)
+    return "—" if v is None else f"{v:.2f}"
+
+
 def fmt_int(x: Any) -> str:
     return f"{x:,}" if isinstance(x, int) and not isinstance(x, bool) else "—"
 

@@ -158,7 +158,13 @@ def categories(runs: list[RunView], names: list[str]) -> str:
         members = cats[cat]
         out.append(f'<tr><th class="rowhead">{esc(cat)}</th><td class="small">{esc(", ".join(members))}</td>')
         for r in runs:
-            vals = [v for n in members if (v := finite((r.primary(n) or {}).get("value"))) is not None]
+            # shares only: a primary on another scale (a 1-5 rating) cannot be averaged with them
+            vals = [
+                v
+                for n in members
+                if not (r.primary(n) or {}).get("scale")
+                and (v := finite((r.primary(n) or {}).get("value"))) is not None
+            ]
             if vals:
                 out.append(
                     f"<td><b>{fmt_pct(sum(vals) / len(vals))}%</b> "
