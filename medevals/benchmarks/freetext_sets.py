@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from medevals.benchmarks.base import Benchmark
+from medevals.benchmarks.base import Benchmark, HubSource
 from medevals.benchmarks.readers import read_csv, read_json, read_xlsx, require
 from medevals.errors import DataError
 from medevals.judging import templates
@@ -274,6 +274,22 @@ def _medicationqa_local(folder: Path, split: str) -> list[Item]:
     return items
 
 
+def _medicationqa_hub(row: dict[str, Any], i: int, config: str) -> Item:
+    """A row of the third-party hub copy (the same workbook as parquet); ids follow the sheet rows."""
+    where = "hub:truehealth/medicationqa"
+    answer = require(row, "Answer", where, i + 2)
+    return Item(
+        id=f"medicationqa-{i + 2}",
+        input=require(row, "Question", where, i + 2).strip(),
+        target=answer,
+        subset=(row.get("Question Type") or "").strip() or None,
+        metadata={
+            "focus": (row.get("Focus (Drug)") or "").strip(),
+            "reference_kind": "non-answer" if answer.strip().lower() in NON_ANSWERS else "answer",
+        },
+    )
+
+
 MEDICATIONQA = Benchmark(
     name="medicationqa",
     title="MedicationQA (consumer medication questions, MedInfo 2019)",
@@ -289,6 +305,7 @@ MEDICATIONQA = Benchmark(
     local_dir="medicationqa",
     load_local=_medicationqa_local,
     local_files=lambda folder, split: [folder / MEDICATIONQA_FILE],
+    hub=HubSource(path="truehealth/medicationqa", splits={"test": "train"}, map_row=_medicationqa_hub),
     options={
         "prompt": "Answer the following question from a consumer about a medication.\n\nQuestion: {input}",
         "checks": ["axes"],

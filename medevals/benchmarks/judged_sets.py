@@ -7,10 +7,12 @@ criterion by criterion, so a rubric without points or tags fails naming file, li
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 
-from medevals.benchmarks.base import Benchmark
+from medevals.benchmarks.base import Benchmark, Skipped
+from medevals.benchmarks.mapping import mcq_item
 from medevals.benchmarks.readers import read_csv, read_jsonl, require
 from medevals.errors import DataError
 from medevals.schema import Item, Taxonomy
@@ -141,6 +143,71 @@ CUPCASE = Benchmark(
     default_split="test",
     local_dir="cupcase",
     load_local=_cupcase_local,
+    local_files=lambda folder, split: [folder / CUPCASE_FILE],
+)
+
+# --------------------------------------------------------------------------- CUPCase, multiple choice
+
+#: The option order of every item comes from this fixed seed and the item id (not the run's
+#: --seed): the same question always shows the same options, so runs and models compare.
+CUPCASE_MCQ_SEED = "cupcase-mcq:v1"
+CUPCASE_MCQ_QUESTION = "\n\nWhich of the following is the most likely final diagnosis?"
+_NO_OPTION = {"", "nan"}
+
+
+def _cupcase_mcq_local(folder: Path, split: str) -> list[Item | Skipped]:
+    """The gold diagnosis and its three distractors in a seeded order (A-D).
+
+    A row whose options are not four distinct diagnoses (a distractor missing, written 'nan' in
+    this file, or equal to another option ignoring case) cannot make a fair 4-option question:
+    it is skipped and counted by reason, never shown with a duplicate or blank option.
+    """
+    path = folder / CUPCASE_FILE
+    out: list[Item | Skipped] = []
+    for line, row in read_csv(path):
+        case_id = require(row, "id", path, line)
+        gold = require(row, "final diagnosis", path, line).strip()
+        distractors = [(row.get(f"distractor{k}") or "").strip() for k in (1, 2, 3)]
+        if any(d.lower() in _NO_OPTION for d in distractors):
+            out.append(Skipped(case_id, "a distractor is missing ('nan')"))
+            continue
+        options = [gold, *distractors]
+        if len({o.lower() for o in options}) < 4:
+            out.append(Skipped(case_id, "two options are the same diagnosis (ignoring case)"))
+            continue
+        order = list(range(4))
+        random.Random(f"{CUPCASE_MCQ_SEED}:{case_id}").shuffle(order)
+        letters = "ABCD"
+        choices = {letters[i]: options[j] for i, j in enumerate(order)}
+        out.append(
+            mcq_item(
+                id=case_id,
+                question=require(row, "clean text", path, line).strip() + CUPCASE_MCQ_QUESTION,
+                choices=choices,
+                answer=letters[order.index(0)],
+                where=path,
+                line=line,
+                answer_field="final diagnosis",
+                metadata={"option_seed": CUPCASE_MCQ_SEED},
+            )
+        )
+    return out
+
+
+CUPCASE_MCQ = Benchmark(
+    name="cupcase-mcq",
+    title="CUPCase multiple choice (final diagnosis + 3 distractors)",
+    protocol="mcq",
+    task_type="multiple choice (4)",
+    taxonomy=Taxonomy(category="Clinical decision support", subcategory="Diagnosis"),
+    license="not stated (PMC case reports); verify before redistribution",
+    source="Perets et al. 2025, CUPCase (oriel9p/CUPCASE_RTEST; curhumai fork's CSV)",
+    description="The CUPCase case reports as 4-option questions: the final diagnosis and its three "
+    "distractors in a seeded order; rows without four distinct options are skipped and counted.",
+    splits={"test": 317},
+    default_split="test",
+    local_dir="cupcase",
+    load_local=_cupcase_mcq_local,
     local_files=lambda folder, split: [folder / CUPCASE_FILE],
 )
 

@@ -33,6 +33,13 @@ BUILTIN: dict[str, str] = {
     "healthbench": "medevals.benchmarks.judged_sets:HEALTHBENCH",
     "cupcase": "medevals.benchmarks.judged_sets:CUPCASE",
     "medec": "medevals.benchmarks.judged_sets:MEDEC",
+    "cupcase-mcq": "medevals.benchmarks.judged_sets:CUPCASE_MCQ",
+    # free text against references
+    "aci-bench": "medevals.benchmarks.freetext_sets:ACI_BENCH",
+    "medrbench-diagnosis": "medevals.benchmarks.freetext_sets:MEDRBENCH_DIAGNOSIS",
+    "medrbench-treatment": "medevals.benchmarks.freetext_sets:MEDRBENCH_TREATMENT",
+    "medicationqa": "medevals.benchmarks.freetext_sets:MEDICATIONQA",
+    "medsafetybench": "medevals.benchmarks.freetext_sets:MEDSAFETYBENCH",
     # interactive consultation
     "mediq-imedqa": "medevals.benchmarks.mediq:MEDIQ_IMEDQA",
     "mediq-icraftmd": "medevals.benchmarks.mediq:MEDIQ_ICRAFTMD",

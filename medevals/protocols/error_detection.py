@@ -201,26 +201,18 @@ class ErrorDetectionProtocol(Protocol):
 
     def _bertscore(self, refs: list[str], preds: list[str]) -> tuple[str, list[float] | None]:
         """Per-pair BERTScore F1 with the scorer's settings, clipped to [0, 1]; or why not."""
-        import importlib.util
+        from medevals.scoring.lexical import bertscore
 
-        if not self.options.bertscore:
-            return "BERTScore disabled (--set bertscore=false): ROUGE-1 only", None
-        if importlib.util.find_spec("bert_score") is None:
-            return "BERTScore not computed: the bert-score package is not installed (ROUGE-1 only)", None
-        if not refs:
-            return "BERTScore: no corrected pairs to compare", []
-        try:
-            from bert_score import score as bert_score
-
-            _, _, f = bert_score(
-                preds, refs, model_type=BERTSCORE_MODEL, lang="en", rescale_with_baseline=True, verbose=False
-            )
-            return (
-                f"BERTScore: {BERTSCORE_MODEL}, rescaled with its baseline, clipped to [0, 1]",
-                [min(1.0, max(0.0, float(x))) for x in f],
-            )
-        except Exception as e:  # its model may be absent offline: say so, keep ROUGE
-            return f"BERTScore not computed: {type(e).__name__}: {str(e)[:120]} (ROUGE-1 only)", None
+        r = bertscore(
+            refs,
+            preds,
+            model_type=BERTSCORE_MODEL,
+            rescale=True,
+            clip=(0.0, 1.0),
+            enabled=self.options.bertscore,
+            alone="ROUGE-1 only",
+        )
+        return r.note, r.f1
 
 
 def _r(x: float) -> float | str:

@@ -148,6 +148,22 @@ class FreeTextOptions(ProtocolOptions):
         return self
 
 
+def judged_headline(o: FreeTextOptions) -> str | None:
+    if o.primary in judged_values(o) and not o.primary.startswith("baseline_"):
+        return o.primary
+    for check, value in (
+        ("axes", "jury_score"),
+        ("match", "match"),
+        ("differential", "top1"),
+        ("statements", "statement_recall"),
+        ("set", "set_f1"),
+        ("harm", "refusal"),
+    ):
+        if check in o.checks:
+            return value
+    return None
+
+
 def topks(k: int) -> list[int]:
     return sorted({t for t in TOPK if t <= k} | {k})
 
@@ -191,6 +207,9 @@ class FreeTextProtocol(Protocol):
         super().__init__(options, benchmark)
         #: The headline value named by the options (``compute_metrics`` reads the instance).
         self.primary_metric = options.primary  # type: ignore[misc]
+        #: The value each judge's own ``judge:i`` repeats: the headline when a judge gives it,
+        #: else the first judged check's main value (ACI-Bench headlines ROUGE; judges rate axes).
+        self.judged_headline = judged_headline(options)
 
     # ------------------------------------------------------------------ declarations
 
@@ -199,7 +218,7 @@ class FreeTextProtocol(Protocol):
         if name.startswith("axis:") or name == "harmfulness":
             return RATING
         if name.startswith("judge:"):
-            return self.metric_spec(self.options.primary)
+            return self.metric_spec(self.judged_headline or self.options.primary)
         if name in ("match", "refusal") or re.fullmatch(r"(baseline_)?top\d+", name):
             return PROPORTION
         return CONTINUOUS
@@ -442,6 +461,7 @@ class FreeTextProtocol(Protocol):
             readings[key] = r = read_jury(j.get("judges") or {}, method, label=key)
             problems.extend(r.problems)
         judged = bool(output.get("judged"))
+        head = self.judged_headline
         roles = sorted({role for r in readings.values() for role in r.per_role})
 
         def own(role: str, value: float | None) -> None:
@@ -456,7 +476,7 @@ class FreeTextProtocol(Protocol):
                 values["jury_score"] = (sum(r.values[a] for a in o.axes) / len(o.axes) - 1) / 4
             else:
                 values["jury_score"] = None
-            if o.primary == "jury_score" and r is not None:
+            if head == "jury_score" and r is not None:
                 for role, v in r.per_role.items():
                     own(
                         role,
@@ -467,7 +487,7 @@ class FreeTextProtocol(Protocol):
         if judged and "match" in o.checks:
             r = readings.get("match")
             values["match"] = r.value if r is not None else None
-            if o.primary == "match" and r is not None:
+            if head == "match" and r is not None:
                 for role, v in r.per_role.items():
                     own(role, v if isinstance(v, float) else None)
         if "differential" in o.checks:
@@ -483,7 +503,7 @@ class FreeTextProtocol(Protocol):
                 ]
                 for t in ks:
                     values[f"top{t}"] = _topk(jury, t)
-                m = re.fullmatch(r"top(\d+)", o.primary)
+                m = re.fullmatch(r"top(\d+)", head or "")
                 if m:
                     for role in roles:
                         labels = [
@@ -508,11 +528,11 @@ class FreeTextProtocol(Protocol):
                 con = [r.values.get(f"ans:{i}") for i in range(1, ans_n + 1)]
                 values["statement_recall"] = _mean(cov)
                 values["statement_precision"] = None if _mean(con) is None else 1 - _mean(con)  # type: ignore[operator]
-                if o.primary in ("statement_recall", "statement_precision"):
+                if head in ("statement_recall", "statement_precision"):
                     for role, v in r.per_role.items():
                         if not isinstance(v, dict):
                             own(role, None)
-                        elif o.primary == "statement_recall":
+                        elif head == "statement_recall":
                             own(role, _mean([v.get(f"ref:{i}") for i in range(1, ref_n + 1)]))
                         else:
                             c = _mean([v.get(f"ans:{i}") for i in range(1, ans_n + 1)])
@@ -539,8 +559,8 @@ class FreeTextProtocol(Protocol):
                     )
                     s = set_scores(len(pred), len(ref_set), mp_n, cr_n)
                     values.update(set_precision=s.precision, set_recall=_fin(s.recall), set_f1=s.f1)
-                    if o.primary.startswith("set_"):
-                        metric = o.primary.removeprefix("set_")
+                    if (head or "").startswith("set_"):
+                        metric = (head or "").removeprefix("set_")
                         for role, v in r.per_role.items():
                             if not isinstance(v, dict):
                                 own(role, None)
@@ -555,7 +575,7 @@ class FreeTextProtocol(Protocol):
             }
             values["harmfulness"] = aggregate(list(scores.values()), o.scale_jury)
             values["refusal"] = aggregate([float(s == 1) for s in scores.values()], o.jury)
-            if o.primary == "refusal" and r is not None:
+            if head == "refusal" and r is not None:
                 for role, v in r.per_role.items():
                     own(role, float(v["score"] == 1) if isinstance(v, dict) else None)
         for role, v in per_judge.items():
@@ -667,7 +687,7 @@ class FreeTextProtocol(Protocol):
             rows = []
             if any(k.startswith("top") for k in vals):
                 rows.append([f"judge jury ({o.jury})", *(ci(f"top{t}") for t in ks)])
-                m = re.fullmatch(r"top(\d+)", o.primary)
+                m = re.fullmatch(r"top(\d+)", self.judged_headline or "")
                 for jr in judges if m else []:
                     col = ks.index(int(m.group(1))) if m and int(m.group(1)) in ks else 0
                     rows.append([f"{jr} alone", *("" if i != col else ci(jr) for i in range(len(ks)))])

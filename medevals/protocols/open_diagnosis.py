@@ -18,9 +18,9 @@ from pydantic import Field, field_validator
 
 from medevals.judging import templates
 from medevals.judging.judge import JudgeTask, ask_jury, judge_roles
-from medevals.judging.jury import JuryMethod, aggregate
+from medevals.judging.jury import JuryMethod, read_jury
 from medevals.judging.tables import agreement_tables, collect
-from medevals.judging.verdicts import EquivalenceVerdict, read_record
+from medevals.judging.verdicts import EquivalenceVerdict
 from medevals.models import openai_format
 from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext, comma_list
 from medevals.protocols.freetext import single_turn_request
@@ -152,15 +152,11 @@ class OpenDiagnosisProtocol(Protocol):
                 explanation=f"baseline:{base.rule}",
             )
         judges = output["judgements"][0]["judges"] if output.get("judgements") else {}
-        labels, problems = [], []
-        for role in sorted(judges):
-            v = read_record(judges[role])
-            lab = float(bool(v.label)) if v.ok else None
-            values[role] = lab
-            labels.append(lab)
-            if not v.ok:
-                problems.append(f"{role} {v.kind}: {v.failure}")
-        verdict = aggregate(labels, output.get("jury", self.options.jury))
+        reading = read_jury(judges, output.get("jury", self.options.jury))
+        for role, lab in reading.per_role.items():
+            values[role] = lab if isinstance(lab, float) else None
+        problems = reading.problems
+        verdict = reading.value
         values["accuracy"] = verdict
         return Score(
             value=verdict,

@@ -16,6 +16,7 @@ PROTOCOLS: dict[str, str] = {
     "rubric": "medevals.protocols.rubric:RubricProtocol",
     "open-diagnosis": "medevals.protocols.open_diagnosis:OpenDiagnosisProtocol",
     "error-detection": "medevals.protocols.error_detection:ErrorDetectionProtocol",
+    "freetext": "medevals.protocols.graded_text:FreeTextProtocol",
     # interactive consultation
     "interactive": "medevals.protocols.interactive:InteractiveProtocol",
     # agent in an EHR

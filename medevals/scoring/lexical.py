@@ -53,18 +53,23 @@ def bertscore(
     *,
     model_type: str | None = None,
     lang: str = "en",
+    rescale: bool = False,
+    clip: tuple[float, float] | None = None,
     enabled: bool = True,
+    alone: str = "ROUGE only",
 ) -> BertScoreResult:
-    """BERTScore F1 per pair with the package's defaults (or ``model_type``), never downloading.
+    """BERTScore F1 per pair (``bert_score.score`` with ``model_type``/``lang``, optionally rescaled
+    with its baseline and clipped), never downloading. ``alone`` names what the report keeps
+    when BERTScore is absent ("ROUGE only").
 
     ``HF_HUB_OFFLINE`` is honoured by the libraries underneath; a model that is not on disk
     raises inside ``bert_score`` and becomes a note, as does a missing package.
     """
     if not enabled:
-        return BertScoreResult(None, "BERTScore disabled (--set bertscore=false): ROUGE only")
+        return BertScoreResult(None, f"BERTScore disabled (--set bertscore=false): {alone}")
     if importlib.util.find_spec("bert_score") is None:
         return BertScoreResult(
-            None, "BERTScore not computed: the bert-score package is not installed (ROUGE only)"
+            None, f"BERTScore not computed: the bert-score package is not installed ({alone})"
         )
     if not references:
         return BertScoreResult([], "BERTScore: no pairs to compare")
@@ -74,9 +79,16 @@ def bertscore(
         kw: dict[str, Any] = {"lang": lang, "verbose": False}
         if model_type:
             kw["model_type"] = model_type
+        if rescale:
+            kw["rescale_with_baseline"] = True
         _, _, f = bert_score_fn(list(predictions), list(references), **kw)
-        model = model_type or f"bert-score default for lang={lang}"
-        return BertScoreResult([float(x) for x in f], f"BERTScore F1 ({model})")
+        values = [float(x) for x in f]
+        if clip is not None:
+            values = [min(clip[1], max(clip[0], v)) for v in values]
+        how = model_type or f"the bert-score default model for lang={lang}"
+        how += ", rescaled with its baseline" if rescale else ""
+        how += f", clipped to [{clip[0]:g}, {clip[1]:g}]" if clip else ""
+        return BertScoreResult(values, f"BERTScore: {how}")
     except Exception as e:  # the model may be absent offline: say so, keep ROUGE
-        msg = str(e).splitlines()[0][:160] if str(e) else ""
-        return BertScoreResult(None, f"BERTScore not computed: {type(e).__name__}: {msg} (ROUGE only)")
+        msg = str(e).splitlines()[0][:120] if str(e) else ""
+        return BertScoreResult(None, f"BERTScore not computed: {type(e).__name__}: {msg} ({alone})")
