@@ -355,7 +355,7 @@ def test_medrbench_diagnosis_without_judge_headlines_the_string_baseline(fake_se
 
 def test_medrbench_diagnosis_needs_a_judge_by_default(fake_server, tmp_path, capsys):
     server = fake_server(responder=diagnosis_judges)
-    code, out, err = run_cli(
+    code, _out, err = run_cli(
         [
             "run",
             "-m",
