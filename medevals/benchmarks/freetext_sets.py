@@ -164,7 +164,9 @@ def _medr_treatment_local(folder: Path, split: str) -> list[Item]:
     fields = ("case_summary", "treatment_planning_analysis", "treatment_plan_results")
     for case_id, rec in _medr_cases(path).items():
         g = _medr_case(case_id, rec, path, fields)
-        reasoning = g["treatment_planning_analysis"] + "\nTreatment plan results:\n" + g["treatment_plan_results"]
+        reasoning = (
+            g["treatment_planning_analysis"] + "\nTreatment plan results:\n" + g["treatment_plan_results"]
+        )
         items.append(
             Item(
                 id=case_id,
