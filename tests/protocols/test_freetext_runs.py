@@ -187,6 +187,7 @@ def test_axes_judge_failures_are_unscored_never_one(fake_server, tmp_path, capsy
     assert row[1] == 3 and row[5] == 3  # 3 judgements, 3 invalid
 
 
+@pytest.mark.usefixtures("shared_data")  # the staged MedicationQA workbook
 def test_no_judge_answering_leaves_the_item_unscored(fake_server, tmp_path, capsys):
     def responder(path, body):
         text = _last_user_text(body)
@@ -206,6 +207,7 @@ def test_no_judge_answering_leaves_the_item_unscored(fake_server, tmp_path, caps
     assert fails["rows"][0][3] == 2  # refusals
 
 
+@pytest.mark.usefixtures("shared_data")  # the staged MedicationQA workbook
 def test_medicationqa_loads_the_staged_workbook_and_judges(fake_server, tmp_path, capsys):
     def responder(path, body):
         text = _last_user_text(body)
