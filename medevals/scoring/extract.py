@@ -15,7 +15,8 @@ Rules, in order, each returning as soon as it is sure (``Extraction.method`` nam
    a letter followed by a negative verdict ("option A is incorrect", "(A), (B) and (D) are
    wrong") or preceded by a negation ("not A", "I would not go with B") is never an answer;
 3. ``leading``: a reply that starts with a labelled letter ("C. Acetazolamide", "(C) ..."), unless
-   the label opens an enumeration or a negative verdict ("(A), (B) and (D) are wrong");
+   the label opens an enumeration or a negative verdict ("(A), (B) and (D) are wrong") or the reply
+   re-lists the options one per line ("A. ...\nB. ...", a base model continuing the prompt);
 4. ``option_text``: the reply (or its stated answer, or its last line) names exactly one option,
    not counting negated mentions ("the answer is not clopidogrel").
 
@@ -217,7 +218,10 @@ def extract_choice(text: str, choices: dict[str, str], language: str = "en") -> 
     if found:
         return found
 
-    # 3. reply starts with a labelled letter: "C. text", "C) text", "(C) text", "C: text".
+    # 3. reply starts with a labelled letter: "C. text", "C) text", "(C) text", "C: text" -- unless
+    # the reply re-lists the options ("A. text\nB. text ..."): its first label is no choice.
+    if _relists_options(cleaned, lc):
+        return Extraction(None, "unparseable")
     m = re.match(rf"[\(\[]\s*({lc})\s*[\)\]]|({lc})\s*[.):]", cleaned)
     if m and not _rejected_or_listed(cleaned, m.end(), lc, pt):
         letter = m.group(1) or m.group(2)
@@ -236,6 +240,11 @@ def extract_choice(text: str, choices: dict[str, str], language: str = "en") -> 
     if text_answer:
         return Extraction(text_answer, "option_text")
     return Extraction(None, "unparseable")
+
+
+def _relists_options(text: str, lc: str) -> bool:
+    """Does the reply open lines with two or more different option labels (an echoed option list)?"""
+    return len(set(re.findall(rf"^[ \t]*[\(\[]?({lc})[ \t]*[.)\]:]", text, re.M))) >= 2
 
 
 def _label(lc: str, pt: _Patterns) -> str:

@@ -48,6 +48,12 @@ ROWS = [
     ("C", "c", {"C"}, "single-answer key (52% of test items)"),
     ("La proposition B est fausse.", "ac", None, "a rejection only: unreadable, 0 on both"),
     ("Je ne sais pas.", "ac", None, "upstream would read capital letters {A, E} out of 'JE NE SAIS PAS'"),
+    (
+        "\nA. Le suc gastrique\nB. La bile\nC",
+        "ac",
+        None,
+        "a base model re-listing the propositions chose none",
+    ),
 ]
 
 

@@ -103,6 +103,13 @@ ROWS = [
     ("Option A is wrong. Option B is wrong. So the correct answer is option C.", DRUGS, "C", "stated", "CoT"),
     ("The answer is A viral infection.", DRUGS, None, "unparseable", "article after 'the answer is'"),
     ("C. Clopidogrel", DRUGS, "C", "leading", "labelled option echoed back"),
+    (
+        "\nA. Acetazolamide\nB. Amitriptyline\nC",
+        DRUGS,
+        None,
+        "unparseable",
+        "issue 16: a base model re-listing the options is not choosing its first label",
+    ),
     ("Clopidogrel", DRUGS, "C", "option_text", "option text alone"),
     ("(C)", DRUGS, "C", "letter", "bare letter"),
 ]
