@@ -533,7 +533,7 @@ def rescore(
     report: Annotated[bool, typer.Option("--report/--no-report")] = True,
 ) -> None:
     """Recompute scores and metrics from stored responses (no model, no data needed)."""
-    from medevals.report.table import run_table
+    from medevals.report.table import run_table, skipped_lines
     from medevals.runs.folder import RunFolder
     from medevals.runs.rescore import rescore as do_rescore
 
@@ -541,6 +541,8 @@ def rescore(
         folder = RunFolder.open(path)
         metrics = do_rescore(folder)
         out.print(run_table(metrics))
+        for line in skipped_lines(metrics):
+            out.print(line, highlight=False)
         from medevals.report.extra_tables import terminal_tables
 
         for extra in terminal_tables(metrics):

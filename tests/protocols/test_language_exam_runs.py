@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from clihelp import run_ok
+from clihelp import run_cli, run_ok
 from fake_openai import _last_user_text
 
 from medevals.benchmarks import base, registry
@@ -120,6 +120,11 @@ def test_four_exams_in_their_languages(fake_server, tmp_path, capsys):
     assert firsts["igakuqa"].startswith(PROMPTS["ja"]["intro"])
     html = (folder.path / "report.html").read_text(encoding="utf-8")
     assert "skipped (no denominator)" in html and "Answer sets" in html and "Exam score" in html
+    # rescoring needs no model and keeps the skipped counts (they live in the manifest)
+    code, out, err = run_cli(["rescore", str(folder.path), "--no-report"], capsys)
+    assert code == 0, err
+    assert folder.read_metrics()["benchmarks"]["headqa"]["skipped"]["n"] == 67
+    assert "headqa: 67 items skipped" in " ".join(out.split())
 
 
 def test_igakuqa_in_both_languages_is_split_by_language(fake_server, tmp_path, capsys):
