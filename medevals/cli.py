@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from medevals import __version__
+from medevals.commands import executor_options as xo
 from medevals.commands.output import err, out, print_error
 from medevals.errors import MedevalsError
 
 if TYPE_CHECKING:
+    from medevals.engine.ray_executor import RayOptions
     from medevals.evaluate import Prepared, RunConfig, RunOutcome
 
 app = typer.Typer(
@@ -71,7 +73,9 @@ def _parse_set(pairs: list[str]) -> dict[str, Any]:
     return opts
 
 
-def _progress_runner(cfg: RunConfig, quiet: bool, prepared: Prepared | None = None) -> RunOutcome:
+def _progress_runner(
+    cfg: RunConfig, quiet: bool, prepared: Prepared | None = None, ray: RayOptions | None = None
+) -> RunOutcome:
     """Prepare and execute with a live progress bar (items/s, tokens, cost, cache hits, retries).
 
     SIGTERM and SIGHUP stop it as Ctrl-C does; during the run the engine turns all three into
@@ -92,7 +96,7 @@ def _progress_runner(cfg: RunConfig, quiet: bool, prepared: Prepared | None = No
         if hasattr(signal, name):
             previous[getattr(signal, name)] = signal.signal(getattr(signal, name), on_signal)
     try:
-        return _run_with_progress(cfg, quiet, prepared)
+        return _run_with_progress(cfg, quiet, prepared, ray)
     except KeyboardInterrupt:
         sig = caught[0] if caught else signal.SIGINT
         raise Interrupted(
@@ -103,7 +107,9 @@ def _progress_runner(cfg: RunConfig, quiet: bool, prepared: Prepared | None = No
             signal.signal(sig, handler)
 
 
-def _run_with_progress(cfg: RunConfig, quiet: bool, prepared: Prepared | None) -> RunOutcome:
+def _run_with_progress(
+    cfg: RunConfig, quiet: bool, prepared: Prepared | None, ray: RayOptions | None = None
+) -> RunOutcome:
     import asyncio
 
     from rich.progress import (
@@ -160,8 +166,24 @@ def _run_with_progress(cfg: RunConfig, quiet: bool, prepared: Prepared | None) -
     def on_warning(message: str) -> None:
         err.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
 
+    async def go() -> RunOutcome:
+        executor = None
+        if ray is not None:
+            from medevals.engine.ray_executor import RayExecutor
+
+            if not quiet:
+                err.print("connecting to Ray ...", style="dim")
+            executor = RayExecutor(ray)
+        try:
+            return await execute(
+                prepared, progress=on_progress, on_start=on_start, on_warning=on_warning, executor=executor
+            )
+        finally:
+            if executor is not None:
+                await executor.close()
+
     with progress:
-        return asyncio.run(execute(prepared, progress=on_progress, on_start=on_start, on_warning=on_warning))
+        return asyncio.run(go())
 
 
 def _exit_if_incomplete(outcomes: list[RunOutcome], allow_errors: bool) -> None:
@@ -443,6 +465,11 @@ def run(
         bool, typer.Option("--report/--no-report", help="Write report.html into the run folder.")
     ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    executor: xo.Executor = "local",
+    ray_address: xo.RayAddress = None,
+    ray_workers: xo.RayWorkers = 1,
+    ray_num_cpus: xo.RayCpus = 1.0,
+    ray_num_gpus: xo.RayGpus = 0.0,
 ) -> None:
     """Evaluate one model on one or more benchmarks; writes a run folder (manifest, samples, metrics, report).
 
@@ -460,6 +487,7 @@ def run(
     from medevals.models.registry import parse_spec
 
     retry = retry_policy(timeout=timeout, max_retries=max_retries, max_response_mb=max_response_mb)
+    ray = xo.ray_options(executor, ray_address, ray_workers, ray_num_cpus, ray_num_gpus)
     options = _parse_set(set_ or [])
     for key, val in (
         ("strategy", strategy),
@@ -517,7 +545,7 @@ def run(
         retry=retry,
         command=command_line(),
     )
-    outcome = _progress_runner(cfg, quiet)
+    outcome = _progress_runner(cfg, quiet, ray=ray)
     if model and outcome.manifest.model.backend == "none":
         err.print(
             f"note: no benchmark in this run asks a model anything; --model {model} was not loaded",

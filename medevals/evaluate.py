@@ -23,7 +23,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import medevals
 from medevals.benchmarks import base as bench_base
@@ -38,11 +38,14 @@ from medevals.engine.keys import canonical_json
 from medevals.errors import ConfigError, Interrupted, MedevalsError, ModelError, RunError, StorageError
 from medevals.images.capability import check_image_support
 from medevals.images.store import ImageStore
-from medevals.models.registry import create_backend, make_record
+from medevals.models.registry import IN_PROCESS, create_backend, make_record
 from medevals.protocols.base import Protocol, SolveContext
 from medevals.protocols.registry import get_protocol, protocol_from_record, resolve_protocol
 from medevals.runs.folder import MANIFEST, RunFolder, benchmarks_slug, runs_dir_lock, slug
 from medevals.schema import BenchmarkRecord, Item, ModelRecord, RunManifest, Sample, Unit
+
+if TYPE_CHECKING:
+    from medevals.engine.ray_executor import RayExecutor, RaySession
 from medevals.scoring.metrics import Aggregator
 
 #: The model record of a run whose protocols call no model under test (retrieval).
@@ -434,8 +437,14 @@ async def execute(
     progress: ProgressHook | None = None,
     on_start: Callable[[RunFolder, bool, int, int], None] | None = None,
     on_warning: Callable[[str], None] | None = None,
+    executor: RayExecutor | None = None,
 ) -> RunOutcome:
     """Run every unfinished unit, then write metrics and only then the final status.
+
+    ``executor`` None runs the units here (asyncio, ``-c`` at a time); a ``RayExecutor`` runs
+    them on Ray workers (``engine/ray_executor.py``) while this process stays the only writer of
+    the run folder, its journal and the cache: everything below except who calls the model is
+    the same for both.
 
     Final status: ``complete`` (every unit scored or unscorable by design), ``incomplete``
     (some units failed for good: the next identical command retries them), ``interrupted``
@@ -451,6 +460,8 @@ async def execute(
     for role, record in [("candidate", p.model), *p.roles.items()]:
         if role == "candidate" and record.backend == NO_MODEL.backend:
             continue
+        if executor is not None and record.backend in IN_PROCESS:
+            continue  # loaded on the Ray workers only (a GPU node's model needs no driver copy)
         key = canonical_json(record.model_dump())
         if key not in backends:
             backends[key] = create_backend(record, concurrency=p.concurrency)
@@ -475,6 +486,7 @@ async def execute(
     stats = CallStats()
     journal: Journal | None = None
     cache: ResponseCache | None = None
+    session: RaySession | None = None
     stop = _Stop()
     total = sum(len(pb.items) * len(pb.record.variants) for pb in p.benchmarks) * cfg.repeats
     skipped = done = failed = 0
@@ -489,7 +501,7 @@ async def execute(
             cache = ResponseCache(cfg.cache_path or default_cache_path(), on_error=warn)
         images = ImageStore(folder.path)
         clients = {}
-        for role, key in role_backend.items():
+        for role, key in role_backend.items() if executor is None else ():
             clients[role] = ModelClient(
                 backends[key],
                 role=role,
@@ -523,7 +535,12 @@ async def execute(
 
         n_pending = sum(1 for _ in pending())
         skipped = done = total - n_pending
-        if n_pending:
+        if n_pending and executor is not None:
+            # the workers load the model, check it and set the protocols up, streaming their calls
+            from medevals.engine.ray_executor import RunIO
+
+            session = await executor.open(p, RunIO(journal, cache, images, stats, warn))
+        elif n_pending:
             # Load weights / open connections first: protocols read backend facts (base model or
             # chat) when building the first request, and a model that cannot load fails before any work.
             for client in clients.values():
@@ -541,8 +558,19 @@ async def execute(
         todo = pending()  # shared by the workers; asyncio runs one next() at a time
         fatal: list[BaseException] = []
 
-        async def worker() -> None:
+        def record(sample: Sample) -> None:
+            """A finished unit, from here or a Ray worker: one whole line, counted, shown."""
             nonlocal done, failed, first_error
+            folder.append_sample(sample)
+            if sample.error is None:
+                done += 1
+            else:
+                failed += 1
+                first_error = first_error or sample.error
+            if progress:
+                progress(done + failed, total, stats)
+
+        async def worker() -> None:
             while not fatal:
                 try:
                     pb, unit = next(todo)
@@ -552,16 +580,11 @@ async def execute(
                 if isinstance(sample, BaseException):
                     fatal.append(sample)
                     return
-                folder.append_sample(sample)
-                if sample.error is None:
-                    done += 1
-                else:
-                    failed += 1
-                    first_error = first_error or sample.error
-                if progress:
-                    progress(done + failed, total, stats)
+                record(sample)
 
-        if n_pending:
+        if session is not None:
+            await session.run(todo, record)
+        elif n_pending:
             workers = [asyncio.create_task(worker()) for _ in range(min(p.concurrency, n_pending))]
             try:
                 await asyncio.gather(*workers)
@@ -577,6 +600,11 @@ async def execute(
 
     # Wind down: close writers, then metrics, and only then the final status, so a folder that
     # says "complete" always has its metrics (a kill in between leaves it resumable, not lost).
+    if session is not None:  # the workers' last calls and figures land before the writers close
+        try:
+            await session.close(cancel=failure is not None)
+        except Exception as e:
+            failure = failure or e
     folder.close()
     if failure is None:
         status = "complete" if failed == 0 else "incomplete"
@@ -604,7 +632,7 @@ async def execute(
     manifest.status = status  # type: ignore[assignment]
     manifest.ended_at = _now()
     manifest.stats = {**stats.as_dict(), **({"warnings": warnings} if warnings else {})}
-    replicas = _replica_stats(backends, role_backend)
+    replicas = session.replicas if session is not None else _replica_stats(backends, role_backend)
     if replicas:
         manifest.stats["replicas"] = replicas
     try:

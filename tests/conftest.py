@@ -44,3 +44,20 @@ def fake_server():
     yield make
     for s in servers:
         s.stop()
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """One local Ray cluster for every test that needs it: 2 CPUs, on loopback only.
+
+    ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` keeps every Ray service on 127.0.0.1 (on these machines
+    Ray would otherwise bind the primary network address: ../shared/RECIPES.md). Starting Ray
+    takes 5-25 s here, so it is started once per session and stopped with ``ray.shutdown()``
+    (never ``ray stop``, which would end every Ray process of the user).
+    """
+    ray = pytest.importorskip("ray", reason="the 'ray' extra is not installed (pip install -e '.[ray]')")
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    if not ray.is_initialized():
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()

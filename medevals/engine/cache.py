@@ -43,13 +43,28 @@ def default_cache_path() -> Path:
 
 
 class ResponseCache:
-    def __init__(self, path: Path | str, *, on_error: Callable[[str], None] | None = None):
+    def __init__(
+        self, path: Path | str, *, on_error: Callable[[str], None] | None = None, readonly: bool = False
+    ):
+        """``readonly``: open an existing cache for lookups only (SQLite ``mode=ro``); ``put`` does
+        nothing. Ray workers look answers up this way on the driver's node, while the driver
+        stays the only writer (``engine/ray_executor.py``)."""
         self.path = Path(path)
         self.on_error = on_error
+        self.readonly = readonly
         #: Why the cache turned itself off (None while it works).
         self.problem: str | None = None
         self._db: sqlite3.Connection | None = None
         try:
+            if readonly:
+                self._db = sqlite3.connect(
+                    f"{self.path.resolve().as_uri()}?mode=ro",
+                    uri=True,
+                    isolation_level=None,
+                    check_same_thread=False,
+                    timeout=30,
+                )
+                return
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(
                 str(self.path), isolation_level=None, check_same_thread=False, timeout=30
@@ -91,7 +106,7 @@ class ResponseCache:
             return None
 
     def put(self, key: str, model: str, kind: str, raw: dict[str, Any], latency_s: float) -> None:
-        if self._db is None:
+        if self._db is None or self.readonly:
             return
         try:
             self._db.execute(

@@ -172,7 +172,9 @@ class ModelClient:
         )
         ckey = cache_key(key, self._server_id) if self.cache is not None else key
         if self.cache is not None:
-            hit = self.cache.get(ckey)
+            # A cache may answer asynchronously (a Ray worker asks the driver's node: engine/ray_executor.py)
+            aget = getattr(self.cache, "aget", None)
+            hit = await aget(ckey) if aget is not None else self.cache.get(ckey)
             if hit is not None:
                 raw, latency = hit
                 st.cache_hits += 1

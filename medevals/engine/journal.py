@@ -20,6 +20,8 @@ class Journal:
         self.path = path
         self._finished = finished_units
         self._replay: dict[str, deque[CallRecord]] = defaultdict(deque)
+        #: The same records by unit, for executors that ship a unit's calls with it (Ray).
+        self._by_unit: dict[str, list[CallRecord]] = defaultdict(list)
         self.n_loaded = 0
         self.n_torn = 0
         if path.exists():
@@ -40,6 +42,7 @@ class Journal:
                 if rec.unit_id in self._finished:
                     continue  # its calls are already in samples.jsonl
                 self._replay[rec.key].append(rec)
+                self._by_unit[rec.unit_id].append(rec)
                 self.n_loaded += 1
         if self.n_torn:
             # Drop a torn tail so new appends start on a clean line (an unreadable whole line
@@ -54,7 +57,23 @@ class Journal:
         q = self._replay.get(key)
         if not q:
             return None
-        return q.popleft()
+        rec = q.popleft()
+        mine = self._by_unit.get(rec.unit_id)
+        if mine:
+            mine[:] = [r for r in mine if r is not rec]
+        return rec
+
+    def take_unit(self, unit_id: str) -> list[CallRecord]:
+        """Every recorded call of unit ``unit_id``, once: an executor that runs the unit elsewhere
+        (a Ray worker) ships them with it, and the unit replays them by key as ``take`` would."""
+        recs = self._by_unit.pop(unit_id, [])
+        for rec in recs:
+            q = self._replay.get(rec.key)
+            if q:
+                kept = [r for r in q if r is not rec]
+                q.clear()
+                q.extend(kept)
+        return recs
 
     def append(self, rec: CallRecord) -> None:
         """Record a finished call; raises ``StorageError`` (file unchanged) when the disk is full."""

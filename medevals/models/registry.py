@@ -21,6 +21,8 @@ PREFIXES = {
 }
 
 HOSTED_DEFAULT_URL = "https://api.openai.com/v1"
+#: Backends that load the model into the process (a Ray run loads them on its workers only).
+IN_PROCESS = ("builtin", "hf", "vllm")
 
 
 def parse_spec(spec: str) -> tuple[str, str]:

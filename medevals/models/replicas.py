@@ -70,8 +70,8 @@ class Replica:
             return True
         return now >= self.open_until and not self.probing  # half-open: one probe at a time
 
-    def stats(self) -> dict[str, Any]:
-        lat = sorted(self.latencies)
+    def state(self) -> dict[str, Any]:
+        """Raw figures (every latency), so several workers' figures merge exactly (``merge_states``)."""
         return {
             "requests": self.requests,
             "ok": self.ok,
@@ -79,14 +79,45 @@ class Replica:
             "failure_reasons": dict(self.failure_reasons),
             "circuit_opens": self.circuit_opens,
             "peak_in_flight": self.peak_outstanding,
-            "latency_s": {
-                "n": len(lat),
-                "mean": (math.fsum(lat) / len(lat)) if lat else None,
-                "p50": _quantile(lat, 0.5),
-                "p95": _quantile(lat, 0.95),
-            },
+            "latencies": list(self.latencies),
             "drained": self.failures_in_row > 0,
         }
+
+
+def summarize(state: dict[str, Any]) -> dict[str, Any]:
+    """A replica's figures as recorded in the manifest: latencies become n, mean, p50, p95."""
+    lat = sorted(state["latencies"])
+    out = {k: v for k, v in state.items() if k != "latencies"}
+    out["latency_s"] = {
+        "n": len(lat),
+        "mean": (math.fsum(lat) / len(lat)) if lat else None,
+        "p50": _quantile(lat, 0.5),
+        "p95": _quantile(lat, 0.95),
+    }
+    return out
+
+
+def merge_states(states: list[dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """``{url: state}`` of several workers (each with its own replica set) -> ``{url: summary}``."""
+    merged: dict[str, dict[str, Any]] = {}
+    for per_url in states:
+        for url, st in per_url.items():
+            m = merged.get(url)
+            if m is None:
+                merged[url] = {
+                    **st,
+                    "failure_reasons": dict(st["failure_reasons"]),
+                    "latencies": list(st["latencies"]),
+                }
+                continue
+            for k in ("requests", "ok", "failures", "circuit_opens"):
+                m[k] += st[k]
+            for reason, n in st["failure_reasons"].items():
+                m["failure_reasons"][reason] = m["failure_reasons"].get(reason, 0) + n
+            m["peak_in_flight"] = max(m["peak_in_flight"], st["peak_in_flight"])
+            m["latencies"] += st["latencies"]
+            m["drained"] = m["drained"] or st["drained"]
+    return {url: summarize(st) for url, st in merged.items()}
 
 
 def _quantile(sorted_vals: list[float], q: float) -> float | None:
@@ -206,5 +237,8 @@ class ReplicaSetBackend(ModelBackend):
             r.failures_in_row = 0
             return raw
 
+    def replica_state(self) -> dict[str, Any]:
+        return {r.url: r.state() for r in self.replicas}
+
     def replica_stats(self) -> dict[str, Any]:
-        return {r.url: r.stats() for r in self.replicas}
+        return {r.url: summarize(r.state()) for r in self.replicas}
