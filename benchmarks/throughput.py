@@ -103,10 +103,10 @@ def write_items(folder: Path, n: int) -> Path:
 
 # -- server -----------------------------------------------------------------------------------
 class Server:
-    def __init__(self, latency: float):
+    def __init__(self, latency: float, responder: str = "mcq"):
         self.latency = latency
         self.proc = subprocess.Popen(
-            [sys.executable, str(FAKE_SERVER), "--latency", str(latency)],
+            [sys.executable, str(FAKE_SERVER), "--latency", str(latency), "--responder", responder],
             stdout=subprocess.PIPE,
             text=True,
         )

@@ -249,6 +249,69 @@ def local_chat_template(name: str) -> bool | None:
     return bool(config.get("chat_template")) if isinstance(config, dict) else False
 
 
+def local_vision_config(name: str) -> bool | None:
+    """Whether a local model folder is a vision-language model (its config has a ``vision_config``);
+    None when ``name`` is not a local folder. Known before loading, so a text-only model is refused
+    before the first request of an image benchmark."""
+    folder = Path(name).expanduser()
+    if not folder.is_dir():
+        return None
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(config, dict) and isinstance(config.get("vision_config"), dict)
+
+
+def _decode_image(url: str, where: str) -> Any:
+    """A ``data:image/...;base64,`` URI (the engine sends every image so) as an RGB PIL image."""
+    import base64
+    import io
+
+    head, _, data = url.partition(";base64,")
+    if not head.startswith("data:image/") or not data:
+        raise PermanentModelError(f"{where}: the hf backend reads images as data: URIs only")
+    try:
+        from PIL import Image
+
+        with Image.open(io.BytesIO(base64.b64decode(data, validate=True))) as im:
+            return im.convert("RGB")
+    except Exception as e:  # bad base64, not an image
+        raise PermanentModelError(f"{where}: unreadable image ({type(e).__name__}: {e})") from e
+
+
+def vision_messages(body: dict[str, Any]) -> tuple[list[Message], list[Any]]:
+    """OpenAI chat messages -> (processor chat messages with ``{"type": "image"}`` parts, images in order)."""
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise PermanentModelError("chat request needs a non-empty 'messages' list")
+    out: list[Message] = []
+    images: list[Any] = []
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict) or "role" not in m:
+            raise PermanentModelError(f"messages[{i}] must be an object with a 'role'")
+        content = m.get("content")
+        parts: list[dict[str, Any]] = []
+        if isinstance(content, str) or content is None:
+            parts.append({"type": "text", "text": content or ""})
+        elif isinstance(content, list):
+            for part in content:
+                if isinstance(part, str):
+                    parts.append({"type": "text", "text": part})
+                elif isinstance(part, dict) and part.get("type") == "image_url":
+                    url = (part.get("image_url") or {}).get("url", "")
+                    images.append(_decode_image(str(url), f"messages[{i}]"))
+                    parts.append({"type": "image"})
+                elif isinstance(part, dict) and part.get("type") in (None, "text", "input_text"):
+                    parts.append({"type": "text", "text": str(part.get("text", ""))})
+                else:
+                    raise PermanentModelError(f"messages[{i}]: content part {part!r} is not supported")
+        else:
+            raise PermanentModelError(f"messages[{i}]: content must be a string or a list of parts")
+        out.append({"role": m["role"], "content": parts})
+    return out, images
+
+
 def _import_hf() -> tuple[Any, Any]:
     try:
         import torch
@@ -259,7 +322,10 @@ def _import_hf() -> tuple[Any, Any]:
 
 
 class HFBackend(ModelBackend):
-    """A transformers ``AutoModelForCausalLM`` loaded from ``record.name`` (local folder or hub id).
+    """A transformers ``AutoModelForCausalLM`` loaded from ``record.name`` (local folder or hub id), or,
+    when its config has a ``vision_config``, an ``AutoModelForImageTextToText`` with its
+    ``AutoProcessor``: chat requests then go through the processor's chat template with the
+    request's images (data URIs, in order) and ``accepts_images`` is True.
 
     Settings: ``device`` (default cuda when available, else cpu), ``dtype`` (auto: bfloat16 on
     cuda, float32 elsewhere), ``device_map`` (passed to from_pretrained, e.g. "auto" to spread
@@ -267,13 +333,16 @@ class HFBackend(ModelBackend):
     """
 
     max_concurrency = 1
-    accepts_images = False  # AutoModelForCausalLM reads text only
+    #: Known from a local folder's config.json at once, else when start() has loaded the model.
+    accepts_images: bool | None = None
 
     def __init__(self, record: ModelRecord):
         super().__init__(record)
         self._torch: Any = None
         self._transformers: Any = None
         self.tokenizer: Any = None
+        #: The AutoProcessor of a vision-language model (None for a text model).
+        self.processor: Any = None
         self.model: Any = None
         self.device: Any = None
         self.dtype: Any = None
@@ -283,6 +352,9 @@ class HFBackend(ModelBackend):
         has_template = local_chat_template(record.name)
         if has_template is not None:
             self.base_model = not has_template
+        vision = local_vision_config(record.name)
+        if vision is not None:
+            self.accepts_images = vision
 
     # ----- lifecycle
 
@@ -293,7 +365,11 @@ class HFBackend(ModelBackend):
             torch, transformers = _import_hf()
             self._torch, self._transformers = torch, transformers
             await asyncio.to_thread(self._load)
-            self.base_model = getattr(self.tokenizer, "chat_template", None) is None
+            template = getattr(self.processor, "chat_template", None) or getattr(
+                self.tokenizer, "chat_template", None
+            )
+            self.base_model = template is None
+            self.accepts_images = self.processor is not None
 
     def _load(self) -> None:
         torch, transformers = self._torch, self._transformers
@@ -313,11 +389,18 @@ class HFBackend(ModelBackend):
         dtype_kw = "dtype" if (major, minor) >= (4, 56) else "torch_dtype"
         name = self.record.name
         try:
-            tokenizer = transformers.AutoTokenizer.from_pretrained(name, **kw)
+            config = transformers.AutoConfig.from_pretrained(name, **kw)
+            vision = getattr(config, "vision_config", None) is not None
+            if vision:
+                self.processor = transformers.AutoProcessor.from_pretrained(name, **kw)
+                tokenizer = self.processor.tokenizer
+            else:
+                tokenizer = transformers.AutoTokenizer.from_pretrained(name, **kw)
             model_kw = {**kw, dtype_kw: dtype}
             if device_map is not None:
                 model_kw["device_map"] = device_map
-            model = transformers.AutoModelForCausalLM.from_pretrained(name, **model_kw)
+            auto = transformers.AutoModelForImageTextToText if vision else transformers.AutoModelForCausalLM
+            model = auto.from_pretrained(name, **model_kw)
             if device_map is None:
                 model.to(device)
         except Exception as e:  # missing files, unknown architecture, no CUDA, a tokenizer's extra deps
@@ -344,6 +427,7 @@ class HFBackend(ModelBackend):
         async with self._lock:
             self.model = None
             self.tokenizer = None
+            self.processor = None
             if self._torch is not None and self._torch.cuda.is_available():
                 self._torch.cuda.empty_cache()
 
@@ -357,10 +441,15 @@ class HFBackend(ModelBackend):
         if self.model is None:
             await self.start()
         opts = SamplingOptions.from_body(kind, body)
-        prompt, add_special = self._prompt(kind, body)
+        encoded: dict[str, Any] | None = None
+        if kind == "chat" and self.processor is not None:
+            prompt, encoded = await asyncio.to_thread(self._vision_inputs, body)
+            add_special = False  # the chat template wrote any BOS
+        else:
+            prompt, add_special = self._prompt(kind, body)
         async with self._lock:
             choices, prompt_tokens, completion_tokens = await asyncio.to_thread(
-                self._generate, kind, prompt, add_special, opts, timeout
+                self._generate, kind, prompt, add_special, opts, timeout, encoded
             )
         return openai_response(kind, self.record.name, "hf", choices, prompt_tokens, completion_tokens)
 
@@ -396,11 +485,43 @@ class HFBackend(ModelBackend):
             raise PermanentModelError(f"hf: chat template failed: {type(e).__name__}: {e}") from e
         return str(text), False
 
+    def _vision_inputs(self, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """(prompt text, processor outputs: input_ids with image tokens expanded, pixel values ...)."""
+        messages, images = vision_messages(body)
+        continue_final = bool(body.get("continue_final_message", False))
+        try:
+            prompt = self.processor.apply_chat_template(
+                messages,
+                tokenize=False,
+                add_generation_prompt=bool(body.get("add_generation_prompt", not continue_final)),
+                continue_final_message=continue_final,
+            )
+            encoded = self.processor(
+                images=images or None, text=str(prompt), return_tensors="pt", add_special_tokens=False
+            )
+        except Exception as e:  # template errors, image/token count mismatches
+            raise PermanentModelError(f"hf: processor failed: {type(e).__name__}: {e}") from e
+        return str(prompt), dict(encoded)
+
     def _generate(
-        self, kind: str, prompt: str, add_special: bool, opts: SamplingOptions, timeout: float
+        self,
+        kind: str,
+        prompt: str,
+        add_special: bool,
+        opts: SamplingOptions,
+        timeout: float,
+        encoded: dict[str, Any] | None = None,
     ) -> tuple[list[dict[str, Any]], int, int]:
         torch, tok, model = self._torch, self.tokenizer, self.model
-        ids = tok(prompt, add_special_tokens=add_special, return_tensors="pt")["input_ids"]
+        extra: dict[str, Any] = {}
+        if encoded is not None:  # a vision model's processor outputs: images travel beside the ids
+            ids = encoded.pop("input_ids")
+            encoded.pop("attention_mask", None)
+            extra = {k: (v.to(self.device) if hasattr(v, "to") else v) for k, v in encoded.items()}
+            if "pixel_values" in extra and self.dtype is not None:
+                extra["pixel_values"] = extra["pixel_values"].to(self.dtype)
+        else:
+            ids = tok(prompt, add_special_tokens=add_special, return_tensors="pt")["input_ids"]
         if ids.shape[1] == 0:
             if tok.bos_token_id is None:
                 raise PermanentModelError("hf: empty prompt and the tokenizer has no BOS token to start from")
@@ -433,6 +554,7 @@ class HFBackend(ModelBackend):
             "output_logits": opts.logprobs is not None,
             "stopping_criteria": self._transformers.StoppingCriteriaList([stopper]),
             "pad_token_id": pad_id,
+            **extra,
         }
         if not opts.greedy:
             kw.update(temperature=opts.temperature, top_p=opts.top_p, top_k=opts.top_k or 0)
