@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from clihelp import run_cli, run_ok
+from clihelp import run_cli, run_fake, run_ok
 from fake_openai import answer_from_images, image_hash_letter
 from imgfixtures import image_spec, jpeg_bytes, png_bytes, sha, write
 from PIL import Image
@@ -228,3 +228,34 @@ def test_degrade_strategy_on_a_text_benchmark_is_refused(fake_server, tmp_path, 
     )
     assert code == 2 and "has no images" in err + out
     assert server.requests == []
+
+
+def test_url_images_are_fetched_stored_and_sent_by_content(fake_server, tmp_path, capsys):
+    import http.server
+    import threading
+    from functools import partial
+
+    served = tmp_path / "www"
+    write(served / "scan.png", png_bytes(21))
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{httpd.server_address[1]}"
+        q = {"question": "Q?", "options": ["a", "b"], "answer": "A"}
+        spec = image_spec(tmp_path / "data", [{"id": "u", **q, "image": f"{base}/scan.png"}])
+        server = fake_server(responder=answer_from_images)
+        folder = run_ok(server, tmp_path, capsys, benchmark=str(spec))
+        assert server.requests[0]["image_hashes"] == [sha(png_bytes(21))]
+        assert (folder.path / "images" / f"{sha(png_bytes(21))}.png").exists()
+        assert base not in json.dumps(server.requests[0]["body"])  # the URL itself is not sent
+
+        spec = image_spec(tmp_path / "data2", [{"id": "v", **q, "image": f"{base}/missing.png"}])
+        code, out, err, folder = run_fake(
+            server, tmp_path, capsys, benchmark=str(spec), runs=tmp_path / "runs2"
+        )
+        samples = list(folder.iter_samples()) if folder else []
+        assert code != 0 or (samples and samples[0].error)
+        assert "HTTP 404" in (samples[0].error if samples else err + out)
+    finally:
+        httpd.shutdown()

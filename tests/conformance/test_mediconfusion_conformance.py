@@ -1,5 +1,14 @@
-"""MediConfusion scoring pinned to upstream's rules (utils/answering.py: clean_up_manual, get_score,
-create_score_table, print_score), table-driven; hand-computed expectations."""
+"""MediConfusion conformance: set accuracy, confusion and individual accuracy per pair, and the reply reading.
+
+Reference rule (Sepehri et al. 2024; ``AIF4S/MediConfusion@a3045b03:utils/answering.py``, MC mode):
+``clean_up_manual`` splits the reply on spaces and gives a letter 10 points when one of its token
+forms appears ("A", "A:", "A.", ".A", '("A")' ...), both letters -> neither; ``check_answer`` with
+tr=3 picks the one letter with points, else invalid; ``get_score``: confused = both answers the same
+valid letter; ``create_score_table``/``print_score``: set = both right over all pairs, individual =
+right / (2 x pairs), confusion = confused / pairs with both valid, per category weighted by how
+often the category appears in ``category_1 + category_2``. No deliberate difference: medevals uses
+this rule for ``mediconfusion`` (``answer_rule=mediconfusion``); other paired sets use extract_choice.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +18,7 @@ import pytest
 
 from medevals.scoring.confusion import category_table, pair_outcome, upstream_letter
 
-# (reply, letter upstream's MC mode reads) — clean_up_manual splits on spaces and accepts a fixed set of tokens
+# (reply, letter upstream's MC mode reads): clean_up_manual splits on spaces and accepts a fixed set of tokens
 LETTER_CASES = [
     ("A", "A"),
     ("B", "B"),
