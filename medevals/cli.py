@@ -330,7 +330,8 @@ def list_benchmarks(
         if r["hub"]:
             where += f" · hub:{r['hub']}"
         extra = [k for k in r["splits"] if k != r["default_split"]]
-        items = f"{r['size']} ({r['default_split']})" + (f" +{len(extra)} splits" if extra else "")
+        size = r["size"] or "?"  # 0: not known before the data is loaded (a file not staged, a spec)
+        items = f"{size} ({r['default_split']})" + (f" +{len(extra)} splits" if extra else "")
         table_rows.append((r["name"], r["task_type"], items, r["category"], where))
     hint = "local data: set MEDEVALS_DATA or pass --data-dir to see which folders are present"
     if not out.is_terminal:

@@ -20,6 +20,17 @@ from medevals.schema import Item, Taxonomy
 # --------------------------------------------------------------------------- HealthBench
 
 HEALTHBENCH_FILE = "context_seeking_consensus_hard_104.jsonl"
+#: Where openai/simple-evals reads the official files (``healthbench_eval.py`` INPUT_PATH*,
+#: ``healthbench_meta_eval.py`` INPUT_PATH): a user who downloads them into
+#: ``$MEDEVALS_DATA/healthbench/`` under these names gets the full sets.
+HEALTHBENCH_URL = "https://openaipublic.blob.core.windows.net/simple-evals/healthbench/"
+HEALTHBENCH_FILES = {
+    "test": HEALTHBENCH_FILE,  # staged: the 104-conversation context-seeking consensus subset
+    "full": "2025-05-07-06-14-12_oss_eval.jsonl",  # 5,000 conversations
+    "hard": "hard_2025-05-08-21-00-10.jsonl",  # 1,000
+    "consensus": "consensus_2025-05-09-20-00-46.jsonl",  # 3,671
+}
+HEALTHBENCH_META_FILE = "2025-05-07-06-14-12_oss_meta_eval.jsonl"
 
 
 def parse_rubrics(row: dict[str, Any], path: Path | str, line: int) -> list[dict[str, Any]]:
@@ -61,20 +72,38 @@ def parse_rubrics(row: dict[str, Any], path: Path | str, line: int) -> list[dict
     return out
 
 
+def official_file(folder: Path, name: str, what: str) -> Path:
+    """``folder/name``, or a one-line error saying which official file to download and where."""
+    path = folder / name
+    if not path.is_file():
+        raise DataError(
+            f"{what} not found: download {HEALTHBENCH_URL}{name} into this folder (file name unchanged)",
+            path=path,
+        )
+    return path
+
+
+def messages(value: Any, path: Path, line: int, field: str) -> list[dict[str, str]]:
+    """A conversation: a list of {role: user|assistant|system, content: text}."""
+    if not isinstance(value, list) or not value:
+        raise DataError("expected a non-empty list of messages", path=path, line=line, field=field)
+    for i, m in enumerate(value):
+        if not isinstance(m, dict) or m.get("role") not in ("user", "assistant", "system"):
+            raise DataError(
+                "expected {role: user|assistant|system, content}",
+                path=path,
+                line=line,
+                field=f"{field}[{i}].role",
+            )
+        if not isinstance(m.get("content"), str):
+            raise DataError("expected a string", path=path, line=line, field=f"{field}[{i}].content")
+    return [{"role": m["role"], "content": m["content"]} for m in value]
+
+
 def healthbench_rows(path: Path) -> list[Item]:
     items = []
     for line, row in read_jsonl(path):
-        prompt = require(row, "prompt", path, line, kind=list)
-        for i, m in enumerate(prompt):
-            if not isinstance(m, dict) or m.get("role") not in ("user", "assistant", "system"):
-                raise DataError(
-                    "expected {role: user|assistant|system, content}",
-                    path=path,
-                    line=line,
-                    field=f"prompt[{i}].role",
-                )
-            if not isinstance(m.get("content"), str):
-                raise DataError("expected a string", path=path, line=line, field=f"prompt[{i}].content")
+        prompt = messages(require(row, "prompt", path, line, kind=list), path, line, "prompt")
         tags = row.get("example_tags") or []
         if not isinstance(tags, list):
             raise DataError("expected a list", path=path, line=line, field="example_tags")
@@ -84,7 +113,7 @@ def healthbench_rows(path: Path) -> list[Item]:
         items.append(
             Item(
                 id=require(row, "prompt_id", path, line),
-                input=[{"role": m["role"], "content": m["content"]} for m in prompt],
+                input=prompt,
                 target=parse_rubrics(row, path, line),
                 subset=category,
                 metadata={"example_tags": tags},
@@ -95,18 +124,85 @@ def healthbench_rows(path: Path) -> list[Item]:
 
 HEALTHBENCH = Benchmark(
     name="healthbench",
-    title="HealthBench (context-seeking consensus, hard 104)",
+    title="HealthBench (staged: context-seeking consensus hard 104; full/hard/consensus from the official files)",
     protocol="rubric",
     task_type="rubric-graded conversation (judge)",
     taxonomy=Taxonomy(category="Patient communication and education", subcategory="Health conversations"),
     license="MIT",
     source="Arora et al. 2025, HealthBench (openai/simple-evals); protocols-fyi/benchmark.healthbench subset",
     description="Multi-turn health conversations; each reply graded against physician-written rubric criteria by a judge.",
-    splits={"test": 104},
+    # test: the staged 104-conversation subset; full / hard / consensus: the official files,
+    # read when the user puts them in the data folder (healthbench:full ...).
+    splits={"test": 104, "full": 5000, "hard": 1000, "consensus": 3671},
     default_split="test",
     local_dir="healthbench",
-    load_local=lambda folder, split: healthbench_rows(folder / HEALTHBENCH_FILE),
-    local_files=lambda folder, split: [folder / HEALTHBENCH_FILE],
+    load_local=lambda folder, split: healthbench_rows(
+        folder / HEALTHBENCH_FILE
+        if split == "test"
+        else official_file(folder, HEALTHBENCH_FILES[split], f"the official HealthBench '{split}' file")
+    ),
+    local_files=lambda folder, split: [folder / HEALTHBENCH_FILES[split]],
+)
+
+
+def healthbench_meta_rows(path: Path) -> list[Item]:
+    """One item per meta-eval row: conversation, response, criterion, the physicians' labels.
+
+    Official fields (``healthbench_meta_eval.py``): ``prompt``, ``completion``, ``rubric`` (the
+    criterion text), ``category`` (``cluster:...``), ``binary_labels`` and
+    ``anonymized_physician_ids`` (one per label), ``prompt_id``, ``completion_id``.
+    """
+    items = []
+    for line, row in read_jsonl(path):
+        labels = require(row, "binary_labels", path, line, kind=list)
+        if not labels or not all(isinstance(x, bool) for x in labels):
+            raise DataError(
+                "expected a non-empty list of true/false", path=path, line=line, field="binary_labels"
+            )
+        ids = require(row, "anonymized_physician_ids", path, line, kind=list)
+        if len(ids) != len(labels) or not all(isinstance(x, str) for x in ids):
+            raise DataError(
+                f"expected {len(labels)} physician ids (one per label), got {len(ids)}",
+                path=path,
+                line=line,
+                field="anonymized_physician_ids",
+            )
+        items.append(
+            Item(
+                id=f"row-{line:06d}",
+                input=messages(row.get("prompt"), path, line, "prompt"),
+                target=labels,
+                subset=require(row, "category", path, line),
+                metadata={
+                    "completion": require(row, "completion", path, line),
+                    "rubric": require(row, "rubric", path, line),
+                    "physicians": ids,
+                    "prompt_id": row.get("prompt_id"),
+                    "completion_id": row.get("completion_id"),
+                },
+            )
+        )
+    return items
+
+
+HEALTHBENCH_META = Benchmark(
+    name="healthbench-meta",
+    title="HealthBench meta-evaluation (judge vs physician grades)",
+    protocol="rubric-meta",
+    task_type="judge agreement with physicians (macro-F1)",
+    taxonomy=Taxonomy(category="Patient communication and education", subcategory="Health conversations"),
+    license="MIT",
+    source="Arora et al. 2025, HealthBench meta-evaluation (openai/simple-evals healthbench_meta_eval.py)",
+    description="Responses with physician 'met' labels per consensus criterion; the judge grades the same "
+    "criteria and is scored by macro-F1 against the physicians, beside physician-physician agreement.",
+    # The official file is not staged here: its row count is shown once it is loaded.
+    splits={"test": 0},
+    default_split="test",
+    local_dir="healthbench",
+    load_local=lambda folder, split: healthbench_meta_rows(
+        official_file(folder, HEALTHBENCH_META_FILE, "the official HealthBench meta-evaluation file")
+    ),
+    local_files=lambda folder, split: [folder / HEALTHBENCH_META_FILE],
 )
 
 # --------------------------------------------------------------------------- CUPCase

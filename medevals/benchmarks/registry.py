@@ -31,6 +31,7 @@ BUILTIN: dict[str, str] = {
     "medcalc-gen": "medevals.benchmarks.medcalc_gen:MEDCALC_GEN",
     # judged (rubrics, diagnosis, error detection)
     "healthbench": "medevals.benchmarks.judged_sets:HEALTHBENCH",
+    "healthbench-meta": "medevals.benchmarks.judged_sets:HEALTHBENCH_META",
     "cupcase": "medevals.benchmarks.judged_sets:CUPCASE",
     "medec": "medevals.benchmarks.judged_sets:MEDEC",
     "cupcase-mcq": "medevals.benchmarks.judged_sets:CUPCASE_MCQ",

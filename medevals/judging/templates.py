@@ -11,6 +11,10 @@ RUBRIC_CRITERION_V1 = "rubric_criterion@v1"
 #: examples after "such as" / "for example" / "including" are illustrations, not requirements)
 #: and shows the criterion as "[points] text" as that grader does.
 RUBRIC_CRITERION = "rubric_criterion@v2"
+#: HealthBench meta-evaluation (judge vs physicians): v2's wording with the criterion shown as
+#: the meta-eval file gives it (its rows carry the criterion text without points, and the
+#: public meta-eval grader shows that text as is).
+RUBRIC_CRITERION_META = "rubric_criterion_meta@v1"
 DIAGNOSIS_EQUIVALENCE = "diagnosis_equivalence@v1"
 REPAIR = "repair@v1"
 VQA_EQUIVALENCE = "vqa_answer_equivalence@v1"
@@ -159,6 +163,10 @@ TEMPLATES: dict[str, str] = {
         "{schema}, nothing else."
     ),
 }
+
+TEMPLATES[RUBRIC_CRITERION_META] = TEMPLATES[RUBRIC_CRITERION].replace(
+    "[{points}] {criterion}", "{criterion}"
+)
 
 #: What a base (completion) model judge sees after the filled template: the harness opens the
 #: verdict object and the model writes the value; the harness closes the brace it opened.

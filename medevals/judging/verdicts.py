@@ -190,6 +190,7 @@ class ScoreVerdict(Verdict):
 VERDICTS: dict[str, type[Verdict]] = {
     templates.RUBRIC_CRITERION: CriterionVerdict,
     templates.RUBRIC_CRITERION_V1: CriterionVerdict,  # runs made before v2 still rescore
+    templates.RUBRIC_CRITERION_META: CriterionVerdict,
     templates.DIAGNOSIS_EQUIVALENCE: EquivalenceVerdict,
     templates.VQA_EQUIVALENCE: EquivalenceVerdict,
     templates.DIAGNOSIS_CORRECT: EquivalenceVerdict,

@@ -14,6 +14,7 @@ PROTOCOLS: dict[str, str] = {
     "calc": "medevals.protocols.calc:CalcProtocol",
     # judged (rubrics, diagnosis, error detection)
     "rubric": "medevals.protocols.rubric:RubricProtocol",
+    "rubric-meta": "medevals.protocols.rubric_meta:RubricMetaProtocol",
     "open-diagnosis": "medevals.protocols.open_diagnosis:OpenDiagnosisProtocol",
     "error-detection": "medevals.protocols.error_detection:ErrorDetectionProtocol",
     "freetext": "medevals.protocols.graded_text:FreeTextProtocol",
