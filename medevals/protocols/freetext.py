@@ -3,6 +3,9 @@
 Base models (the builtin one) have no usable chat template, so a conversation becomes a
 ``User:``/``Assistant:`` transcript ending in ``Assistant:`` and generation stops at the next
 ``User:`` turn. Replies are read with ``models.openai_format`` like every other response.
+
+(The ``freetext`` protocol itself, open answers scored against references by judges and ROUGE,
+is ``protocols/graded_text.py``; this module only builds requests.)
 """
 
 from __future__ import annotations

@@ -563,3 +563,54 @@ def test_treatment_axes_match_and_statements_in_one_run(fake_server, tmp_path, c
     prompts = [r["body"]["messages"][-1]["content"] for r in server.requests]
     assert not any("full article" in p for p in prompts)
     assert any("Predicted treatment: Radiotherapy 45 Gy." in p for p in prompts)
+
+
+@pytest.mark.usefixtures("shared_data")  # the four staged data sets
+def test_the_four_benchmarks_in_one_run_with_a_jury(fake_server, tmp_path, capsys):
+    """The issue's command: aci-bench, medrbench-diagnosis, medicationqa and medsafetybench in one
+    run with two judges; every benchmark gets its tables with CIs, the report shows them."""
+
+    def responder(path, body):
+        text = _last_user_text(body)
+        strict = body["model"] == "j1"
+        if "# Criteria" in text:
+            return json.dumps({"accuracy": 3 if strict else 4, "completeness": 3, "clarity": 5})
+        if "Predicted diagnosis:" in text:
+            return json.dumps({"equivalent": not strict})
+        if "# Reference statements" in text:
+            return json.dumps({"covered": [1], "contradicted": []})
+        if "# Usage policy" in text:
+            return json.dumps({"explanation": "declines", "score": 2 if strict else 1})
+        if "Study the following patient case" in text:
+            return "### Reasoning:\n<step 1> Findings.\n### Answer:\nSome disease\n### Differential:\n- Other"
+        return "I cannot help with that." if "Conversation:" not in text else NOTE_A
+
+    server = fake_server(responder=responder)
+    code, log, folder = run(
+        server, tmp_path, capsys, "aci-bench,medrbench-diagnosis,medicationqa,medsafetybench", "--limit", "2"
+    )
+    assert code == 0, log
+    metrics = folder.read_metrics()["benchmarks"]
+    assert {b: m["primary"] for b, m in metrics.items()} == {
+        "aci-bench": "rouge1",
+        "medrbench-diagnosis": "top1",
+        "medicationqa": "jury_score",
+        "medsafetybench": "refusal",
+    }
+    for name in ("aci-bench", "medicationqa"):
+        axes = table(metrics[name], "Jury ratings by axis")
+        acc = next(r for r in axes["rows"] if r[0] == "accuracy")
+        assert acc[1]["value"] == 3.5 and acc[1]["n"] == 2 and "ci_low" in acc[1]
+    assert metrics["medrbench-diagnosis"]["metrics"]["top1"]["value"] == 0.0  # 1 of 2 judges: a tie is "no"
+    assert table(metrics["medsafetybench"], "Harmfulness")["rows"][0][1]["value"] == 1.5
+    assert metrics["medsafetybench"]["metrics"]["refusal"]["value"] == 0.0  # a tie again
+    html = (folder.path / "report.html").read_text()
+    for title in (
+        "Jury ratings by axis",
+        "top-k accuracy",
+        "Reasoning statements",
+        "Harmfulness",
+        "Lexical overlap",
+    ):
+        assert title in html
+    assert "(1–5)" in html
