@@ -639,8 +639,31 @@ app.add_typer(__import__("medevals.commands.fhir", fromlist=["app"]).app, name="
 
 
 def main() -> None:
+    # click's exception classes, found through a public typer name: typer vendors click in
+    # recent versions (typer._click) and depends on click in older ones
+    mro = typer.BadParameter.__mro__
+    usage_error = next(c for c in mro if c.__name__ == "UsageError")
+    click_exception = next(c for c in mro if c.__name__ == "ClickException")
     try:
-        app()
+        # not standalone: a usage error comes back here, to be printed as one line
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
+    except usage_error as e:  # `--limit abc`, an unknown option or command
+        if type(e).__name__ == "NoArgsIsHelpError":  # `medevals` alone (or a group): its help
+            from typer import rich_utils
+
+            rich_utils.rich_format_error(e)
+        else:
+            ctx = getattr(e, "ctx", None)
+            where = ctx.command_path if ctx is not None else "medevals"
+            print_error(f"{e.format_message()} (see `{where} --help`)")
+        sys.exit(e.exit_code)
+    except click_exception as e:
+        print_error(e.format_message())
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(1)
     except MedevalsError as e:
         from medevals.errors import Interrupted
 

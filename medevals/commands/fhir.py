@@ -15,7 +15,9 @@ app = typer.Typer(help="FHIR R4 sandbox with synthetic patients (for EHR-agent t
 @app.command("serve")
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port (the FHIR base is http://HOST:PORT/fhir/).")] = 8080,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port (the FHIR base is http://HOST:PORT/fhir/).")
+    ] = 8080,
     patients: Annotated[int, typer.Option(min=1, help="Synthetic patients to generate.")] = 300,
     seed: Annotated[int, typer.Option(help="Generator seed (same seed, same record).")] = 0,
     db: Annotated[
@@ -29,11 +31,17 @@ def serve(
 
         medevals fhir serve --port 8080 --patients 300 --seed 0
     """
+    import sqlite3
+
     import uvicorn
 
+    from medevals.errors import ConfigError
     from medevals.fhir.serve import sandbox_app
 
     store_path = str(db) if db else ":memory:"
-    app_ = sandbox_app(patients, seed, store_path, page_size)
+    try:
+        app_ = sandbox_app(patients, seed, store_path, page_size)
+    except sqlite3.Error as e:  # a folder, a missing folder, not a database
+        raise ConfigError(f"--db {db}: cannot open it as the sandbox's SQLite file ({e})") from None
     out.print(f"FHIR sandbox: {patients} synthetic patients (seed {seed}) at http://{host}:{port}/fhir/")
     uvicorn.run(app_, host=host, port=port, log_level="warning")

@@ -13,7 +13,7 @@ app = typer.Typer(help="Model Context Protocol servers.", no_args_is_help=True)
 def calculators(
     transport: Annotated[str, typer.Option(help="stdio | http (streamable HTTP)")] = "stdio",
     host: Annotated[str, typer.Option(help="HTTP bind address.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="HTTP port.")] = 8765,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="HTTP port.")] = 8765,
     path: Annotated[str, typer.Option(help="HTTP endpoint path.")] = "/mcp",
 ) -> None:
     """Serve the 55 calculators as MCP tools (stdio for a client that spawns us; http at http://HOST:PORT/PATH)."""

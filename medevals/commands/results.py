@@ -30,6 +30,9 @@ def leaderboard(
 
         medevals leaderboard runs/ --sql "SELECT category, model, avg(value) FROM results GROUP BY ALL"
     """
+    import duckdb
+
+    from medevals.errors import ConfigError
     from medevals.report.table import fmt_pct
     from medevals.runs.index import build_index, win_rates, write_index
     from medevals.runs.index import leaderboard as board
@@ -37,10 +40,6 @@ def leaderboard(
     targets = paths or [Path("runs")]
     con = build_index(targets)
     if sql:
-        import duckdb
-
-        from medevals.errors import ConfigError
-
         try:
             cur = con.execute(sql)
         except duckdb.Error as e:  # the user's query: a one-line error, not a traceback
@@ -84,4 +83,7 @@ def leaderboard(
     if write:
         for p in targets:
             if p.is_dir() and not (p / "manifest.json").exists():
-                out.print(f"index: {write_index(p)}")
+                try:
+                    out.print(f"index: {write_index(p)}")
+                except duckdb.Error as e:  # a read-only or full runs folder
+                    raise ConfigError(f"{p / 'index.duckdb'}: cannot write the index ({e})") from None

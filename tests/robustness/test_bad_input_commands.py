@@ -289,3 +289,32 @@ def test_leaderboard_bad_sql(fake_server, tmp_path, capsys):
 def test_calculators_generate_into_a_folder(tmp_path, capsys):
     code, _, err = run_cli(["calculators", "generate", "--out", str(tmp_path)], capsys)
     one_line_error(code, err, f"{tmp_path}: Is a directory")
+
+
+def test_leaderboard_index_that_cannot_be_written(fake_server, tmp_path, capsys):
+    run_ok(fake_server(responder=mcq_by_item_number), tmp_path, capsys, "--limit", "2")
+    (tmp_path / "runs" / "index.duckdb").mkdir()  # in the way: duckdb cannot create its file
+    code, _, err = run_cli(["leaderboard", str(tmp_path / "runs"), "--write-index"], capsys)
+    one_line_error(code, err, "index.duckdb")
+
+
+def test_fhir_sandbox_database_that_cannot_be_opened(tmp_path, capsys):
+    code, _, err = run_cli(["fhir", "serve", "--db", str(tmp_path / "no" / "such" / "x.sqlite")], capsys)
+    one_line_error(code, err, "--db", "cannot open it as the sandbox's SQLite file")
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["run", "-b", "demo", "--limit", "abc"], "Invalid value for '--limit'"),
+        (["run", "-b", "demo", "--colour", "red"], "No such option: --colour"),
+        (["run", "-m", "openai:x"], "Missing option '--benchmark'"),
+        (["nosuchcommand"], "No such command 'nosuchcommand'"),
+        (["fhir", "serve", "--port", "99999"], "Invalid value for '--port'"),
+        (["mcp", "calculators", "--port", "-1"], "Invalid value for '--port'"),
+        (["report", "x", "--samples", "many"], "Invalid value for '--samples'"),
+    ],
+)
+def test_usage_errors_are_one_line_with_the_help_to_read(capsys, args, needle):
+    code, _, err = run_cli(args, capsys)
+    one_line_error(code, err, needle, "--help`)")
