@@ -52,6 +52,8 @@ BUILTIN: dict[str, str] = {
     "bioasq-retrieval": "medevals.benchmarks.retrieval_sets:BIOASQ_RETRIEVAL",
     "ncbi-disease": "medevals.benchmarks.ner_sets:NCBI_DISEASE",
     "bc5cdr": "medevals.benchmarks.ner_sets:BC5CDR",
+    # long documents, pairwise, step verification
+    "pubmedqa-long": "medevals.benchmarks.longdoc_sets:PUBMEDQA_LONG",
     # strategies and probes
     # images
     "covid-cxr": "medevals.benchmarks.image_sets:COVID_CXR",

@@ -26,6 +26,8 @@ PROTOCOLS: dict[str, str] = {
     "retrieval": "medevals.protocols.retrieval:RetrievalProtocol",
     "rag": "medevals.protocols.rag:RAGProtocol",
     "ner": "medevals.protocols.ner:NERProtocol",
+    # long documents, pairwise, step verification
+    "longdoc": "medevals.protocols.longdoc:LongDocProtocol",
     # strategies and probes
     # images
     "paired-mcq": "medevals.protocols.paired:PairedMCQProtocol",
