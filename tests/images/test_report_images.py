@@ -47,10 +47,13 @@ def test_thumbnails_escaped_and_confined_to_the_store(fake_server, tmp_path, cap
 
     # a tampered samples.jsonl: a caption with markup and a reference outside the store
     lines = folder.samples_path.read_text().splitlines()
-    s0 = json.loads(lines[0])
+    # item "a" (two images): samples are written in completion order, so find its line
+    k = next(i for i, line in enumerate(lines) if json.loads(line)["item"]["id"] == "a")
+    s0 = json.loads(lines[k])
     s0["output"]["images"][0]["label"] = "<script>alert(1)</script>"
     s0["output"]["images"][1]["ref"] = "../../../../etc/passwd"
-    folder.samples_path.write_text("\n".join([json.dumps(s0), *lines[1:]]) + "\n")
+    lines[k] = json.dumps(s0)
+    folder.samples_path.write_text("\n".join(lines) + "\n")
     html = render_html([RunFolder(folder.path)])
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "image 2: not in the run folder" in html
