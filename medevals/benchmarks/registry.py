@@ -54,6 +54,7 @@ BUILTIN: dict[str, str] = {
     "bc5cdr": "medevals.benchmarks.ner_sets:BC5CDR",
     # long documents, pairwise, step verification
     "pubmedqa-long": "medevals.benchmarks.longdoc_sets:PUBMEDQA_LONG",
+    "medcalc-steps": "medevals.benchmarks.medcalc_steps:MEDCALC_STEPS",
     # strategies and probes
     # images
     "covid-cxr": "medevals.benchmarks.image_sets:COVID_CXR",

@@ -28,6 +28,7 @@ PROTOCOLS: dict[str, str] = {
     "ner": "medevals.protocols.ner:NERProtocol",
     # long documents, pairwise, step verification
     "longdoc": "medevals.protocols.longdoc:LongDocProtocol",
+    "step-verify": "medevals.protocols.steps:StepVerifyProtocol",
     # strategies and probes
     # images
     "paired-mcq": "medevals.protocols.paired:PairedMCQProtocol",
