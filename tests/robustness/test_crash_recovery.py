@@ -8,6 +8,7 @@ in flight at the kill, its response never received, is sent again; there are at 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -146,6 +147,72 @@ def test_kill_9_then_rerun_repeats_no_recorded_call(fake_server, tmp_path, how):
     in_flight_at_kill = (set(second) & set(first)) - failed
     assert in_flight_at_kill <= set(first) - recorded
     assert len(in_flight_at_kill) <= CONCURRENCY
+    assert len(set(first) | set(second)) == N
+    assert folder.read_manifest().status == "complete"
+    assert _comparable(folder) == reference, f"kill_at={kill_at}"
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every live process under ``pid`` (from /proc): a killed driver's Ray helpers outlive it."""
+    children: dict[int, list[int]] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(proc.name))
+    out, todo = set(), [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            if c not in out:
+                out.add(c)
+                todo.append(c)
+    return out
+
+
+@pytest.mark.slow
+def test_kill_9_of_a_ray_driver_then_rerun_repeats_no_recorded_call(fake_server, tmp_path):
+    """The same guarantee with ``--executor ray``: the driver writes journal and samples as the
+    workers stream them, so what it recorded before ``kill -9`` is never asked again."""
+    pytest.importorskip("ray", reason="the 'ray' extra is not installed")
+    spec = write_bench(tmp_path / "bench", N)
+    server = fake_server(responder=mcq_by_item_number, latency_s=0.01)
+    env = {**_env(), "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+    ray_args = ("--executor", "ray", "--ray-workers", "2", "--ray-num-cpus", "0.5")
+    subprocess.run(_cmd(server, spec, tmp_path / "ref"), env=_env(), check=True, timeout=120)
+    reference = _comparable(RunFolder(next((tmp_path / "ref").iterdir())))
+    server.requests.clear()
+
+    kill_at = random.randint(20, N - 40)
+    runs = tmp_path / "runs"
+    proc = subprocess.Popen(_cmd(server, spec, runs, *ray_args), env=env)
+    helpers: set[int] = set()
+    try:
+        deadline = time.time() + 240  # starting Ray takes 5-30 s on a loaded machine
+        while len(server.requests) < kill_at and proc.poll() is None and time.time() < deadline:
+            helpers |= _descendants(proc.pid)
+            time.sleep(0.002)
+        helpers |= _descendants(proc.pid)
+        os.kill(proc.pid, signal.SIGKILL)
+        assert proc.wait(10) == -signal.SIGKILL, f"run ended before the kill (kill_at={kill_at})"
+    finally:
+        time.sleep(1)
+        for pid in helpers:  # the Ray processes this test's driver started, by id
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+    first = [_body(r["body"]) for r in server.requests]
+    (folder,) = [RunFolder(p) for p in runs.iterdir() if p.is_dir()]
+    recorded = _recorded_bodies(folder)
+    assert len(list(folder.iter_samples())) < N and folder.read_manifest().status == "running"
+    assert folder.live_holder() is None
+
+    subprocess.run(_cmd(server, spec, runs, *ray_args), env=env, check=True, timeout=300)
+    second = [_body(r["body"]) for r in server.requests[len(first) :]]
+    assert [p.name for p in runs.iterdir() if p.is_dir()] == [folder.path.name]
+    assert not set(second) & recorded, f"kill_at={kill_at}: a recorded call was sent again"
+    assert len(second) == len(set(second))
     assert len(set(first) | set(second)) == N
     assert folder.read_manifest().status == "complete"
     assert _comparable(folder) == reference, f"kill_at={kill_at}"
