@@ -438,13 +438,15 @@ async def execute(
     on_start: Callable[[RunFolder, bool, int, int], None] | None = None,
     on_warning: Callable[[str], None] | None = None,
     executor: RayExecutor | None = None,
+    handle_signals: bool = True,
 ) -> RunOutcome:
     """Run every unfinished unit, then write metrics and only then the final status.
 
     ``executor`` None runs the units here (asyncio, ``-c`` at a time); a ``RayExecutor`` runs
     them on Ray workers (``engine/ray_executor.py``) while this process stays the only writer of
     the run folder, its journal and the cache: everything below except who calls the model is
-    the same for both.
+    the same for both. ``handle_signals`` False leaves SIGINT/SIGTERM/SIGHUP to the caller
+    (a suite running several runs in one loop cancels them all; each ends ``interrupted``).
 
     Final status: ``complete`` (every unit scored or unscorable by design), ``incomplete``
     (some units failed for good: the next identical command retries them), ``interrupted``
@@ -493,7 +495,8 @@ async def execute(
     first_error: str | None = None
     failure: BaseException | None = None
     try:
-        stop.install()
+        if handle_signals:
+            stop.install()
         folder.repair_tail()
         finished = folder.finished_units() if resumed else set()
         journal = Journal(folder.journal_path, finished_units=frozenset(finished))

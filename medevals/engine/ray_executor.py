@@ -682,8 +682,9 @@ class RayExecutor:
     async def open(self, p: Prepared, io: RunIO) -> RaySession:
         """Start (or reuse) the model's workers and open this run on each; protocols set up there."""
         self._runs += 1
+        run_key = f"run-{os.getpid()}-{self._runs}"  # taken before any await: runs open concurrently
         pool = await self._pool(p)
-        session = RaySession(self, pool, p, io, f"run-{os.getpid()}-{self._runs}")
+        session = RaySession(self, pool, p, io, run_key)
         try:
             await session.open()
         except BaseException:

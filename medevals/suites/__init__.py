@@ -1,4 +1,4 @@
-"""Suites: a named list of benchmarks with per-benchmark settings, in TOML.
+"""Suites: a named list of benchmarks with per-benchmark settings (and optionally models), in TOML.
 
 A suite runs as one run folder per entry (entries may set different protocol options), and
 its results are compared and indexed like any other runs. Bundled suites live beside this
@@ -11,6 +11,13 @@ file; any TOML path works too::
     [[benchmark]]
     name = "medqa"      # a benchmark name, NAME:SPLIT, or a spec.yaml path (relative to the suite)
     options = { strategy = "zero-shot,cot" }
+    [[model]]           # optional: the models it runs (``suite run -m SPEC`` runs one model instead)
+    spec = "openai:llama3"
+    base_url = "http://gpu1:8000/v1,http://gpu2:8000/v1"   # replicas allowed
+    api_key_env = "MY_KEY"      # optional, as --api-key-env
+    concurrency = 32            # optional, as -c
+
+Every model runs every benchmark: one run folder per (model x benchmark).
 """
 
 from __future__ import annotations
@@ -41,12 +48,23 @@ class SuiteEntry(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
+class SuiteModel(BaseModel):
+    """One model a suite runs every benchmark on (``[[model]]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    spec: str = Field(min_length=1)
+    base_url: str | None = None
+    api_key_env: str | None = None
+    concurrency: int | None = Field(None, ge=1)
+
+
 class Suite(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1)
     description: str = ""
     defaults: SuiteDefaults = Field(default_factory=SuiteDefaults)
     benchmark: list[SuiteEntry]
+    model: list[SuiteModel] = Field(default_factory=list)
     path: Path | None = None
 
 
