@@ -205,18 +205,21 @@ class _ShippedJournal:
     def __init__(self, session: _Session):
         self._session = session
         self._replay: dict[str, deque[CallRecord]] = defaultdict(deque)
+        self._keys: dict[str, set[str]] = defaultdict(set)  # unit id -> keys of its shipped calls
 
     def add(self, records: list[CallRecord]) -> None:
         for rec in records:
             self._replay[rec.key].append(rec)
+            self._keys[rec.unit_id].add(rec.key)
 
     def drop_unit(self, unit_id: str) -> None:
-        for key in [k for k, q in self._replay.items() if any(r.unit_id == unit_id for r in q)]:
-            kept = [r for r in self._replay[key] if r.unit_id != unit_id]
+        """A finished unit's unused records go (a retried unit may have asked differently)."""
+        for key in self._keys.pop(unit_id, ()):
+            kept = [r for r in self._replay.get(key, ()) if r.unit_id != unit_id]
             if kept:
                 self._replay[key] = deque(kept)
             else:
-                del self._replay[key]
+                self._replay.pop(key, None)
 
     def take(self, key: str) -> CallRecord | None:
         q = self._replay.get(key)
@@ -743,8 +746,8 @@ class RaySession:
         workers = self._live()
         if not workers:
             raise ModelError("no live Ray worker for this model")
-        await asyncio.gather(*(w.handle.open_run.remote(spec_ref, secrets, reader) for w in workers))
-        self._opened = list(workers)
+        self._opened = list(workers)  # closed again on failure, whichever of them opened it
+        await self._gather_or_fatal([w.handle.open_run.remote(spec_ref, secrets, reader) for w in workers])
         for w in workers:
             self._consumers.append(asyncio.get_running_loop().create_task(self._consume(w)))
         await self._gather_or_fatal([w.handle.setup_run.remote(self.run_key) for w in workers])
