@@ -394,6 +394,13 @@ def run(
             "shuffle5, conf (e.g. knn5+cot+sc5); probes, perturbations (see README)."
         ),
     ] = None,
+    system: Annotated[
+        str | None,
+        typer.Option(
+            help="Agent systems run beside the strategies, comma-separated: medagents, mdagents, debate "
+            "(debate:AxR), voteN, or a system .yaml path (see README, Agent systems)."
+        ),
+    ] = None,
     shots: Annotated[int | None, typer.Option(help="Examples for the few-shot strategy (default 5).")] = None,
     mode: Annotated[
         str | None, typer.Option(help="auto | generate | likelihood (logprob of each option letter).")
@@ -481,6 +488,8 @@ def run(
         medevals run -m openai:llama3 --base-url http://127.0.0.1:8080/v1 -b pubmedqa,medmcqa -c 32
 
         medevals run -m openai:gpt-4o-mini --base-url https://api.openai.com/v1 -b medqa --strategy zero-shot,cot --price-in 0.15 --price-out 0.6
+
+        medevals run -m openai:NAME --base-url URL -b medagentsbench --system medagents,debate,vote5 --strategy zero-shot
     """
     from medevals.engine.client import retry_policy
     from medevals.engine.costs import PriceTable, check_price
@@ -492,6 +501,7 @@ def run(
     options = _parse_set(set_ or [])
     for key, val in (
         ("strategy", strategy),
+        ("system", system),
         ("shots", shots),
         ("mode", mode),
         ("max_tokens", max_tokens),

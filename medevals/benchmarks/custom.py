@@ -31,7 +31,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from medevals.benchmarks.base import Benchmark
@@ -39,6 +38,7 @@ from medevals.benchmarks.mapping import LETTERS, as_id, as_text, mcq_item
 from medevals.benchmarks.readers import Row, read_csv, read_json, read_jsonl
 from medevals.errors import DataError
 from medevals.schema import Item, ItemImage, Taxonomy
+from medevals.yamlfile import load_yaml_with_lines
 
 
 class FieldMap(BaseModel):
@@ -82,40 +82,8 @@ class CustomSpec(BaseModel):
             raise ValueError(str(e)) from None
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A SafeLoader that remembers the line of every mapping key, for error messages."""
-
-
 def _load_yaml_with_lines(path: Path) -> tuple[Any, dict[tuple[str, ...], int]]:
-    if path.is_dir():
-        raise DataError("is a folder; expected a benchmark spec (.yaml file)", path=path)
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise DataError(
-            f"not valid UTF-8 (byte {e.start}); a spec is UTF-8 text", path=path, line=line
-        ) from None
-    try:
-        node = yaml.compose(text, Loader=_LineLoader)
-        data = yaml.load(text, Loader=_LineLoader)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise DataError(
-            f"invalid YAML: {getattr(e, 'problem', e)}", path=path, line=(mark.line + 1) if mark else None
-        ) from None
-    lines: dict[tuple[str, ...], int] = {}
-
-    def walk(n: Any, prefix: tuple[str, ...]) -> None:
-        if isinstance(n, yaml.MappingNode):
-            for k, v in n.value:
-                key = (*prefix, str(k.value))
-                lines[key] = k.start_mark.line + 1
-                walk(v, key)
-
-    walk(node, ())
-    return data, lines
+    return load_yaml_with_lines(path, "benchmark spec")
 
 
 def load_spec(path: Path) -> Benchmark:

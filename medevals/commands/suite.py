@@ -99,7 +99,7 @@ def run_suite(
                 benchmarks=[entry.name],
                 base_url=m.base_url or base_url,
                 api_key_env=m.api_key_env or api_key_env,
-                options=dict(entry.options),
+                options=entry.run_options(),
                 data_dir=data_dir,
                 split=s.defaults.split,
                 limit=limit or entry.limit or s.defaults.limit,

@@ -151,19 +151,26 @@ class ModelClient:
     async def close(self) -> None:
         await self.backend.close()
 
-    async def call(self, request: ModelRequest, *, unit_id: str = "", sample_index: int = 0) -> CallRecord:
-        """Return the record of this call: replayed, cached or freshly sent. Raises CallFailed."""
+    async def call(
+        self, request: ModelRequest, *, unit_id: str = "", sample_index: int = 0, label: str | None = None
+    ) -> CallRecord:
+        """Return the record of this call: replayed, cached or freshly sent. Raises CallFailed.
+
+        ``label`` replaces the client's role in the record (an agent role of a system answered by
+        this model); it is not part of the request key, so it never changes what is cached.
+        """
         scope = unit_id if self.backend.per_unit else None
         key = request_key(self.model_id, request.kind, request.body, sample_index, unit=scope)
+        role = label or self.role
         st = self.stats
         st.calls += 1
         if self.journal is not None:
             prior = self.journal.take(key)
             if prior is not None:
                 st.replayed += 1
-                return prior.model_copy(update={"replayed": True, "role": self.role})
+                return prior.model_copy(update={"replayed": True, "role": role})
         rec = CallRecord(
-            role=self.role,
+            role=role,
             model=self.model_id,
             kind=request.kind,
             request=request.body,
@@ -180,7 +187,12 @@ class ModelClient:
                 st.cache_hits += 1
                 rec.raw, rec.latency_s, rec.cached, rec.attempts = raw, latency, True, 0
                 rec.usage = openai_format.usage(raw)
-                rec.cost_usd = 0.0
+                # What the call costs at the given prices; ``cached`` says no money was spent now
+                # (Sample.cost_usd leaves cached calls out), so a re-run from the cache keeps its
+                # cost-accuracy points where the first run put them.
+                rec.cost_usd = self.prices.cost(
+                    self.backend.record.backend, self.backend.record.name, rec.usage
+                )
                 self._journal(rec)
                 return rec
         if not self._started:

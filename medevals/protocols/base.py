@@ -75,17 +75,29 @@ class SolveContext:
         return role in self.clients
 
     async def generate(
-        self, request: ModelRequest, *, role: str = "candidate", sample_index: int | None = None
+        self,
+        request: ModelRequest,
+        *,
+        role: str = "candidate",
+        sample_index: int | None = None,
+        model_role: str | None = None,
     ) -> CallRecord:
-        """Make one call as ``role``; the record is kept for the sample. Raises ``CallFailed``."""
+        """Make one call as ``role``; the record is kept for the sample. Raises ``CallFailed``.
+
+        ``model_role`` names the run's model that answers when ``role`` is only a label (an agent
+        of a system, ``system:expert:cardiology``, answered by the ``candidate``): the record
+        carries the label, so tokens, cost and latency are accounted per agent role.
+        """
         from medevals.engine.client import CallFailed
 
-        client = self.clients.get(role)
+        via = model_role or role
+        client = self.clients.get(via)
         if client is None:
-            raise ConfigError(f"protocol needs a '{role}' model but none was given")
+            raise ConfigError(f"protocol needs a '{via}' model but none was given")
         idx = self.repeat if sample_index is None else sample_index
+        label = role if role != via else None
         try:
-            rec = await client.call(request, unit_id=self.unit_id, sample_index=idx)
+            rec = await client.call(request, unit_id=self.unit_id, sample_index=idx, label=label)
         except CallFailed as e:
             self.calls.append(e.record)
             raise

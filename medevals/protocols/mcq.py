@@ -31,10 +31,10 @@ import asyncio
 import math
 import random
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from medevals import languages as langs
 from medevals.errors import ConfigError
@@ -49,6 +49,10 @@ from medevals.schema import CallRecord, Item, Message, ModelRequest, Sample, Sco
 from medevals.scoring.exam_scores import item_points
 from medevals.scoring.extract import choice_from_logprobs, extract_choice, extract_choices
 from medevals.scoring.phrases import confidence_words
+from medevals.scoring.stats import CONTINUOUS, MetricSpec
+from medevals.systems.options import SystemOptions
+from medevals.systems.runner import SystemTask, run_system, usage_values
+from medevals.systems.spec import is_system_variant
 
 _EN = mp.PROMPTS["en"]
 INSTRUCTION = mp.join("en", _EN["intro"], _EN["answer_one"])
@@ -86,7 +90,7 @@ def answer_text(target: Any) -> str:
     return ", ".join(target) if isinstance(target, list) else str(target)
 
 
-class MCQOptions(ImageOptions):
+class MCQOptions(ImageOptions, SystemOptions):
     mode: Literal["auto", "generate", "likelihood"] = "auto"
     strategy: list[str] = Field(default_factory=lambda: ["zero-shot"])
     shots: int = Field(5, ge=1, le=25, description="examples for the few-shot strategy")
@@ -136,10 +140,21 @@ class MCQOptions(ImageOptions):
 
     @field_validator("strategy")
     @classmethod
-    def _known(cls, v: list[str]) -> list[str]:
-        if not v:
+    def _known(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        if not v and not info.data.get("system"):
             raise ValueError("no strategy given (e.g. zero-shot, cot, 5shot)")
         return expand(v)
+
+    @model_validator(mode="after")
+    def _systems(self) -> MCQOptions:
+        if self.system:
+            # Systems alone unless strategies are asked for too (--strategy zero-shot adds the
+            # single-model baseline on the same items); stored, so a rebuilt protocol agrees.
+            if "strategy" not in self.model_fields_set:
+                self.strategy = []
+            if self.mode == "likelihood":
+                raise ValueError("agent systems answer in text: use --set mode=generate (or auto)")
+        return self
 
 
 def format_question(item: Item, with_context: bool, *, hide: str | None = None, language: str = "en") -> str:
@@ -228,17 +243,27 @@ class MCQProtocol(Protocol):
         self._pool_vectors: tuple[int, list[list[float]]] | None = None
         self._pool_lock: asyncio.Lock | None = None
 
+    #: Per-sample values of agent systems: means with a bootstrap CI, never a proportion's.
+    SYSTEM_VALUES = ("calls", "tokens", "cost_usd")
+
+    @classmethod
+    def metric_spec(cls, name: str) -> MetricSpec | None:
+        return CONTINUOUS if name in cls.SYSTEM_VALUES else None
+
     # ------------------------------------------------------------------ configuration
     def strategies(self) -> list[Strategy]:
         return [parse(v, self.options.shots) for v in self.options.strategy]
 
     def variants(self) -> list[str]:
-        return list(self.options.strategy)
+        """The strategies, then one variant per agent system (``system:NAME``), on the same items."""
+        return list(self.options.strategy) + self.options.system_variants()
 
     def uses_fewshot(self) -> bool:
         return any(s.shots for s in self.strategies())
 
     def single_turn_obstacle(self, variant: str) -> str | None:
+        if is_system_variant(variant):
+            return f"agent system '{variant}' makes several model calls per item"
         st = parse(variant, self.options.shots) if variant != "default" else parse("zero-shot")
         if st.probe or st.degrade:
             return f"'{variant}' changes the question or its images with medevals' own edits (a recorded output answered the original)"
@@ -531,6 +556,8 @@ class MCQProtocol(Protocol):
         return req, {"mode": mode, "parts": [{"use": "answer", "order": None}]}
 
     async def solve(self, item: Item, ctx: SolveContext) -> dict[str, Any]:
+        if is_system_variant(ctx.variant):
+            return await self._solve_system(item, ctx)
         st = parse(ctx.variant, self.options.shots)
         if is_numeric_item(item):
             return await self._solve_numeric(item, ctx, st)
@@ -596,6 +623,75 @@ class MCQProtocol(Protocol):
         out: dict[str, Any] = {"mode": mode, "parts": parts}
         if examples:
             out["examples"] = [x.id for x in examples]
+        return out
+
+    def system_task(self, item: Item, ctx: SolveContext) -> SystemTask:
+        """The item as an agent system sees it: the question and options as text, the answer
+        instructions of this protocol (in the item's language), and the answer reading for votes
+        (an option letter, a set of letters, or a number for a numeric-entry question)."""
+        lang = self.language_of(item)
+        p = mp.PROMPTS[lang]
+        question = item.input if isinstance(item.input, str) else str(item.input)
+        stem = f"{item.context}\n\n{question}" if (self.options.context and item.context) else question
+        key: Callable[[str], Any]
+        if is_numeric_item(item):
+            from medevals.scoring.extract import patterns
+            from medevals.scoring.numeric_entry import read_number
+
+            statement = patterns(lang).statement
+            options, answer, reasoning = "", p["answer_number"], p["cot_number"]
+
+            def key(text: str) -> Any:
+                return read_number(text, statement)
+
+        else:
+            if not item.choices:
+                raise ConfigError(f"item {item.id}: the mcq protocol needs options")
+            multi = is_set_item(item)
+            options = "\n".join(f"{k}. {v}" for k, v in item.choices.items())
+            n = item.metadata.get("n_select")
+            note = (p["count_note"].format(n=n) if n else p["set_note"]) if multi else ""
+            answer = mp.join(lang, note, p["answer_set"]) if multi else p["answer_one"]
+            reasoning = mp.join(lang, note, p["cot_set"]) if multi else p["cot_one"]
+            choices = item.choices
+
+            def key(text: str) -> Any:
+                if multi:
+                    got = extract_choices(text, choices, lang).answer
+                    return tuple(got) if got else None
+                return extract_choice(text, choices, lang).answer
+
+        if item.images and ctx.is_base_model():
+            raise ConfigError(
+                f"item {item.id} has images, but the model is a base (completion) model that reads text only"
+            )
+        return SystemTask(
+            variables={
+                "question": f"{stem}\n{options}" if options else stem,
+                "stem": stem,
+                "options": options,
+                "answer_instruction": answer,
+                "reasoning_instruction": reasoning,
+            },
+            answer_key=key,
+            content=(lambda text: user_content(text, item, self.options.image_position))
+            if item.images
+            else None,
+            temperature=self.options.temperature,
+            max_tokens=self.options.max_tokens,
+        )
+
+    async def _solve_system(self, item: Item, ctx: SolveContext) -> dict[str, Any]:
+        """An agent system's answer: the system runs (every call through ``ctx.generate``), and the
+        replies it names as final are read like any generated answer by ``score``."""
+        if not item.choices and not is_numeric_item(item):
+            raise ConfigError(f"item {item.id}: the mcq protocol needs options")
+        spec = self.options.system_for(ctx.variant)
+        shown, images = await prepare_item(item, ctx, self.options)
+        result = await run_system(spec, self.system_task(shown, ctx), ctx)
+        out: dict[str, Any] = {"mode": "generate", "system": result.record(spec)}
+        if images:
+            out["images"] = images
         return out
 
     async def _solve_probe(self, item: Item, ctx: SolveContext, st: Strategy) -> dict[str, Any]:
@@ -723,6 +819,8 @@ class MCQProtocol(Protocol):
     def score(
         self, item: Item, output: dict[str, Any], calls: list[CallRecord], variant: str = "default"
     ) -> Score:
+        if is_system_variant(variant):
+            return self._score_system(item, output, calls)
         st = parse(variant, self.options.shots) if variant != "default" else parse("zero-shot")
         if is_numeric_item(item):
             return self._score_numeric(item, output, calls, st)
@@ -870,6 +968,66 @@ class MCQProtocol(Protocol):
             explanation=f"numeric entry{f' in boxes {box}' if box else ''}: read {answer!r}",
         )
 
+    def _score_system(self, item: Item, output: dict[str, Any], calls: list[CallRecord]) -> Score:
+        """An agent system's final reply (or the majority of its final replies) read by the same
+        extraction as any generated answer (a number on a numeric-entry question) and judged by the
+        same rule; its calls, tokens and cost as values."""
+        system = output.get("system") or {}
+        numeric = is_numeric_item(item)
+        multi = is_set_item(item)
+        language = self.language_of(item)
+        answers: list[Any] = []
+        methods: list[str] = []
+        finals = [calls[i] for i in system.get("final") or [] if isinstance(i, int) and 0 <= i < len(calls)]
+        if numeric:
+            from medevals.scoring.extract import patterns
+            from medevals.scoring.numeric_entry import read_number
+
+            statement = patterns(language).statement
+            for c in finals:
+                answers.append(read_number(openai_format.text(c.raw), statement))
+                methods.append("number" if answers[-1] is not None else "unparseable")
+        else:
+            assert item.choices is not None
+            for c in finals:
+                disp, _, method, _ = self._read(c.raw, "generate", item.choices, language, multi)
+                answers.append(disp)
+                methods.append(method)
+        keys = [tuple(a) if isinstance(a, list) else a for a in answers]
+        if system.get("aggregate") == "majority":
+            won, agreement = majority(keys)
+        else:
+            won, agreement = (keys[-1] if keys else None), None
+        answer = list(won) if isinstance(won, tuple) else won
+        if numeric:
+            from medevals.scoring.numeric_entry import judge
+
+            correct_f = float(judge(answer, str(item.target), item.metadata.get("box")))
+        else:
+            correct_f = self.correct(answer, item)
+        values: dict[str, float | None] = {"accuracy": correct_f, **usage_values(calls)}
+        if multi:
+            values["hamming_score"] = self.hamming(answer, item)
+        points = item_points(self.options.exam_score, item.metadata, correct_f, answer is not None)
+        if points is not None:
+            values["exam_points"] = points[0]
+        name = system.get("name", "?")
+        if len(methods) == 1:
+            explanation = f"{name}: {methods[0]}"
+        else:
+            explanation = f"{name}: vote {agreement or 0:.2f} of {len(answers)}: " + ", ".join(
+                "?" if a is None else answer_text(a) for a in answers
+            )
+        return Score(
+            value=correct_f,
+            answer=answer,
+            target=item.target,
+            parsed=any(a is not None for a in answers),
+            values=values,
+            confidence=agreement if (agreement is not None and answer is not None) else None,
+            explanation=explanation,
+        )
+
     @staticmethod
     def _score_completion(item: Item, output: dict[str, Any], calls: list[CallRecord]) -> Score:
         if not output.get("applicable"):
@@ -893,4 +1051,4 @@ class MCQProtocol(Protocol):
     def summarize(self, samples: Iterable[Sample]) -> dict[str, Any]:
         from medevals.protocols.mcq_summary import summarize
 
-        return summarize(samples, self.options.strategy, exam_score=self.options.exam_score)
+        return summarize(samples, self.variants(), exam_score=self.options.exam_score)

@@ -20,13 +20,14 @@ from medevals.protocols import options_order as oo
 from medevals.protocols.answer_set_summary import SetTally
 from medevals.protocols.image_summary import ImageTally
 from medevals.protocols.mcq import COMPLETION_WORDS
-from medevals.protocols.strategies import BASELINE, PERTURBATIONS, parse
+from medevals.protocols.strategies import BASELINE, PERTURBATIONS, SYSTEM, parse
 from medevals.schema import Sample
 from medevals.scoring.calibration import brier, ece, reliability_bins, selective_accuracy
 from medevals.scoring.exam_scores import ExamTally
 from medevals.scoring.paired import paired_compare
 from medevals.scoring.pareto import pareto_front
 from medevals.scoring.stats import bootstrap_mean, mean_ci, wilson
+from medevals.systems.summary import SystemTally
 
 CONTAMINATION_CAVEAT = (
     "Caveat: these are weak, indirect signals. Above-chance options-only or stem-only accuracy can come "
@@ -85,8 +86,10 @@ def summarize(samples: Iterable[Sample], variants: list[str], exam_score: str = 
     head = variants[0] if variants else "default"
     sets = SetTally()  # answer-set items of the headline variant
     exam = ExamTally(exam_score)
+    systems = SystemTally()  # per-role cost and paths of agent systems (nothing without --system)
     for s in samples:
         images.add(s)
+        systems.add(s)
         if (s.variant == head or len(variants) <= 1) and s.score is not None and s.score.value is not None:
             sets.add(s)
             exam.add(s.item.metadata, s.item.subset, float(s.score.value), s.score.answer is not None)
@@ -99,10 +102,11 @@ def summarize(samples: Iterable[Sample], variants: list[str], exam_score: str = 
             v.prompt_tokens += c.usage.prompt_tokens
             v.completion_tokens += c.usage.completion_tokens
             v.latency += c.latency_s
-            if c.role == "candidate":
+            if c.role == "candidate" or c.role.startswith(SYSTEM):
                 v.answer_calls += 1
-        cost = s.cost_usd
-        v.cost = None if cost is None or v.cost is None else v.cost + cost
+            # at the given prices, cached calls included: what the strategy costs, not what this
+            # run happened to pay (a re-run from the cache keeps its place on the cost axis)
+            v.cost = None if c.cost_usd is None or v.cost is None else v.cost + c.cost_usd
         if s.error is not None:
             v.errors += 1
         sc = s.score
@@ -137,6 +141,7 @@ def summarize(samples: Iterable[Sample], variants: list[str], exam_score: str = 
     for extra in (sets.table(), exam.table()):
         if extra:
             tables.append(extra)
+    systems.render(tables)
     out: dict[str, Any] = {"tables": tables, "plots": plots}
     if pareto:
         out["pareto"] = pareto
@@ -193,7 +198,7 @@ def _grid(
                 "columns": [
                     "strategy",
                     "accuracy",
-                    "answer calls",
+                    "model calls",
                     "tokens in / out",
                     "cost",
                     "latency (sum of calls)",
@@ -204,9 +209,10 @@ def _grid(
                 "rows": rows,
                 # measured, not a result: kept in execution.json, out of metrics.json (runs/execution.py)
                 "timing_columns": [5],
-                "caption": "Per item means. Tokens include embedding calls of kNN selection; the one-off "
-                "embedding of the example pool is not charged to any item. Cached calls count their "
-                "recorded latency and tokens but no cost.",
+                "caption": "Per item means. Model calls: calls to the model under test (an agent system's "
+                "calls, every role). Tokens include embedding calls of kNN selection; the one-off embedding of "
+                "the example pool is not charged to any item. Cached calls count their recorded latency and "
+                "tokens, and their cost at the given prices.",
             }
         )
     return points
@@ -221,7 +227,13 @@ def _calibration(
         if not v or not v.conf:
             continue
         st = parse(name)
-        source = "verbalised" if st.verbal else "vote agreement" if st.ensemble else "option logprobs"
+        source = (
+            "verbalised"
+            if st.verbal
+            else "vote agreement"
+            if (st.ensemble or st.system)
+            else "option logprobs"
+        )
         conf = [c for c, _ in v.conf]
         corr = [y for _, y in v.conf]
         sa = dict(selective_accuracy(conf, corr, COVERAGES))

@@ -41,6 +41,7 @@ PERTURBATIONS = ("perturb:typos", "perturb:distractor", "perturb:units", "pertur
 GROUPS = {"probes": PROBES, "perturbations": PERTURBATIONS}
 BASELINE = "zero-shot"
 DEGRADE = "degrade:"
+SYSTEM = "system:"
 
 _PART = re.compile(r"^(?:(zero-shot)|(few-shot)|(\d+)-?shot|knn(\d+)|(cot)|sc(\d+)|shuffle(\d+)|(conf))$")
 
@@ -59,11 +60,19 @@ class Strategy:
     probe: str | None = None
     #: An image degradation "KIND@S" applied to every image of the item, or None (clean images).
     degrade: str | None = None
+    #: An agent system's variant (``system:NAME``, see ``medevals/systems``), or None.
+    system: str | None = None
 
     @property
     def needs_text(self) -> bool:
         """Whether the answer must be generated text (likelihood scoring cannot serve it)."""
-        return self.cot or self.samples > 1 or self.verbal or self.probe == "probe:completion"
+        return (
+            self.cot
+            or self.samples > 1
+            or self.verbal
+            or self.probe == "probe:completion"
+            or self.system is not None
+        )
 
     @property
     def ensemble(self) -> bool:
@@ -71,7 +80,12 @@ class Strategy:
 
 
 def parse(name: str, default_shots: int = 5) -> Strategy:
-    """One variant name -> Strategy; ValueError with the offending part otherwise."""
+    """One variant name -> Strategy; ValueError with the offending part otherwise.
+
+    ``system:NAME`` is an agent system's variant (run with ``--system NAME``): it composes with
+    nothing and is described by its declaration, not here."""
+    if name.startswith(SYSTEM):
+        return Strategy(name=name, system=name[len(SYSTEM) :])
     if name in PROBES or name in PERTURBATIONS:
         return Strategy(name=name, probe=name)
     if name == "cot-few-shot":  # kept for runs recorded before strategies composed
@@ -189,6 +203,8 @@ def expand(names: Sequence[str], default_shots: int = 5) -> list[str]:
     degradations need it (zero-shot for probes; the clean strategy for a degraded one)."""
     out: list[str] = []
     for n in _degradation_groups(names):
+        if n.startswith(SYSTEM):
+            raise ValueError(f"'{n}' is an agent system: run it with --system {n[len(SYSTEM) :]}")
         for x in GROUPS.get(n, (n,)):
             parse(x, default_shots)
             if x not in out:

@@ -11,6 +11,7 @@ file; any TOML path works too::
     [[benchmark]]
     name = "medqa"      # a benchmark name, NAME:SPLIT, or a spec.yaml path (relative to the suite)
     options = { strategy = "zero-shot,cot" }
+    system = "medagents,debate,vote5"   # optional: agent systems beside the strategies (or .yaml paths)
     [[model]]           # optional: the models it runs (``suite run -m SPEC`` runs one model instead)
     spec = "openai:llama3"
     base_url = "http://gpu1:8000/v1,http://gpu2:8000/v1"   # replicas allowed
@@ -46,6 +47,12 @@ class SuiteEntry(BaseModel):
     name: str = Field(min_length=1)
     limit: int | None = Field(None, ge=1)
     options: dict[str, Any] = Field(default_factory=dict)
+    #: Agent systems run as variants of this entry (as ``--system``): names or .yaml paths.
+    system: str | list[str] | None = None
+
+    def run_options(self) -> dict[str, Any]:
+        """The entry's protocol options, with its ``system`` as the ``system`` option."""
+        return {**self.options, **({"system": self.system} if self.system else {})}
 
 
 class SuiteModel(BaseModel):
@@ -91,9 +98,18 @@ def load_suite(ref: str) -> Suite:
         ) from None
     if not suite.benchmark:
         raise ConfigError(f"{path}: a suite needs at least one [[benchmark]]")
-    for entry in suite.benchmark:  # spec paths are relative to the suite file
+    for entry in suite.benchmark:  # spec and system paths are relative to the suite file
         if entry.name.endswith((".yaml", ".yml")) and not Path(entry.name).is_absolute():
             entry.name = str((path.parent / entry.name).resolve())
+        if entry.system:
+            refs = entry.system.split(",") if isinstance(entry.system, str) else entry.system
+            entry.system = [
+                str((path.parent / r.strip()).resolve())
+                if r.strip().endswith((".yaml", ".yml")) and not Path(r.strip()).is_absolute()
+                else r.strip()
+                for r in refs
+                if r.strip()
+            ]
     return suite
 
 
