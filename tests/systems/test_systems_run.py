@@ -489,3 +489,23 @@ def test_a_free_text_task_gets_the_majority_answer_text(fake_server):
     assert result.final_text == "Pulmonary embolism." and result.agreement == pytest.approx(2 / 3)
     assert result.final == [0, 1, 2] and len(ctx.calls) == 3
     assert all("Which diagnosis?" in r["body"]["messages"][-1]["content"] for r in server.requests)
+
+
+def test_system_metrics_are_byte_identical_whatever_order_the_inner_calls_finish(
+    fake_server, tmp_path, capsys
+):
+    """The calls of a stage run in parallel: a slow reply changes the order they finish in, never the
+    sample (calls stored in call-number order) nor metrics.json."""
+    from fake_openai import Faults
+
+    script = scripted({**_medagents_script({"Neurology"}, True), "step by step": "The answer is (B)."})
+    steady = fake_server(responder=script)
+    jumpy = fake_server(responder=script, faults=Faults(rate_slow=0.4, slow_s=0.05), seed=5)
+    folders = [
+        _run(server, tmp_path, capsys, "medagents,vote3", "-c", c, limit=3, runs=tmp_path / name)
+        for server, c, name in ((steady, "1", "a"), (jumpy, "8", "b"))
+    ]
+    a, b = folders
+    assert a.metrics_path.read_bytes() == b.metrics_path.read_bytes()
+    by_unit = [{s.unit_id: [c.request for c in s.calls] for s in f.iter_samples()} for f in folders]
+    assert by_unit[0] == by_unit[1]
