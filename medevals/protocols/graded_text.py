@@ -70,10 +70,12 @@ from medevals.judging.jury import JuryMethod, JuryReading, aggregate, read_jury
 from medevals.judging.tables import agreement_tables, collect
 from medevals.judging.verdicts import VERDICTS
 from medevals.models import openai_format
-from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext, comma_list
+from medevals.protocols.base import Protocol, SolveContext, comma_list
 from medevals.protocols.freetext import conversation_request, transcript
 from medevals.schema import CallRecord, Item, Message, Sample, Score
 from medevals.scoring.stats import CONTINUOUS, PROPORTION, MetricSpec, mean_ci
+from medevals.systems.options import SystemOptions
+from medevals.systems.spec import is_system_variant
 
 Check = Literal["axes", "match", "differential", "statements", "set", "harm"]
 
@@ -91,7 +93,7 @@ RATING = MetricSpec("continuous", scale=(1.0, 5.0))
 _LEXICAL = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 
 
-class FreeTextOptions(ProtocolOptions):
+class FreeTextOptions(SystemOptions):
     prompt: str = Field("{input}", description="the instruction; {input} is replaced by the item's input")
     system_prompt: str | None = None
     checks: list[Check] = Field(default_factory=lambda: ["axes"])
@@ -223,7 +225,14 @@ class FreeTextProtocol(Protocol):
             return PROPORTION
         return CONTINUOUS
 
+    def variants(self) -> list[str]:
+        """The model's own answer (``default``), then one variant per agent system (``--system``):
+        a system's final answer text is judged and scored exactly as the model's own."""
+        return ["default", *self.options.system_variants()]
+
     def single_turn_obstacle(self, variant: str) -> str | None:
+        if is_system_variant(variant):
+            return f"agent system '{variant}' makes several model calls per item"
         return None  # one answer call per item; the judges read it
 
     def uses_fewshot(self) -> bool:
@@ -410,22 +419,40 @@ class FreeTextProtocol(Protocol):
 
     async def solve(self, item: Item, ctx: SolveContext) -> dict[str, Any]:
         o = self.options
-        request = conversation_request(
-            self._messages(item, ctx),
-            base=ctx.is_base_model(),
-            max_tokens=o.max_tokens,
-            temperature=o.temperature,
-            system=o.system_prompt,
-        )
-        rec = await ctx.generate(request)
-        response = openai_format.text(rec.raw).strip()
+        system: dict[str, Any] | None = None
+        if is_system_variant(ctx.variant):
+            response, system = await self._system_answer(item, ctx)
+        else:
+            request = conversation_request(
+                self._messages(item, ctx),
+                base=ctx.is_base_model(),
+                max_tokens=o.max_tokens,
+                temperature=o.temperature,
+                system=o.system_prompt,
+            )
+            rec = await ctx.generate(request)
+            response = openai_format.text(rec.raw).strip()
         roles = judge_roles(ctx)
         out: dict[str, Any] = {"response": response, "judged": bool(roles), "judgements": []}
+        if system is not None:
+            out["system"] = system
         if roles:
             tasks = self.judge_tasks(item, self.read_reply(response), response)
             juries = await asyncio.gather(*(ask_jury(ctx, t, roles) for _, t in tasks))
             out["judgements"] = [{"key": key, "judges": j} for (key, _), j in zip(tasks, juries, strict=True)]
         return out
+
+    async def _system_answer(self, item: Item, ctx: SolveContext) -> tuple[str, dict[str, Any]]:
+        """An agent system's final answer text (``medevals/systems``), from the prompt the model
+        would get alone (a transcript when it holds examples or a conversation)."""
+        from medevals.systems.runner import run_system, text_task
+
+        spec = self.options.system_for(ctx.variant)
+        msgs = self._messages(item, ctx)
+        question = str(msgs[0].get("content")) if len(msgs) == 1 else transcript(msgs)
+        task = text_task(question, temperature=self.options.temperature, max_tokens=self.options.max_tokens)
+        result = await run_system(spec, task, ctx)
+        return result.final_text.strip(), result.record(spec)
 
     # ------------------------------------------------------------------ scoring
 
@@ -580,6 +607,10 @@ class FreeTextProtocol(Protocol):
                     own(role, float(v["score"] == 1) if isinstance(v, dict) else None)
         for role, v in per_judge.items():
             values[role] = v
+        if is_system_variant(variant):
+            from medevals.systems.runner import usage_values
+
+            values.update(usage_values(calls))  # the system's own calls (judges excluded)
         primary = o.primary if judged or o.baseline_primary is None else o.baseline_primary
         value = values.get(primary)
         parsed = bool(response.strip())
@@ -641,9 +672,15 @@ class FreeTextProtocol(Protocol):
     def summarize(self, samples: Iterable[Sample]) -> dict[str, Any]:
         from medevals.scoring.lexical import bertscore
         from medevals.scoring.note_sections import DIVISIONS
+        from medevals.systems.summary import SystemTally
 
         o = self.options
         samples = [s for s in samples if s.score is not None]
+        systems = SystemTally()
+        for s in samples:
+            systems.add(s)
+        if o.system:  # the tables below describe the model's own answers; each system has its variant row
+            samples = [s for s in samples if s.variant == "default"]
         vals: dict[str, list[float]] = defaultdict(list)
         for s in samples:
             for k, v in s.score.values.items():  # type: ignore[union-attr]
@@ -789,6 +826,7 @@ class FreeTextProtocol(Protocol):
         for key in o.breakdown:
             tables.extend(self._breakdown(samples, key))
         tables += self.agreement(samples)
+        systems.render(tables)
         out: dict[str, Any] = {"tables": tables}
         if note:
             out["bertscore_note"] = note

@@ -586,10 +586,12 @@ def role_usage(calls: list[CallRecord]) -> dict[str, dict[str, Any]]:
 
 
 def usage_values(calls: list[CallRecord]) -> dict[str, float | None]:
-    """A sample's totals as ``Score.values`` (each gets a mean with a CI per variant): model calls,
-    tokens in + out and cost at the given prices (None when a price is unknown). Latency is not
+    """A sample's totals as ``Score.values`` (each gets a mean with a CI per variant): calls of the
+    model answering (a system's roles; judges and embedders are not the system's), tokens in + out
+    and cost at the given prices (None when a price is unknown). Latency is not
     one: it measures the server, not the answers (metrics.json stays a function of the responses;
     the per-item latency is in the strategies table and the Pareto points, via execution.json)."""
+    calls = [c for c in calls if c.role.startswith(PREFIX) or c.role == "candidate"]  # not the judges
     cost: float | None = 0.0
     for c in calls:
         cost = None if cost is None or c.cost_usd is None else cost + c.cost_usd

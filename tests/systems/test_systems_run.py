@@ -509,3 +509,50 @@ def test_system_metrics_are_byte_identical_whatever_order_the_inner_calls_finish
     assert a.metrics_path.read_bytes() == b.metrics_path.read_bytes()
     by_unit = [{s.unit_id: [c.request for c in s.calls] for s in f.iter_samples()} for f in folders]
     assert by_unit[0] == by_unit[1]
+
+
+def test_systems_on_a_free_text_benchmark_are_judged_like_the_models_own_answer(
+    fake_server, tmp_path, capsys, shared_data
+):
+    """medicationqa (freetext protocol): the judges read each system's final answer text; the system's
+    calls (not the judges') are its cost; the single model's answer runs beside it as ``default``."""
+    verdict = json.dumps(
+        {a: {"score": 4, "explanation": "ok"} for a in ("accuracy", "completeness", "clarity")}
+    )
+    drafts = {1: "Take it with food.", 2: "take it  with FOOD", 3: "Avoid alcohol."}
+
+    def respond(path: str, body: dict[str, Any]) -> Any:
+        text = _last_user_text(body)
+        if '"score"' in text:  # the judge's axes template
+            return verdict
+        if "seed" in body:  # the vote's sampled answers
+            return drafts[body["seed"] % 100_000]
+        return "Single answer."
+
+    server = fake_server(responder=respond)
+    folder = run_ok(
+        server,
+        tmp_path,
+        capsys,
+        "--system",
+        "vote3",
+        "--limit",
+        "2",
+        "--judge",
+        "openai:fake",
+        benchmark="medicationqa",
+    )
+    assert folder.read_manifest().benchmarks[0].variants == ["default", "system:vote3"]
+    for s in _samples(folder, "system:vote3"):
+        assert s.output["response"] == "Take it with food."  # the majority, as first written
+        roles = [c.role for c in s.calls]
+        assert roles.count("judge:0") == 1 and sum(r.startswith("system:voter:") for r in roles) == 3
+        judged = next(c for c in s.calls if c.role == "judge:0")
+        assert "Take it with food." in json.dumps(judged.request)
+        assert s.score.values["calls"] == 3 and s.score.values["jury_score"] == pytest.approx(0.75)
+    for s in _samples(folder, "default"):
+        assert s.output["response"] == "Single answer." and "calls" not in s.score.values
+    bench = folder.read_metrics()["benchmarks"]["medicationqa"]
+    assert set(bench["variants"]) == {"default", "system:vote3"}
+    titles = [t["title"] for t in bench["extra"]["tables"]]
+    assert "Agent systems: calls, tokens, cost and latency per role (means per item)" in titles
