@@ -556,3 +556,23 @@ def test_systems_on_a_free_text_benchmark_are_judged_like_the_models_own_answer(
     assert set(bench["variants"]) == {"default", "system:vote3"}
     titles = [t["title"] for t in bench["extra"]["tables"]]
     assert "Agent systems: calls, tokens, cost and latency per role (means per item)" in titles
+
+
+@pytest.mark.slow
+def test_systems_on_ray_workers_write_what_a_local_run_writes(ray_cluster, fake_server, tmp_path, capsys):
+    """``--executor ray``: a system's inner calls run on the workers through the same engine path;
+    samples (calls in call order, per-role records, traces) and metrics equal a local run's."""
+    script = scripted({**_medagents_script({"Neurology"}, True), "step by step": "The answer is (B)."})
+    servers = [fake_server(responder=script), fake_server(responder=script)]
+    ray = ("--executor", "ray", "--ray-workers", "2", "--ray-num-cpus", "0.5")
+    local, remote = (
+        _run(server, tmp_path, capsys, "medagents,debate", *extra, limit=2, runs=tmp_path / name)
+        for server, extra, name in ((servers[0], (), "local"), (servers[1], ray, "ray"))
+    )
+    assert local.metrics_path.read_bytes() == remote.metrics_path.read_bytes()
+
+    def calls(folder: RunFolder) -> dict[str, list[tuple[str, str]]]:
+        return {s.unit_id: [(c.role, c.key) for c in s.calls] for s in folder.iter_samples()}
+
+    assert calls(local) == calls(remote)
+    assert len(servers[0].requests) == len(servers[1].requests) == 2 * (27 + 6)
