@@ -606,7 +606,12 @@ def report(
     ] = None,
     samples: Annotated[int, typer.Option(help="Samples shown per run in the HTML sample browser.")] = 200,
 ) -> None:
-    """Side-by-side table in the terminal and one self-contained HTML file."""
+    """Side-by-side table in the terminal and one self-contained HTML file.
+
+    With several runs, each run after the first is paired with the first on the items both
+    scored: the difference of every metric with its 95% CI, McNemar's test for accuracy, and
+    the items only one of them got right (listed in the HTML report, each with both samples).
+    """
     from medevals.report.html import write_report
     from medevals.report.table import compare_table, run_table
     from medevals.runs.folder import RunFolder
@@ -628,9 +633,21 @@ def report(
             out.print(extra)
     else:
         out.print(compare_table(metrics))
+        _print_pairs(folders)
     target = out_file or (folders[0].report_path if len(folders) == 1 else Path("report.html"))
     path = write_report(folders, target, max_samples=samples)
     out.print(f"report: {path}")
+
+
+def _print_pairs(folders: list[Any]) -> None:
+    """Each run after the first paired with the first (A, the baseline) on their shared items."""
+    from medevals.report.paired import pair_output
+    from medevals.runs.paired_runs import compare_runs
+
+    for other in folders[1:]:
+        pair = compare_runs(folders[0], other)
+        for x in pair_output(pair, folders[0].path.name, other.path.name, out.width):
+            out.print(x, highlight=False, markup=False, soft_wrap=True)
 
 
 from medevals.commands.results import leaderboard as _leaderboard  # noqa: E402

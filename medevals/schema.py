@@ -149,6 +149,10 @@ class Score(BaseModel):
     confidence: float | None = None
     explanation: str | None = None
     applicable: bool = True
+    #: Which rule read the answer out of the reply (``scoring.extract``'s ``Extraction.method``:
+    #: ``letter``, ``stated``, ``json``, ``logprob``, ``unparseable`` ...; per call, comma-joined,
+    #: when several calls vote), so the report can say why an answer was read as it was.
+    method: str | None = Field(None, exclude_if=lambda v: v is None)
 
 
 class Sample(BaseModel):

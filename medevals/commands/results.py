@@ -21,6 +21,15 @@ def leaderboard(
     write: Annotated[
         bool, typer.Option("--write-index", help="Also save index.duckdb in the runs directory.")
     ] = False,
+    pair: Annotated[
+        tuple[str, str] | None,
+        typer.Option(
+            "--pair",
+            metavar="A B",
+            help="Two models (as in the model column): paired differences on their shared items, "
+            "per benchmark, from the runs the leaderboard shows (reads their samples).",
+        ),
+    ] = None,
 ) -> None:
     """Leaderboard (newest finished result per model x benchmark, with CIs and errors) and win rates.
 
@@ -29,6 +38,8 @@ def leaderboard(
         medevals leaderboard runs/
 
         medevals leaderboard runs/ --sql "SELECT category, model, avg(value) FROM results GROUP BY ALL"
+
+        medevals leaderboard runs/ --pair openai:model-a openai:model-b
     """
     import duckdb
 
@@ -48,6 +59,9 @@ def leaderboard(
         for row in cur.fetchall():
             t.add_row(*("" if v is None else str(v) for v in row))
         out.print(t)
+        return
+    if pair:
+        _print_pair(con, *pair)
         return
     rows = board(con)
     if not rows:
@@ -87,3 +101,32 @@ def leaderboard(
                     out.print(f"index: {write_index(p)}")
                 except duckdb.Error as e:  # a read-only or full runs folder
                     raise ConfigError(f"{p / 'index.duckdb'}: cannot write the index ({e})") from None
+
+
+def _print_pair(con: object, model_a: str, model_b: str) -> None:
+    """``--pair A B``: each benchmark both models have, paired unit by unit on the leaderboard's runs."""
+    from medevals.errors import ConfigError
+    from medevals.report.paired import pair_output
+    from medevals.runs.folder import RunFolder
+    from medevals.runs.index import leaderboard as board
+    from medevals.runs.index import pair_runs
+    from medevals.runs.paired_runs import RunPair, compare_runs
+
+    models = sorted({r[0] for r in board(con)})
+    for m in (model_a, model_b):
+        if m not in models:
+            raise ConfigError(
+                f"--pair: no finished run of model '{m}' (models: {', '.join(models) or 'none'})"
+            )
+    rows = pair_runs(con, model_a, model_b)
+    if not rows:
+        raise ConfigError(f"--pair: '{model_a}' and '{model_b}' share no benchmark")
+    by_folders: dict[tuple[str, str], list[str]] = {}
+    for bench, pa, pb in rows:
+        by_folders.setdefault((pa, pb), []).append(bench)
+    for (pa, pb), benches in by_folders.items():
+        full = compare_runs(RunFolder(pa), RunFolder(pb))
+        pair = RunPair(full.a, full.b, [v for v in full.variants if v.benchmark in benches], [], [])
+        names = (f"{model_a} ({full.a.path.name})", f"{model_b} ({full.b.path.name})")
+        for x in pair_output(pair, *names, out.width):
+            out.print(x, highlight=False, markup=False, soft_wrap=True)

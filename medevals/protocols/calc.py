@@ -182,6 +182,7 @@ class CalcProtocol(Protocol):
             explanation=f"read from {ans.method}; {rule} rule"
             if ok is not None
             else f"no {'date' if kind == 'date' else 'number'} or abstention in the answer ({ans.method})",
+            method=ans.method,
         )
 
     def summarize(self, samples: Iterable[Sample]) -> dict[str, Any]:

@@ -488,6 +488,7 @@ class InteractiveProtocol(Protocol):
             parsed=action.kind != "invalid",
             values=values,
             explanation=action.method if action.kind != "invalid" else f"format failure: {action.method}",
+            method=action.method or None,
         )
 
     def revealed_facts(self, item: Item, output: dict[str, Any]) -> list[int]:

@@ -877,6 +877,7 @@ class MCQProtocol(Protocol):
                 target=item.target,
                 parsed=bool(read) and all(a is not None for a in read),
                 explanation="per cyclic shift: " + ", ".join(methods),
+                method=", ".join(methods) or None,
             )
         # sets vote as tuples (hashable), in option order
         keys = [tuple(a) if isinstance(a, list) else a for a in answers]
@@ -916,6 +917,7 @@ class MCQProtocol(Protocol):
             values=values,
             confidence=confidence,
             explanation=explanation,
+            method=", ".join(methods) or None,
         )
 
     def _score_numeric(

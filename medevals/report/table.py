@@ -142,8 +142,9 @@ def compare_table(runs: list[tuple[str, dict[str, Any]]]) -> Table:
 
     t = Table(title="Comparison (primary metric, % with 95% CI)", title_justify="left")
     t.add_column("benchmark")
-    for label, _ in runs:
-        t.add_column(label, justify="right")
+    for i, (label, _) in enumerate(runs):
+        # letters name the runs in the paired tables that follow (A is the baseline)
+        t.add_column(f"{chr(65 + i)}: {label}" if i < 26 else label, justify="right")
     names: list[str] = []
     for _, m in runs:
         for n in m.get("benchmarks", {}):

@@ -141,58 +141,6 @@ def rows_for(folder: RunFolder) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]
             counts = vm if "n_scored" in vm else {"n_scored": vm.get("n")}
             results.append(row(variant, vm, counts))
     return run_row, results
-    metrics = folder.read_metrics()
-    records = {b.name: b for b in m.benchmarks}
-    for name, b in (metrics.get("benchmarks") or {}).items():
-        rec = records.get(name)
-        prim = b.get("primary", "accuracy")
-        usage = b.get("usage") or {}
-        lat = b.get("latency_s") or {}
-        tax = b.get("taxonomy") or {}
-        common = (
-            usage.get("prompt_tokens"),
-            usage.get("completion_tokens"),
-            _num(usage.get("cost_usd")),
-            _num(lat.get("p50")),
-            _num(lat.get("p95")),
-            rec.data_hash if rec else None,
-            rec.split if rec else None,
-        )
-
-        def row(
-            variant: str,
-            mm: dict[str, Any] | None,
-            n_scored: Any,
-            *,
-            name: str = name,
-            prim: str = prim,
-            tax: dict[str, Any] = tax,
-            b: dict[str, Any] = b,
-            common: tuple[Any, ...] = common,
-        ) -> tuple[Any, ...]:
-            mm = mm or {}
-            return (
-                m.run_id,
-                m.model.spec,
-                name,
-                variant,
-                tax.get("category"),
-                tax.get("subcategory"),
-                prim,
-                _num(mm.get("value")),
-                _num(mm.get("ci_low")),
-                _num(mm.get("ci_high")),
-                b.get("n"),
-                n_scored,
-                b.get("n_unparseable"),
-                b.get("n_errors"),
-                *common,
-            )
-
-        results.append(row("", (b.get("metrics") or {}).get(prim), b.get("n_scored")))
-        for variant, vm in (b.get("variants") or {}).items():
-            results.append(row(variant, vm, vm.get("n")))
-    return run_row, results
 
 
 def build_index(paths: Iterable[Path | str], db: str = ":memory:") -> Any:
@@ -247,6 +195,20 @@ GROUP BY a.model ORDER BY win_rate DESC
 
 def leaderboard(con: Any) -> list[tuple[Any, ...]]:
     return con.execute(LEADERBOARD_SQL).fetchall()
+
+
+def pair_runs(con: Any, model_a: str, model_b: str) -> list[tuple[str, str, str]]:
+    """(benchmark, run folder of A, run folder of B) for every benchmark both models have on the
+    leaderboard: the same newest finished runs the leaderboard shows, ready to pair unit by unit."""
+    rows = con.execute(
+        f"""WITH board AS ({LEADERBOARD_SQL})
+        SELECT a.benchmark, ra.path, rb.path
+        FROM board a JOIN board b ON a.benchmark = b.benchmark
+        JOIN runs ra ON ra.run_id = a.run_id JOIN runs rb ON rb.run_id = b.run_id
+        WHERE a.model = ? AND b.model = ? ORDER BY a.benchmark""",
+        [model_a, model_b],
+    ).fetchall()
+    return [(str(x), str(y), str(z)) for x, y, z in rows]
 
 
 def win_rates(con: Any) -> list[tuple[Any, ...]]:

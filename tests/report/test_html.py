@@ -241,8 +241,9 @@ def test_metrics_ci_and_side_by_side(two_runs):
     # the headline variant's own counts (direct: 3 scored of 4, 1 error), not both variants pooled (6/8)
     assert "<dt>n scored</dt><dd>3/4</dd>" in comp and "6/8" not in comp
     assert "TimeoutError" in comp
-    # provenance
-    assert "hf:example/medqa@abc123" in page and "CC-BY-4.0" in page and "deadbeef" in page
+    # provenance (long tokens carry <wbr> break opportunities at their separators)
+    text = page.replace("<wbr>", "")
+    assert "hf:example/medqa@abc123" in text and "CC-BY-4.0" in text and "deadbeef" in text
     assert "clinical decision support" in _section(page, "categories")
     # variant/subset breakdowns with CI bars
     bd = _section(page, "breakdowns")
@@ -278,10 +279,15 @@ def test_long_question_truncated(tmp_path: Path):
     folder, _ = _make_run(tmp_path / "r", "r1", "openai:m", "complete", cost=0.0)
     long_q = "x" * 5000
     folder.append_sample(_sample(9, "direct", "A", 1.0, question=long_q))
+    # a long message keeps its head and its tail (the instruction at the end of a prompt)
+    s = _sample(10, "direct", "A", 1.0)
+    s.calls[0].request["messages"] = [{"role": "user", "content": "HEAD" + "y" * 20000 + "TAIL"}]
+    folder.append_sample(s)
     folder.close()
     page = render_html([folder])
-    assert "x" * 5000 not in page
-    assert "more characters]" in page
+    assert "x" * 5000 not in page and "more characters]" in page
+    assert "y" * 20000 not in page and "characters not shown]" in page
+    assert "HEAD" in page and "TAIL" in page
 
 
 def test_write_report(two_runs, tmp_path: Path):

@@ -42,6 +42,16 @@ def esc(value: Any) -> str:
     return html.escape(neutralise("" if value is None else str(value)), quote=True)
 
 
+_BREAK_AFTER = re.compile(r"([/_.:@-])(?=[^\s<])")
+
+
+def esc_breakable(value: Any) -> str:
+    """``esc(value)`` with a line-break opportunity (``<wbr>``) after ``/ _ . : @ -``: a path, URL
+    or run id in a narrow column then wraps at a separator instead of mid-word ("local:b undled").
+    None of those characters occurs in an entity ``esc`` writes, so no entity is split."""
+    return _BREAK_AFTER.sub(r"\1<wbr>", esc(value))
+
+
 def finite(x: Any) -> float | None:
     """A finite float, or None (null, NaN, inf, non-numbers)."""
     if isinstance(x, bool) or not isinstance(x, int | float):

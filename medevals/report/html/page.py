@@ -10,6 +10,7 @@ from pathlib import Path
 
 import medevals
 from medevals.report.html.escape import esc
+from medevals.report.html.paired import paired_section
 from medevals.report.html.plots import pareto_section, protocol_plots
 from medevals.report.html.runs import RunView, benchmark_names
 from medevals.report.html.samples import sample_browser
@@ -28,33 +29,46 @@ def render_html(folders: list[RunFolder], *, max_samples: int = 200) -> str:
         f'<p class="muted">Generated {esc(now)} by medevals {esc(medevals.__version__)} · '
         f"{len(runs)} run{'s' if len(runs) != 1 else ''} · {len(names)} benchmark"
         f"{'s' if len(names) != 1 else ''}</p></header>",
-        '<nav class="small"><a href="#runs">runs</a> · <a href="#comparison">benchmarks</a> · '
-        '<a href="#categories">categories</a> · <a href="#breakdowns">breakdowns</a> · '
-        '<a href="#pareto">cost–accuracy</a> · <a href="#protocol-tables">analyses</a> · '
-        '<a href="#protocol-plots">plots</a> · '
-        '<a href="#samples">samples</a></nav>',
     ]
     if not runs:
         body.append("<p>No runs given.</p>")
-    else:
-        body.append('<section id="runs"><h2>Runs</h2><div class="cards">')
-        body.extend(run_card(r) for r in runs)
-        body.append("</div></section>")
-        body.append(comparison(runs, names))
-        body.append(categories(runs, names))
-        body.append(breakdowns(runs, names))
-        body.append(pareto_section(runs, names))
-        body.append(protocol_tables(runs, names))
-        body.append(protocol_plots(runs, names))
-        body.append('<section id="samples"><h2>Samples</h2>')
-        body.append(
-            f'<p class="muted">The first {max_samples:,} samples of each run, in file order. '
-            "Texts are truncated; the run folder's samples.jsonl has everything.</p>"
-        )
-        body.extend(sample_browser(r, max_samples) for r in runs)
-        body.append("</section>")
+        return _page(body)
+    samples = [
+        '<section id="samples"><h2>Samples</h2>',
+        f'<p class="muted">The first {max_samples:,} samples of each run, in file order; open one for '
+        "its score, how the answer was read, and every call with the exact messages sent. Long "
+        "texts are shortened in the middle; the run folder's samples.jsonl has everything.</p>",
+        *(sample_browser(r, max_samples) for r in runs),
+        "</section>",
+    ]
+    sections = [
+        (
+            "runs",
+            "runs",
+            '<section id="runs"><h2>Runs</h2><div class="cards">'
+            + "".join(run_card(r) for r in runs)
+            + "</div></section>",
+        ),
+        ("comparison", "benchmarks", comparison(runs, names)),
+        ("paired", "paired differences", paired_section(runs, max_pairs=max_samples)),
+        ("categories", "categories", categories(runs, names)),
+        ("breakdowns", "breakdowns", breakdowns(runs, names)),
+        ("pareto", "cost–accuracy", pareto_section(runs, names)),
+        ("protocol-tables", "analyses", protocol_tables(runs, names)),
+        ("protocol-plots", "plots", protocol_plots(runs, names)),
+        ("samples", "samples", "".join(samples)),
+    ]
+    present = [(sid, label, html) for sid, label, html in sections if html]
+    # only sections the page has: a link that goes nowhere is a broken page
     body.append(
-        "<footer>Every value on this page was read from the run folders; nothing was recomputed.</footer>"
+        '<nav class="small">'
+        + " · ".join(f'<a href="#{sid}">{label}</a>' for sid, label, _ in present)
+        + "</nav>"
+    )
+    body.extend(html for _, _, html in present)
+    body.append(
+        "<footer>Every value on this page was read from the run folders (metrics.json, or the samples "
+        "when it is out of date); paired differences are computed from the samples.</footer>"
     )
     return _page(body)
 

@@ -17,10 +17,69 @@ PALETTE = ("#1f3d7a", "#d1495b", "#2e933c", "#c77d00", "#7b2cbf", "#00798c", "#8
 PLOT_LABEL_CHARS = 40
 
 
-def fmt_tick(v: float, log: bool) -> str:
+def fmt_tick(v: float, log: bool, step: float | None = None) -> str:
+    """A tick label: thousands separated, and as many decimals as the tick step needs (so 0.00004
+    rather than 4.03e-05, and never 0.25, 0.5, 0.75 printed at different precisions)."""
     if log or abs(v) >= 1000:
         return f"{v:,.0f}" if abs(v) >= 10 else f"{v:.3g}"
+    if step is not None and step > 0:
+        decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+        if round(step / 10**-decimals, 6) % 1:  # a step of 2.5 x 10^k needs one more
+            decimals += 1
+        text = f"{v:.{min(decimals, 8)}f}"
+        return text.lstrip("-") if float(text) == 0 else text  # never "-0.00"
     return f"{v:.3g}"
+
+
+def nice_ticks(lo: float, hi: float, target: int = 5) -> tuple[list[float], float]:
+    """Ticks at a 1, 2, 2.5 or 5 x 10^k step covering [lo, hi] (about ``target`` of them)."""
+    span = float(hi) - float(lo)
+    if not span > 0 or not math.isfinite(span):
+        return [lo], 0.0
+    raw = span / max(1, target - 1)
+    mag = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw * (1 - 1e-9))
+    first = math.ceil(lo / step - 1e-9) * step
+    ticks = []
+    k = 0
+    while first + k * step <= hi + step * 1e-9:
+        ticks.append(first + k * step)
+        k += 1
+    return ticks, step
+
+
+#: Approximate advance of a 10px plot label character, for laying labels out without a browser.
+LABEL_CHAR_W = 6.0
+LABEL_H = 11.0
+
+
+def place_labels(
+    points: list[tuple[float, float, str]], bounds: tuple[float, float, float, float]
+) -> list[tuple[float, float, str, str]]:
+    """(x, y, anchor, text) for each point label that fits without touching another label or a
+    point, inside ``bounds`` (x0, y0, x1, y1); a label with no free spot is left out (the table
+    under the plot names every point). Tried, in order: right-above, right-below, left-above,
+    left-below, then further above and below."""
+    x0, y0, x1, y1 = bounds
+    taken: list[tuple[float, float, float, float]] = [
+        (px - 4, py - 4, px + 4, py + 4) for px, py, _ in points
+    ]
+    out = []
+    for px, py, text in points:
+        if not text:
+            continue
+        w = LABEL_CHAR_W * len(text)
+        for dx, dy in ((7, -6), (7, 12), (-7, -6), (-7, 12), (7, -17), (-7, -17), (7, 23), (-7, 23)):
+            left = px + dx if dx > 0 else px + dx - w
+            box = (left, py + dy - LABEL_H + 2, left + w, py + dy + 2)
+            if box[0] < x0 or box[2] > x1 or box[1] < y0 or box[3] > y1:
+                continue
+            if any(box[0] < t[2] and t[0] < box[2] and box[1] < t[3] and t[1] < box[3] for t in taken):
+                continue
+            taken.append(box)
+            out.append((px + dx, py + dy, "start" if dx > 0 else "end", text))
+            break
+    return out
 
 
 def svg_plot(plot: dict[str, Any], *, width: int = 520, height: int = 320) -> str:
@@ -31,6 +90,7 @@ def svg_plot(plot: dict[str, Any], *, width: int = 520, height: int = 320) -> st
     staircase over all points, drawn dashed, frontier points ringed); per series ``labels``
     (one short text per point) and ``intervals`` ([lo, hi] per point, drawn as whiskers).
     Every text from the plot spec is escaped; nothing from it becomes markup, a link or an id.
+    A spec with no drawable point gives "" (no empty frame on the page).
     """
     from medevals.scoring.pareto import pareto_front
 
@@ -62,7 +122,7 @@ def svg_plot(plot: dict[str, Any], *, width: int = 520, height: int = 320) -> st
     all_pts = [p for _, _, pts, _, _ in series for p in pts]
     title = f'<div class="plot-title">{esc(plot.get("title", ""))}</div>'
     if not all_pts:
-        return f'<figure class="plot">{title}<p class="muted small">No points to plot.</p></figure>'
+        return ""  # an empty frame says nothing: the plot is left out
 
     def rng(key: str, vals: list[float], log: bool) -> tuple[float, float]:
         r = plot.get(key)
@@ -81,7 +141,11 @@ def svg_plot(plot: dict[str, Any], *, width: int = 520, height: int = 320) -> st
             lo = min(lo, 0.0)
         pad = (hi - lo) * 0.08 or (abs(hi) * 0.1 or 1.0)
         # non-negative data (tokens, seconds, dollars) never gets a negative axis
-        return (lo - pad if lo - pad >= 0 or lo < 0 else 0.0), hi + pad
+        lo, hi = (lo - pad if lo - pad >= 0 or lo < 0 else 0.0), hi + pad
+        _, step = nice_ticks(lo, hi)  # the axis ends on ticks
+        if step > 0:
+            lo, hi = math.floor(lo / step + 1e-9) * step, math.ceil(hi / step - 1e-9) * step
+        return lo, hi
 
     ys = [p[1] for p in all_pts] + [v for *_, ivs in series for iv in ivs if iv for v in iv]
     x0, x1 = rng("x_range", [p[0] for p in all_pts], x_log)
@@ -104,7 +168,8 @@ def svg_plot(plot: dict[str, Any], *, width: int = 520, height: int = 320) -> st
         f'role="img" aria-label="{esc(plot.get("title", "plot"))}">',
         f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="#fbfcfd" stroke="#dfe4ea"/>',
     ]
-    yt = [y0 + (y1 - y0) * k / 4 for k in range(5)]
+    yt, ystep = nice_ticks(y0, y1)
+    xstep: float | None = None
     if x_log:
         xt = [
             10**e
@@ -113,17 +178,17 @@ def svg_plot(plot: dict[str, Any], *, width: int = 520, height: int = 320) -> st
         ]
         xt = xt or [x0, x1]
     else:
-        xt = [x0 + (x1 - x0) * k / 4 for k in range(5)]
+        xt, xstep = nice_ticks(x0, x1)
     for v in yt:
         out.append(f'<line x1="{left}" y1="{Y(v):.1f}" x2="{left + pw}" y2="{Y(v):.1f}" stroke="#eef1f5"/>')
         out.append(
-            f'<text x="{left - 6}" y="{Y(v) + 4:.1f}" text-anchor="end" class="tick">{esc(fmt_tick(v, False))}</text>'
+            f'<text x="{left - 6}" y="{Y(v) + 4:.1f}" text-anchor="end" class="tick">{esc(fmt_tick(v, False, ystep))}</text>'
         )
     if kind != "bar":
         for v in xt:
             out.append(f'<line x1="{X(v):.1f}" y1="{top}" x2="{X(v):.1f}" y2="{top + ph}" stroke="#eef1f5"/>')
             out.append(
-                f'<text x="{X(v):.1f}" y="{top + ph + 16}" text-anchor="middle" class="tick">{esc(fmt_tick(v, x_log))}</text>'
+                f'<text x="{X(v):.1f}" y="{top + ph + 16}" text-anchor="middle" class="tick">{esc(fmt_tick(v, x_log, xstep))}</text>'
             )
     out.append(
         f'<text x="{left + pw / 2:.0f}" y="{height - 6}" text-anchor="middle" class="axis">{esc(plot.get("x_label", ""))}</text>'
@@ -173,7 +238,7 @@ def svg_plot(plot: dict[str, Any], *, width: int = 520, height: int = 320) -> st
                 out.append(
                     f'<circle cx="{X(x):.1f}" cy="{Y(y):.1f}" r="8" fill="none" stroke="#2e933c" stroke-width="2"/>'
                 )
-        for _, color, pts, labels, ivs in series:
+        for _, color, pts, _labels, ivs in series:
             for (x, _), iv in zip(pts, ivs, strict=True):
                 if iv:
                     out.append(
@@ -183,13 +248,22 @@ def svg_plot(plot: dict[str, Any], *, width: int = 520, height: int = 320) -> st
             if kind == "line" and len(pts) > 1:
                 line = " ".join(f"{X(x):.1f},{Y(y):.1f}" for x, y in pts)
                 out.append(f'<polyline points="{line}" fill="none" stroke="{color}" stroke-width="2"/>')
-            for (x, y), lab in zip(pts, labels, strict=True):
+            for x, y in pts:
                 out.append(f'<circle cx="{X(x):.1f}" cy="{Y(y):.1f}" r="4" fill="{color}"/>')
-                if lab:
-                    out.append(
-                        f'<text x="{X(x) + 7:.1f}" y="{Y(y) - 6:.1f}" class="plabel">{esc(trunc(lab, PLOT_LABEL_CHARS))}</text>'
-                    )
+        to_label = [
+            (X(x), Y(y), trunc(lab, PLOT_LABEL_CHARS))
+            for _, _, pts, labels, _ in series
+            for (x, y), lab in zip(pts, labels, strict=True)
+        ]
+        placed = place_labels(to_label, (left + 1, top + 1, left + pw - 1, top + ph - 1))
+        for tx, ty, anchor, text in placed:
+            out.append(
+                f'<text x="{tx:.1f}" y="{ty:.1f}" text-anchor="{anchor}" class="plabel">{esc(text)}</text>'
+            )
+        hidden = sum(1 for *_, t in to_label if t) - len(placed)
     out.append("</svg>")
+    if kind == "bar":
+        hidden = 0
     legend = "".join(
         f'<span class="key"><i style="background:{color}"></i>{esc(trunc(name, PLOT_LABEL_CHARS * 2))}</span>'
         for name, color, *_ in series
@@ -198,6 +272,8 @@ def svg_plot(plot: dict[str, Any], *, width: int = 520, height: int = 320) -> st
         legend += '<span class="key"><i class="front"></i>Pareto frontier</span>'
     if plot.get("reference") == "diagonal":
         legend += '<span class="key"><i class="diag"></i>perfect calibration</span>'
+    if hidden:
+        legend += f'<span class="key">{hidden} point label{"s" if hidden != 1 else ""} left out where they would overlap</span>'
     out.append(f'<figcaption class="legend">{legend}</figcaption></figure>')
     return "".join(out)
 
@@ -215,8 +291,11 @@ def protocol_plots(runs: list[RunView], names: list[str]) -> str:
             if not plots:
                 continue
             label = f" · {esc(r.folder.path.name)}" if len(runs) > 1 else ""
+            drawn = [svg for p in plots if (svg := svg_plot(p))]
+            if not drawn:
+                continue
             blocks.append(f'<h3>{esc(name)} <span class="muted">plots{label}</span></h3><div class="plots">')
-            blocks.extend(svg_plot(p) for p in plots)
+            blocks.extend(drawn)
             blocks.append("</div>")
     if not blocks:
         return ""
@@ -236,6 +315,16 @@ def _pareto_series(
         }
         for r, pts in per_run
     ]
+
+
+def _distinct_x(plot: dict[str, Any]) -> int:
+    xs = {
+        x
+        for s in plot.get("series") or []
+        for p in s.get("points") or []
+        if (x := finite(p[0])) is not None and finite(p[1]) is not None and (x > 0 or not plot.get("x_log"))
+    }
+    return len(xs)
 
 
 def pareto_section(runs: list[RunView], names: list[str]) -> str:
@@ -292,10 +381,14 @@ def pareto_section(runs: list[RunView], names: list[str]) -> str:
         for pl in plots:
             pl.update(kind="scatter", frontier=True, y_range=[0, 1])
         front = set(pareto_front([(float(p["tokens"]), float(p["accuracy"])) for _, p in flat]))
-        blocks.append(f'<h3>{esc(name)}</h3><div class="plots">')
-        blocks.extend(svg_plot(pl) for pl in plots)
+        blocks.append(f"<h3>{esc(name)}</h3>")
+        # a plot needs points at two x positions at least; one point (or all at the same cost)
+        # is a table row, not a chart
+        drawn = [svg_plot(pl) for pl in plots if _distinct_x(pl) >= 2]
+        if drawn:
+            blocks.append('<div class="plots">' + "".join(drawn) + "</div>")
         blocks.append(
-            '</div><div class="scroll"><table class="grid compact"><thead><tr><th>run</th><th>strategy</th>'
+            '<div class="scroll"><table class="grid compact"><thead><tr><th>run</th><th>strategy</th>'
             "<th>accuracy</th><th>calls / item</th><th>tokens / item</th><th>cost / item</th>"
             "<th>latency / item</th><th>on frontier (tokens)</th></tr></thead><tbody>"
         )

@@ -18,8 +18,8 @@ pre{white-space:pre-wrap;word-break:break-word;background:var(--zebra);border:1p
 border-radius:4px;padding:8px;margin:2px 0 8px;max-height:28em;overflow:auto}
 pre.err{background:var(--badbg);border-color:#f3c1bb}
 .muted{color:var(--muted)}.small{font-size:12px}
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px}
-.card{border:1px solid var(--line);border-radius:8px;padding:12px 16px;border-top:4px solid var(--ok)}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(440px,100%),1fr));gap:16px}
+.card{border:1px solid var(--line);border-radius:8px;padding:12px 16px;border-top:4px solid var(--ok);min-width:0}
 .card.status-warn{border-top-color:#e0a100}.card.status-bad{border-top-color:var(--bad)}
 .card h3{margin-top:4px}
 .badge{display:inline-block;font-size:11px;font-weight:600;padding:1px 7px;border-radius:10px;vertical-align:middle}
@@ -31,10 +31,14 @@ table{border-collapse:collapse}
 th,td{text-align:left;vertical-align:top;padding:5px 8px;border-bottom:1px solid var(--line)}
 thead th{background:#eef1f5;font-weight:600}
 tbody tr:nth-child(even){background:var(--zebra)}
-table.kv th{font-weight:500;color:var(--muted);white-space:nowrap;padding-right:16px}
-table.kv td,td.wrap{word-break:break-word}
-table.prov{margin-top:10px;font-size:12px;width:100%}
+table.kv{width:100%}
+table.kv th{font-weight:500;color:var(--muted);white-space:nowrap;padding-right:16px;width:1%}
+td,dd{overflow-wrap:break-word}
+ul.prov{list-style:none;padding:0;margin:2px 0 0}
+ul.prov li{padding:6px 0;border-top:1px solid var(--line)}
+ul.prov code{font-size:11.5px}
 code.cmd{word-break:break-all}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .scroll{overflow-x:auto}
 table.grid th.runcol{min-width:200px}
 th.rowhead{white-space:nowrap}
@@ -45,13 +49,34 @@ dl.facts dt{color:var(--muted)}dl.facts dd{margin:0}
 table.compact td,table.compact th{padding:4px 8px}
 .filters{font-size:12px;color:var(--muted);margin-right:4px}
 .flt{margin:0 2px 8px 0;vertical-align:middle}.flt-label{margin:0 10px 0 0;font-size:12px}
-.sample{border:1px solid var(--line);border-radius:4px;margin:3px 0;padding:3px 8px}
+.sample,.pairdrill{border:1px solid var(--line);border-radius:4px;margin:3px 0;padding:3px 8px}
+.sample:has(:target),.pairdrill:has(:target){outline:2px solid var(--accent)}
+.sbody{padding:2px 0 6px}
+dl.facts.score{margin:6px 0}
+details.call{border:1px solid var(--line);border-radius:4px;padding:2px 8px;margin:4px 0;background:#fff}
+details.call>summary{font-size:12px;cursor:pointer;color:var(--fg)}
+details.output>summary{cursor:pointer;color:var(--muted);margin:6px 0 2px}
+.msg{border-left:3px solid #c9d2dc;padding-left:8px;margin:6px 0 2px}
+.msg .role{font-size:11px;font-weight:600;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
+.msg pre{margin-top:1px}
+.msg-system{border-left-color:#7b2cbf}.msg-user{border-left-color:#1f3d7a}
+.msg-assistant{border-left-color:#2e933c}.msg-tool{border-left-color:#c77d00}
+pre.reply{background:#f2f8f4;border-color:#cfe6d7}
+.settings{margin:2px 0 4px}
+.sidebyside{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(420px,100%),1fr));gap:12px;margin:6px 0}
+.side{min-width:0;border:1px solid var(--line);border-radius:6px;padding:6px 10px;background:#fff}
+.sidehead{font-weight:600;font-size:13px}
+.ab .mk{min-width:0}
+h4{font-size:13px;margin:12px 0 4px}h4.sub{font-size:14px;margin-top:16px}
+p.ids{margin:4px 0;line-height:1.9}p.ids a{margin-right:4px}
+.who{font-size:12px;color:var(--muted);margin-right:4px}
+table.paired th.rowhead{white-space:normal;min-width:9em}
 .sample:nth-child(even){background:var(--zebra)}
 .sample summary{cursor:pointer}
 .thumbs{display:flex;flex-wrap:wrap;gap:6px;margin:2px 0 6px}
 .thumb{margin:0;font-size:11px;color:var(--muted)}
 .thumb img{display:block;max-width:160px;max-height:160px;border:1px solid var(--line)}
-.sample[open]{background:#fff}
+.sample[open],.pairdrill[open]{background:#fff}
 .ta{margin-left:6px}
 .label{font-size:11px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);margin-top:6px}
 .mk{display:inline-block;min-width:8.5em;font-weight:600;font-size:12px}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from medevals.report.html.cells import STATUS_CLASS, cell, metric_cell, status_badge
-from medevals.report.html.escape import esc, finite
+from medevals.report.html.escape import esc, esc_breakable, finite
 from medevals.report.html.formats import fmt_cost, fmt_int, fmt_pct, fmt_secs
 from medevals.report.html.runs import RunView
 from medevals.scoring.metrics import headline_counts
@@ -43,29 +43,34 @@ def run_card(r: RunView) -> str:
         rows.append(("roles", ", ".join(f"{k}: {v.spec}" for k, v in m.roles.items())))
     out.append('<table class="kv">')
     for k, v in rows:
-        out.append(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>")
+        out.append(f"<tr><th>{esc(k)}</th><td>{esc_breakable(v)}</td></tr>")
     cmd = " ".join(m.command) if m.command else "—"
     out.append(f'<tr><th>command</th><td><code class="cmd">{esc(cmd)}</code></td></tr>')
     out.append("</table>")
     if r.metrics_error:
         out.append(f'<p class="banner bad">No metrics: {esc(r.metrics_error)}</p>')
     if m.benchmarks:
-        out.append(
-            '<table class="prov"><thead><tr><th>benchmark</th><th>split</th><th>items</th>'
-            "<th>protocol</th><th>category</th><th>data source</th><th>data hash</th>"
-            "<th>license</th><th>source</th></tr></thead><tbody>"
-        )
+        # one block per benchmark rather than a nine-column table: it fits a card at any width
+        # and never squeezes a column until words break
+        out.append('<div class="label">benchmarks and data</div><ul class="prov">')
         for b in m.benchmarks:
             cat = b.taxonomy.category + (f" / {b.taxonomy.subcategory}" if b.taxonomy.subcategory else "")
-            short_hash = b.data_hash[:12] + ("…" if len(b.data_hash) > 12 else "")
+            short_hash = b.data_hash[:19] + ("…" if len(b.data_hash) > 19 else "")
+            facts = [
+                f"split {esc(b.split)}",
+                f"{fmt_int(b.n_items)} items",
+                f"protocol {esc(b.protocol)}",
+                esc(cat),
+            ]
+            if b.skipped:
+                facts.append(f"{fmt_int(sum(b.skipped.values()))} skipped")
             out.append(
-                f"<tr><td>{esc(b.name)}</td><td>{esc(b.split)}</td><td>{fmt_int(b.n_items)}</td>"
-                f"<td>{esc(b.protocol)}</td><td>{esc(cat)}</td>"
-                f'<td class="wrap">{esc(b.data_source)}</td>'
-                f'<td><code title="{esc(b.data_hash)}">{esc(short_hash)}</code></td>'
-                f'<td>{esc(b.license)}</td><td class="wrap">{esc(b.source)}</td></tr>'
+                f'<li><b>{esc(b.name)}</b> <span class="muted">{" · ".join(facts)}</span>'
+                f'<div class="small">data <code>{esc_breakable(b.data_source)}</code> · '
+                f'hash <code title="{esc(b.data_hash)}">{esc(short_hash)}</code> · '
+                f"licence {esc(b.license)} · source {esc_breakable(b.source)}</div></li>"
             )
-        out.append("</tbody></table>")
+        out.append("</ul>")
     out.append("</article>")
     return "".join(out)
 
