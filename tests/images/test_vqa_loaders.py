@@ -100,7 +100,7 @@ def test_pathvqa_pickle_layout_and_refuses_code(tmp_path):
             return (print, ("pwned",))
 
     (root / "qas" / "test" / "test_qa.pkl").write_bytes(pickle.dumps([Evil()]))
-    with pytest.raises(DataError, match=r"refusing to load builtins\.print"):
+    with pytest.raises(DataError, match=r"refusing to load [\w.]*print"):
         list(base.load(registry.get("pathvqa"), "test", tmp_path / "data").items)
 
 
