@@ -8,6 +8,7 @@ the data is constructed from those nodes: a validation error on ``stages[3].prom
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,25 @@ Lines = dict[tuple[str, ...], int]
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def load_yaml_with_lines(path: Path, what: str = "spec") -> tuple[Any, Lines]:
-    """(data, lines) of a UTF-8 YAML file; a folder, bad bytes or bad YAML is one ``DataError``."""
+class _Loader12(_Loader):
+    """The same loader with YAML 1.2 booleans: only true/false (yes/no/on/off stay text)."""
+
+
+_Loader12.yaml_implicit_resolvers = {
+    k: [r for r in v if r[0] != "tag:yaml.org,2002:bool"] for k, v in _Loader.yaml_implicit_resolvers.items()
+}
+_Loader12.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def load_yaml_with_lines(
+    path: Path, what: str = "spec", *, yaml12_booleans: bool = False
+) -> tuple[Any, Lines]:
+    """(data, lines) of a UTF-8 YAML file; a folder, bad bytes or bad YAML is one ``DataError``.
+
+    ``yaml12_booleans``: read only true/false as booleans (a benchmark spec's ``[yes, no, maybe]``
+    options are text), as YAML 1.2 does; otherwise PyYAML's YAML 1.1 rules."""
     if path.is_dir():
         raise DataError(f"is a folder; expected a {what} (.yaml file)", path=path)
     raw = path.read_bytes()
@@ -35,7 +53,7 @@ def load_yaml_with_lines(path: Path, what: str = "spec") -> tuple[Any, Lines]:
         raise DataError(
             f"not valid UTF-8 (byte {e.start}); a {what} is UTF-8 text", path=path, line=line
         ) from None
-    loader = _Loader(text)
+    loader = (_Loader12 if yaml12_booleans else _Loader)(text)
     try:
         # One parse: the node tree gives the lines, and the data is constructed from the same tree.
         node = loader.get_single_node()

@@ -33,14 +33,23 @@ HEALTHBENCH_FILES = {
 HEALTHBENCH_META_FILE = "2025-05-07-06-14-12_oss_meta_eval.jsonl"
 
 
-def parse_rubrics(row: dict[str, Any], path: Path | str, line: int) -> list[dict[str, Any]]:
-    """Validated rubric criteria: criterion text, non-zero numeric points, a list of string tags."""
-    rubrics = require(row, "rubrics", path, line, kind=list)
+def parse_rubrics(
+    rubrics: Any, path: Path | str, line: int, *, field: str = "rubrics", require_tags: bool = True
+) -> list[dict[str, Any]]:
+    """Validated rubric criteria: criterion text, non-zero numeric points, a list of string tags.
+
+    HealthBench's files always carry ``tags`` (a criterion without them would drop out of every
+    axis table silently, so it is an error); a generic rubric file may leave them out.
+    """
+    if not isinstance(rubrics, list):
+        raise DataError(
+            f"expected a list of criteria, got {type(rubrics).__name__}", path=path, line=line, field=field
+        )
     if not rubrics:
-        raise DataError("empty rubric list", path=path, line=line, field="rubrics")
+        raise DataError("empty rubric list", path=path, line=line, field=field)
     out = []
     for i, rb in enumerate(rubrics):
-        where = f"rubrics[{i}]"
+        where = f"{field}[{i}]"
         if not isinstance(rb, dict):
             raise DataError(f"expected an object, got {type(rb).__name__}", path=path, line=line, field=where)
         crit = rb.get("criterion")
@@ -57,6 +66,8 @@ def parse_rubrics(row: dict[str, Any], path: Path | str, line: int) -> list[dict
         if pts == 0:
             raise DataError("points must not be 0", path=path, line=line, field=f"{where}.points")
         tags = rb.get("tags")
+        if tags is None and not require_tags:
+            tags = []
         if tags is None:
             raise DataError("missing", path=path, line=line, field=f"{where}.tags")
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
@@ -67,7 +78,7 @@ def parse_rubrics(row: dict[str, Any], path: Path | str, line: int) -> list[dict
             "no criterion with positive points (the score would be undefined)",
             path=path,
             line=line,
-            field="rubrics",
+            field=field,
         )
     return out
 
@@ -114,7 +125,7 @@ def healthbench_rows(path: Path) -> list[Item]:
             Item(
                 id=require(row, "prompt_id", path, line),
                 input=prompt,
-                target=parse_rubrics(row, path, line),
+                target=parse_rubrics(require(row, "rubrics", path, line, kind=list), path, line),
                 subset=category,
                 metadata={"example_tags": tags},
             )

@@ -217,6 +217,10 @@ CORPUS_KINDS: dict[str, Any] = {
 def load_corpus(ref: str) -> Corpus:
     """``KIND:PATH`` (as items carry it) -> the corpus; a bare folder path is read as a BEIR folder."""
     kind, sep, path = ref.partition(":")
+    if sep and kind == "spec":  # a custom spec's corpus file (``corpus:`` + ``corpus_fields:``)
+        from medevals.benchmarks.custom import spec_corpus
+
+        return spec_corpus(path)
     if sep and kind in CORPUS_KINDS:
         folder = Path(path)
     else:

@@ -1,0 +1,364 @@
+"""Every protocol from a YAML spec written in the test, run end to end through the CLI and the fake
+server (scripted candidates and judges, malformed verdicts included: unscored and counted, never 0)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from clihelp import run_fake
+from fake_openai import _last_user_text
+from retrieval.beirfix import write_beir
+
+from medevals.benchmarks import base, registry
+from medevals.runs.folder import RunFolder
+
+
+@pytest.fixture(autouse=True)
+def _index_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("MEDEVALS_INDEX_DIR", str(tmp_path / "indexes"))
+
+
+def jsonl(path: Path, rows: list[dict]) -> None:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+def write_spec(tmp_path: Path, text: str) -> str:
+    p = tmp_path / "spec.yaml"
+    p.write_text(text, encoding="utf-8")
+    return str(p)
+
+
+def run_spec(
+    server, tmp_path, capsys, spec: str, *extra: str, judges=(), model: str | None = "openai:cand"
+) -> RunFolder:
+    args = ["--judge", ",".join(f"openai:{j}@{server.base_url}" for j in judges)] if judges else []
+    code, out, err, folder = run_fake(
+        server, tmp_path, capsys, *args, *extra, model=model, benchmark=spec, report=True
+    )
+    assert folder is not None, err + out
+    assert code == 0, err + out
+    return folder
+
+
+def bench(folder: RunFolder) -> dict:
+    (m,) = folder.read_metrics()["benchmarks"].values()
+    return m
+
+
+def table(m: dict, part: str) -> dict:
+    found = [t for t in m["extra"]["tables"] if part in t["title"]]
+    assert found, [t["title"] for t in m["extra"]["tables"]]
+    return found[0]
+
+
+def judge_row(m: dict, role: str) -> list:
+    return next(r for r in table(m, "Judge failures")["rows"] if r[0] == role)
+
+
+# --------------------------------------------------------------------------- freetext
+
+
+def test_freetext_spec_axes_and_match_with_a_malformed_judge(fake_server, tmp_path, capsys):
+    jsonl(
+        tmp_path / "qa.jsonl",
+        [
+            {
+                "qid": "m1",
+                "question": {"text": "Can I take ibuprofen with warfarin?"},
+                "answer": ["Avoid it:", "bleeding risk."],
+                "meta": {"area": "anticoagulants"},
+            },
+            {
+                "qid": "m2",
+                "question": {"text": "What is the usual adult dose of paracetamol?"},
+                "answer": ["500 mg to 1 g every 4-6 hours."],
+                "meta": {"area": "analgesics"},
+            },
+        ],
+    )
+    spec = write_spec(
+        tmp_path,
+        """\
+name: my-medqa-open
+data: qa.jsonl
+protocol: freetext
+fields: {id: qid, input: question.text, reference: answer, metadata: {area: meta.area}}
+join: {reference: " "}
+options: {checks: [axes, match], breakdown: [area]}
+""",
+    )
+
+    def respond(path, body):
+        text = _last_user_text(body)
+        if "# Criteria" in text:  # the axes template
+            if body["model"] == "j1":
+                return "The answer is good overall."  # malformed, every time
+            return json.dumps(
+                {a: {"score": 4, "explanation": "ok"} for a in ("accuracy", "completeness", "clarity")}
+            )
+        if "Predicted diagnosis:" in text:  # the match template
+            return json.dumps({"equivalent": "bleeding" in text, "explanation": "x"})
+        return "Avoid it: bleeding risk." if "warfarin" in text else "Two grams at once."
+
+    server = fake_server(responder=respond)
+    folder = run_spec(server, tmp_path, capsys, spec, judges=("j0", "j1"))
+    s = {x.item.id: x for x in folder.iter_samples()}
+    assert (
+        s["m1"].item.target == "Avoid it: bleeding risk."
+        and s["m1"].item.metadata["area"] == "anticoagulants"
+    )
+    # axes: j1 never answered, so the jury is j0 alone (4 on every axis -> 0.75); match by the jury
+    assert s["m1"].score.values["axis:accuracy"] == 4.0 and s["m1"].score.values["jury_score"] == 0.75
+    assert s["m1"].score.values["match"] == 1.0 and s["m2"].score.values["match"] == 0.0
+    assert s["m1"].score.values["rouge1"] == pytest.approx(1.0)
+    m = bench(folder)
+    assert m["metrics"]["jury_score"]["value"] == pytest.approx(0.75)
+    assert judge_row(m, "judge:1")[4] == 2  # two malformed judgements, never a rating
+    assert table(m, "By area")
+    assert "reference_axes@v1" in folder.read_manifest().benchmarks[0].templates
+
+
+# --------------------------------------------------------------------------- open diagnosis
+
+
+def test_open_diagnosis_spec_with_a_malformed_verdict(fake_server, tmp_path, capsys):
+    with (tmp_path / "cases.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["case_id", "presentation", "final_dx"])
+        w.writerow(
+            [
+                "c1",
+                " ".join(["A child with fever for five days."] * 6) + " Strawberry tongue noted.",
+                "Kawasaki disease",
+            ]
+        )
+    spec = write_spec(
+        tmp_path,
+        "name: my-cases\ndata: cases.csv\nprotocol: open-diagnosis\nfields: {id: case_id, case: presentation, diagnosis: final_dx}\n",
+    )
+
+    def respond(path, body):
+        text = _last_user_text(body)
+        if "Predicted diagnosis:" in text:
+            if "Measles" in text:
+                return "Hard to say."  # malformed: the partial-case judgement stays unscored
+            return json.dumps({"equivalent": True, "explanation": "same"})
+        return "Kawasaki disease" if "Strawberry" in text else "Measles"
+
+    server = fake_server(responder=respond)
+    folder = run_spec(server, tmp_path, capsys, spec, judges=("j0",))
+    by_variant = {x.variant: x for x in folder.iter_samples()}
+    assert by_variant["full"].score.value == 1.0
+    assert by_variant["first20pct"].score.value is None  # judge failure: unscored, not wrong
+    assert by_variant["first20pct"].score.values.get("baseline") == 0.0
+    m = bench(folder)
+    assert m["n_unscored"] == 1 and judge_row(m, "judge:0")[4] == 1
+
+
+# --------------------------------------------------------------------------- rubric (generic rubric file)
+
+
+def test_generic_rubric_file_runs_without_python(fake_server, tmp_path, capsys):
+    rows = [
+        {
+            "prompt": "I cut my finger, it will not stop bleeding.",
+            "rubric": [
+                {"criterion": "Advises firm pressure.", "points": 5},
+                {
+                    "criterion": "Recommends care if bleeding lasts over 10 minutes.",
+                    "points": 3,
+                    "tags": ["axis:accuracy"],
+                },
+                {"criterion": "Suggests a tourniquet first.", "points": -4},
+            ],
+        },
+        {
+            "prompt": [{"role": "user", "content": "Headache for a week."}],
+            "rubric": [
+                {"criterion": "Asks about red flags. BAD", "points": 5},
+            ],
+        },
+    ]
+    (tmp_path / "rubrics.json").write_text(json.dumps({"set": "local", "examples": rows}, indent=1))
+    spec = write_spec(
+        tmp_path,
+        "name: my-rubrics\ndata: rubrics.json\nrecords: examples\nprotocol: rubric\nfields: {prompt: prompt, rubrics: rubric}\n",
+    )
+
+    def respond(path, body):
+        text = _last_user_text(body)
+        if "# Rubric criterion" not in text:
+            return "Press firmly; seek care if it bleeds over 10 minutes."
+        crit = text.split("# Rubric criterion\n", 1)[1].split("\n", 1)[0]
+        if "BAD" in crit:
+            return "criteria_met = true"  # malformed every time: the conversation is unscored
+        return json.dumps({"explanation": "x", "criteria_met": "tourniquet" not in crit})
+
+    server = fake_server(responder=respond)
+    folder = run_spec(server, tmp_path, capsys, spec, judges=("j0",))
+    s = {x.item.id: x for x in folder.iter_samples()}
+    assert s["1"].score.value == pytest.approx(8 / 8) and s["1"].item.target[0]["tags"] == []
+    assert s["2"].score.value is None
+    m = bench(folder)
+    assert m["primary"] == "score" and m["n_unscored"] == 1 and judge_row(m, "judge:0")[4] == 1
+
+
+# --------------------------------------------------------------------------- NER
+
+
+def test_ner_spec_numeric_tags_and_an_iob_file(fake_server, tmp_path, capsys):
+    jsonl(
+        tmp_path / "ner.jsonl",
+        [
+            {
+                "id": "s1",
+                "tokens": ["Aspirin", "relieves", "migraine", "headache", "."],
+                "ner_tags": [0, 0, 1, 2, 0],
+            },
+            {"id": "s2", "tokens": ["No", "disease", "here", "."], "ner_tags": [0, 0, 0, 0]},
+        ],
+    )
+    spec = write_spec(
+        tmp_path,
+        """\
+name: my-ner
+data: ner.jsonl
+protocol: ner
+fields: {id: id, tokens: tokens, tags: ner_tags}
+tag_names: [O, B-Disease, I-Disease]
+options: {types: [Disease]}
+""",
+    )
+
+    def respond(path, body):
+        text = _last_user_text(body)
+        if "migraine" in text:
+            return json.dumps({"entities": [{"text": "migraine headache", "type": "Disease"}]})
+        return json.dumps({"entities": [{"text": "disease", "type": "Disease"}]})  # one spurious
+
+    server = fake_server(responder=respond)
+    folder = run_spec(server, tmp_path, capsys, spec)
+    s = {x.item.id: x for x in folder.iter_samples()}
+    assert s["s1"].item.target == [{"type": "Disease", "start": 2, "end": 3}]
+    assert s["s1"].score.value == 1.0 and s["s2"].score.value == 0.0
+    f1 = bench(folder)["extra"]["f1"]["strict"]
+    assert f1["value"] == pytest.approx(2 * 0.5 * 1.0 / 1.5)  # P 1/2, R 1/1
+
+    (tmp_path / "sents.iob").write_text("Aspirin\tO\ncures\tO\nfever\tB-Disease\n\nNothing\tO\n")
+    iob = tmp_path / "iob.yaml"
+    iob.write_text("name: my-iob\ndata: sents.iob\nprotocol: ner\noptions: {types: [Disease]}\n")
+    items = list(base.load(registry.get(str(iob))).items)
+    assert [it.target for it in items] == [[{"type": "Disease", "start": 2, "end": 2}], []]
+
+
+# --------------------------------------------------------------------------- retrieval
+
+
+def test_retrieval_spec_from_a_queries_file_and_a_corpus_file(tmp_path, capsys):
+    jsonl(
+        tmp_path / "questions.jsonl",
+        [
+            {"qid": 1, "question": "which drug treats diabetes", "gold": ["D2"]},
+            {"qid": 2, "question": "what lowers cholesterol", "gold": {"D3": 2, "D1": 0}},
+        ],
+    )
+    with (tmp_path / "docs.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["doc", "heading", "body"])
+        w.writerows(
+            [
+                ["D1", "Aspirin", "aspirin reduces fever and pain"],
+                ["D2", "Insulin", "insulin treats diabetes mellitus"],
+                ["D3", "Statins", "statins lower blood cholesterol"],
+            ]
+        )
+    spec = write_spec(
+        tmp_path,
+        """\
+name: my-retrieval
+data: questions.jsonl
+protocol: retrieval
+fields: {id: qid, query: question, relevant: gold}
+corpus: docs.csv
+corpus_fields: {id: doc, text: body, title: heading}
+""",
+    )
+    folder = run_spec(None, tmp_path, capsys, spec, "--retriever", "bm25", model=None)
+    m = bench(folder)
+    assert m["extra"]["retrieval"]["bm25"]["ndcg@10"] == pytest.approx(1.0)
+    assert {x.item.id: x.item.target for x in folder.iter_samples()} == {
+        "1": {"D2": 1},
+        "2": {"D3": 2, "D1": 0},
+    }
+
+
+def test_retrieval_spec_over_a_beir_folder(tmp_path, capsys):
+    write_beir(tmp_path / "beir")
+    spec = write_spec(
+        tmp_path,
+        "name: my-beir\ndata: beir\nprotocol: retrieval\ntaxonomy: {category: Research, subcategory: Search}\nlicense: CC0\n",
+    )
+    folder = run_spec(None, tmp_path, capsys, spec, "--retriever", "bm25", model=None)
+    rec = folder.read_manifest().benchmarks[0]
+    assert rec.name == "my-beir" and rec.license == "CC0" and rec.n_items == 3
+    assert bench(folder)["extra"]["retrieval"]["bm25"]["ndcg@10"] == pytest.approx(1.0)
+
+
+def test_retrieval_spec_errors(tmp_path):
+    from medevals.errors import DataError
+
+    jsonl(tmp_path / "q.jsonl", [{"q": "x", "rel": "nope"}])
+    jsonl(tmp_path / "c.jsonl", [{"i": "a", "t": "alpha"}, {"i": "a", "t": "beta"}])
+    text = "name: r\ndata: q.jsonl\nprotocol: retrieval\nfields: {query: q, relevant: rel}\ncorpus: c.jsonl\ncorpus_fields: {id: i, text: t}\n"
+    p = write_spec(tmp_path, text)
+    with pytest.raises(DataError, match=r"c.jsonl:2: field 'i': duplicate item id 'a' \(first on line 1\)"):
+        list(base.load(registry.get(p)).items)
+    jsonl(tmp_path / "c.jsonl", [{"i": "a", "t": "alpha"}])
+    with pytest.raises(DataError, match=r"q.jsonl:1: field 'rel': document 'nope' is not in the corpus"):
+        list(base.load(registry.get(p)).items)
+    Path(p).write_text(text.replace("corpus_fields: {id: i, text: t}\n", ""))
+    with pytest.raises(DataError, match=r"field 'corpus_fields': a queries file needs corpus"):
+        registry.get(p)
+
+
+# --------------------------------------------------------------------------- error detection
+
+
+def test_error_detection_spec(fake_server, tmp_path, capsys):
+    jsonl(
+        tmp_path / "notes.jsonl",
+        [
+            {
+                "id": "n1",
+                "sents": ["Patient has a sore throat.", "Started on insulin for strep throat."],
+                "err": 1,
+                "fix": "Started on penicillin for strep throat.",
+            },
+            {"id": "n2", "sents": ["Patient has a cough.", "Advised rest."], "err": -1, "fix": None},
+        ],
+    )
+    spec = write_spec(
+        tmp_path,
+        "name: my-medec\ndata: notes.jsonl\nprotocol: error-detection\nfields: {id: id, text: sents, sentence_id: err, correction: fix}\n",
+    )
+
+    def respond(path, body):
+        text = _last_user_text(body)
+        assert "0 Patient has" in text and "\n1 " in text  # sentences numbered from 0, one per line
+        return "1 Started on penicillin for strep throat." if "insulin" in text else "CORRECT"
+
+    server = fake_server(responder=respond)
+    folder = run_spec(server, tmp_path, capsys, spec)
+    s = {x.item.id: x for x in folder.iter_samples()}
+    assert s["n1"].item.target["error_sentence"] == "Started on insulin for strep throat."
+    for uid in ("n1", "n2"):
+        v = s[uid].score.values
+        assert (v["flag_accuracy"], v["sentence_accuracy"], v["correction_rouge1"]) == (
+            1.0,
+            1.0,
+            pytest.approx(1.0),
+        )
+    assert bench(folder)["metrics"]["flag_accuracy"]["value"] == 1.0
