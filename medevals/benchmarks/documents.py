@@ -128,17 +128,17 @@ def row_documents(raw: Any, row_id: str, *, where: Path | str, line: int, field:
 
 
 def _row_docs(path: Path, field: str, id_field: str | None) -> list[Document]:
-    from medevals.benchmarks.custom import _get, _rows
     from medevals.benchmarks.mapping import as_id
+    from medevals.benchmarks.spec_rows import get, read_records
 
     out: list[Document] = []
-    for line, row in _rows(path):
+    for rec in read_records(path):
         rid = (
-            as_id(_get(row, id_field, path, line), where=path, line=line, field=id_field)
+            as_id(get(rec, id_field, path), where=path, line=rec.line, field=id_field)
             if id_field
-            else str(line)
+            else rec.default_id
         )
-        out.extend(row_documents(_get(row, field, path, line), rid, where=path, line=line, field=field))
+        out.extend(row_documents(get(rec, field, path), rid, where=path, line=rec.line, field=field))
     return out
 
 

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from clihelp import run_fake
+from clihelp import run_cli, run_fake
 from fake_openai import _last_user_text
 
 from medevals.benchmarks import base, registry
@@ -185,3 +185,9 @@ def test_meta_eval_end_to_end(fake_server, tmp_path, capsys):
     rec = folder.read_manifest().benchmarks[0]
     assert rec.protocol == "rubric-meta" and "rubric_criterion_meta@v1" in rec.templates
     assert folder.read_manifest().model.backend == "none"
+    # re-scoring needs no judge: the stored verdicts give the same table
+    n_requests = len(server.requests)
+    code, out, err = run_cli(["rescore", str(folder.path), "--no-report"], capsys)
+    assert code == 0, err
+    again = folder.read_metrics()["benchmarks"]["healthbench-meta"]["extra"]["tables"][0]
+    assert again["rows"] == t["rows"] and len(server.requests) == n_requests

@@ -104,6 +104,13 @@ CASES: list[Case] = [
     ("data is a folder", _files(spec=SPEC.format(data=".")), [], "field 'data': file"),
     ("empty benchmark name", _files(spec=SPEC.format(data="items.jsonl").replace("name: bad", 'name: ""'), data=_jsonl(GOOD)), [], "spec.yaml:1: field 'name': String should have at least 1 character"),
     ("union member in field path", _files(spec=SPEC.format(data="items.jsonl").replace("options: options", "options: {a: 1}"), data=_jsonl(GOOD)), [], "spec.yaml:3: field 'fields.options': Input should be a valid string"),
+    # specs for every protocol and what real files needed (tests/benchmarks/test_spec_conveniences.py)
+    ("duplicate id names both lines", _files(data=_jsonl(GOOD, _row(id="q2"), _row(question="Again?"))), [], "items.jsonl:3: field 'id': duplicate item id 'q1' (first on line 1)"),
+    ("records path not in the document", _files(spec=SPEC.format(data="items.json") + "records: data.items\n", data='{"data": {"rows": []}}', name="items.json"), [], "items.json:1: field 'records': records 'data.items': 'data' has no 'items'"),
+    ("join names no field", _files(spec=SPEC.format(data="items.jsonl") + "join: {contxt: ' '}\n", data=_jsonl(GOOD)), [], "spec.yaml:4: field 'join.contxt': 'contxt' is not one of this spec's fields"),
+    ("key of another protocol", _files(spec=SPEC.format(data="items.jsonl") + "corpus: docs.jsonl\n", data=_jsonl(GOOD)), [], "spec.yaml:4: field 'corpus': applies to protocol retrieval only, not mcq"),
+    ("ner spec without types", _files(spec="name: bad\ndata: items.jsonl\nprotocol: ner\nfields: {tokens: t, tags: g}\n", data=_jsonl({"t": ["a"], "g": ["O"]})), [], "spec.yaml:3: field 'options.types': protocol ner needs options.types"),
+    ("rubric criterion without points", _files(spec="name: bad\ndata: items.jsonl\nprotocol: rubric\nfields: {prompt: p, rubrics: r}\n", data=_jsonl({"p": "hi", "r": [{"criterion": "c"}]})), ["--judge", "openai:j"], "items.jsonl:1: field 'r[0].points': missing"),
     # prices, --set, --strategy
     ("price not a number", _files(data=_jsonl(GOOD), name="items.jsonl"), ["--prices", "PRICES:[fake]\ninput = 1\noutput = \"cheap\"\n"], "prices.toml:3: [fake] output: expected a number of USD per 1M tokens, got str 'cheap'"),
     ("price NaN", _files(data=_jsonl(GOOD)), ["--prices", "PRICES:[fake]\ninput = nan\noutput = 1\n"], "prices.toml:2: [fake] input: expected a finite number >= 0"),
