@@ -170,3 +170,17 @@ def test_a_worker_that_dies_mid_run_hands_its_units_to_the_other(ray_cluster, fa
         fake_server(responder=mcq_by_item_number), tmp_path, capsys, benchmark=str(spec), runs=tmp_path / "l"
     )
     assert local.metrics_path.read_bytes() == folder.metrics_path.read_bytes()
+
+
+@pytest.mark.slow
+def test_replicas_on_ray_workers_are_balanced_and_their_stats_merged(
+    ray_cluster, fake_server, tmp_path, capsys
+):
+    spec = write_bench(tmp_path / "bench", 40)
+    a = fake_server(responder=mcq_by_item_number, latency_s=0.02)
+    b = fake_server(responder=mcq_by_item_number, latency_s=0.02)
+    folder = run_ok(f"{a.base_url},{b.base_url}", tmp_path, capsys, "-c", "4", *RAY, benchmark=str(spec))
+    stats = folder.read_manifest().stats["replicas"]["candidate"]
+    assert stats[a.base_url]["ok"] == len(a.requests) and stats[b.base_url]["ok"] == len(b.requests)
+    assert len(a.requests) + len(b.requests) == 40 and min(len(a.requests), len(b.requests)) >= 10
+    assert stats[a.base_url]["latency_s"]["n"] == len(a.requests)  # every worker's latencies, merged
