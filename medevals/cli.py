@@ -413,6 +413,10 @@ def run(
     patient_model: Annotated[
         str | None, typer.Option(help="Patient-simulator model spec (interactive benchmarks).")
     ] = None,
+    measurement_model: Annotated[
+        str | None,
+        typer.Option(help="Measurement-reader model spec (AgentClinic tests); default: the patient model."),
+    ] = None,
     embedder: Annotated[
         str | None,
         typer.Option(help="Embedding model spec (retrieval, kNN few-shot); default builtin:minilm."),
@@ -528,6 +532,8 @@ def run(
             roles[f"judge:{i}"] = j
     if patient_model:
         roles["patient"] = patient_model
+    if measurement_model:
+        roles["measurement"] = measurement_model
     if embedder:
         roles["embedder"] = embedder
     if repeats < 1:

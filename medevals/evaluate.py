@@ -157,6 +157,9 @@ def prepare(cfg: RunConfig) -> Prepared:
             if role not in roles:
                 rspec, url = _parse_role_spec(spec)
                 roles[role] = make_record(rspec, base_url=url)
+        for role, source in proto_cls.role_fallbacks.items():
+            if role not in roles and source in roles:
+                roles[role] = roles[source]
         for role in proto_cls.roles:
             needed = [r for r in roles if r == role or r.startswith(role + ":")]
             if not needed and getattr(opts, f"requires_{role}", False):

@@ -45,6 +45,7 @@ BUILTIN: dict[str, str] = {
     "mediq-imedqa": "medevals.benchmarks.mediq:MEDIQ_IMEDQA",
     "mediq-icraftmd": "medevals.benchmarks.mediq:MEDIQ_ICRAFTMD",
     "medqa-interactive": "medevals.benchmarks.interactive_convert:MEDQA_INTERACTIVE",
+    "agentclinic": "medevals.benchmarks.agentclinic:AGENTCLINIC",
     # agent in an EHR
     "ehr-agent": "medevals.benchmarks.ehr_agent:EHR_AGENT",
     # retrieval, RAG, NER

@@ -112,6 +112,9 @@ class Protocol(ABC):
     Options: ClassVar[type[ProtocolOptions]] = ProtocolOptions
     #: Extra model roles this protocol can use (e.g. "judge", "patient").
     roles: ClassVar[tuple[str, ...]] = ()
+    #: Role -> the role it defaults to when not given (AgentClinic's ``measurement`` -> ``patient``):
+    #: the run then uses that model for both, recorded under each role's own name.
+    role_fallbacks: ClassVar[dict[str, str]] = {}
     #: False for protocols that never call the model under test (retrieval): ``--model`` may be omitted.
     needs_candidate: ClassVar[bool] = True
 

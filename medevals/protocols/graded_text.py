@@ -114,6 +114,9 @@ class FreeTextOptions(SystemOptions):
     jury: JuryMethod = "majority"
     scale_jury: JuryMethod = "mean"
     bertscore: bool = True
+    #: ROUGE against the reference on every item; off where the answer is one line (a diagnosis
+    #: judged by another protocol reusing this one) and ROUGE would only cost time.
+    lexical: bool = True
     bertscore_model: str | None = None
     breakdown: list[str] = Field(default_factory=list, description="metadata keys for per-group tables")
     max_tokens: int = Field(1024, ge=1)
@@ -137,7 +140,7 @@ class FreeTextOptions(SystemOptions):
             raise ValueError("requires_judge=true needs at least one judged check")
         if not self.axes:
             raise ValueError("axes: at least one axis")
-        known = judged_values(self) | set(_LEXICAL)
+        known = judged_values(self) | (set(_LEXICAL) if self.lexical else set())
         for name, value in (("primary", self.primary), ("baseline_primary", self.baseline_primary)):
             if value is not None and value not in known:
                 raise ValueError(
@@ -472,7 +475,7 @@ class FreeTextProtocol(Protocol):
         values: dict[str, float | None] = {}
         problems: list[str] = []
         per_judge: dict[str, float | None] = {}
-        if reference is not None:
+        if reference is not None and o.lexical:
             values.update(rouge(reference, answer))
             if o.sections == "aci":
                 ref_div, pred_div = division_texts(reference), division_texts(answer)

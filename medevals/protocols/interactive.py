@@ -130,7 +130,7 @@ class InteractiveOptions(ProtocolOptions):
 
 @dataclass(frozen=True)
 class Action:
-    kind: Literal["ask", "answer", "abstain", "invalid"]
+    kind: Literal["ask", "test", "answer", "abstain", "invalid"]
     question: str | None = None
     answer: str | None = None
     method: str = ""
@@ -236,7 +236,7 @@ class InteractiveProtocol(Protocol):
         return NO_BUDGET.format(or_abstain=" or ABSTAIN" if self.options.abstain else "")
 
     def _forms(self, allow_ask: bool) -> str:
-        forms = (["ASK: <question>"] if allow_ask else []) + ["ANSWER: <letter>"]
+        forms = (["ASK: <question>"] if allow_ask else []) + [self._answer_form()]
         if self.options.abstain:
             forms.append("ABSTAIN")
         return ", ".join(forms[:-1]) + " or " + forms[-1] if len(forms) > 1 else forms[0]
@@ -255,8 +255,8 @@ class InteractiveProtocol(Protocol):
                     if m["content"] == self._system():
                         lines.append(self._base_system())
                         lines.append(self._base_example())
-                    elif m["content"] == BOUND_SYSTEM:
-                        lines.append(f"{BASE_BOUND_SYSTEM}\n")
+                    elif m["content"] == self._bound_system():
+                        lines.append(f"{self._base_bound_system()}\n")
                     else:
                         lines.append(f"{m['content']}\n")
                 elif m["role"] == "user":
@@ -283,6 +283,32 @@ class InteractiveProtocol(Protocol):
     def _base_example(self) -> str:
         return BASE_EXAMPLE.format(budget2=BUDGET.format(n=2), budget1=BUDGET.format(n=1))
 
+    # Hooks a protocol built on this one overrides (AgentClinic: free-text diagnosis, test requests).
+
+    def parse_reply(self, text: str, item: Item, *, allow_ask: bool, allow_abstain: bool) -> Action:
+        """Read one expert reply (stored transcripts are re-read with it at scoring time)."""
+        return parse_action(text, item.choices or {}, allow_ask=allow_ask, allow_abstain=allow_abstain)
+
+    def _answer_form(self) -> str:
+        return "ANSWER: <letter>"
+
+    def _answer_prefill(self) -> str:
+        return "ANSWER:"
+
+    def _bound_system(self) -> str:
+        return BOUND_SYSTEM
+
+    def _base_bound_system(self) -> str:
+        return BASE_BOUND_SYSTEM
+
+    def _bound_messages(self, item: Item, variant: str) -> list[Message]:
+        """The one-shot bound's conversation: the full vignette or the initial information only."""
+        info = (item.context if variant == "full" else item.metadata.get("initial_info")) or "(none given)"
+        return [
+            {"role": "system", "content": self._bound_system()},
+            {"role": "user", "content": BOUND_CASE.format(info=info, question_block=question_block(item))},
+        ]
+
     async def _call(self, ctx: SolveContext, messages: list[Message], prefill: str = "") -> str:
         """One expert call; the reply text, with the prefill a base model continued from put back."""
         rec = await ctx.generate(self._request(ctx, messages, prefill))
@@ -298,14 +324,16 @@ class InteractiveProtocol(Protocol):
         item: Item,
         transcript: list[dict[str, Any]],
         allow_ask: bool,
+        repair: bool = True,
     ) -> tuple[Action, str]:
-        """One expert turn with at most one repair; appends to ``messages`` and ``transcript``."""
+        """One expert turn with at most one repair (none with ``repair=False``); appends to
+        ``messages`` and ``transcript``."""
         allow_abstain = self.options.abstain
         for attempt in range(2):
             text = await self._call(ctx, messages)
-            action = parse_action(text, item.choices or {}, allow_ask=allow_ask, allow_abstain=allow_abstain)
+            action = self.parse_reply(text, item, allow_ask=allow_ask, allow_abstain=allow_abstain)
             _record_expert_turn(transcript, messages, text, action, repair=attempt > 0)
-            if action.kind != "invalid":
+            if action.kind != "invalid" or not repair:
                 return action, text
             if attempt == 0:
                 note = REPAIR.format(forms=self._forms(allow_ask))
@@ -315,9 +343,7 @@ class InteractiveProtocol(Protocol):
 
     async def _probe(self, ctx: SolveContext, messages: list[Message], item: Item) -> str | None:
         rec = await ctx.generate(self._request(ctx, [*messages, {"role": "user", "content": PROBE}]))
-        action = parse_action(
-            openai_format.text(rec.raw), item.choices or {}, allow_ask=False, allow_abstain=False
-        )
+        action = self.parse_reply(openai_format.text(rec.raw), item, allow_ask=False, allow_abstain=False)
         return action.answer
 
     async def solve(self, item: Item, ctx: SolveContext) -> dict[str, Any]:
@@ -326,11 +352,7 @@ class InteractiveProtocol(Protocol):
         return await self._bound(item, ctx, ctx.variant)
 
     async def _bound(self, item: Item, ctx: SolveContext, variant: str) -> dict[str, Any]:
-        info = (item.context if variant == "full" else item.metadata.get("initial_info")) or "(none given)"
-        messages: list[Message] = [
-            {"role": "system", "content": BOUND_SYSTEM},
-            {"role": "user", "content": BOUND_CASE.format(info=info, question_block=question_block(item))},
-        ]
+        messages = self._bound_messages(item, variant)
         transcript: list[dict[str, Any]] = []
         action, text = await self._ask_expert_bound(ctx, messages, item, transcript)
         stop = "answer" if action.kind == "answer" else "format_failure"
@@ -346,13 +368,13 @@ class InteractiveProtocol(Protocol):
         self, ctx: SolveContext, messages: list[Message], item: Item, transcript: list[dict[str, Any]]
     ) -> tuple[Action, str]:
         for attempt in range(2):
-            text = await self._call(ctx, messages, prefill="ANSWER:")
-            action = parse_action(text, item.choices or {}, allow_ask=False, allow_abstain=False)
+            text = await self._call(ctx, messages, prefill=self._answer_prefill())
+            action = self.parse_reply(text, item, allow_ask=False, allow_abstain=False)
             _record_expert_turn(transcript, messages, text, action, repair=attempt > 0)
             if action.kind == "answer":
                 return action, text
             if attempt == 0:
-                note = REPAIR.format(forms="ANSWER: <letter>")
+                note = REPAIR.format(forms=self._answer_form())
                 messages.append({"role": "user", "content": note})
                 transcript.append({"role": "harness", "text": note})
         return action, text
@@ -657,6 +679,19 @@ def _last_parse(output: dict[str, Any]) -> str:
 
 def _paired_differences(by_variant: dict[str, list[Sample]]) -> dict[str, dict[str, Any]]:
     """Per-item accuracy differences between settings (same item and repeat, both scored)."""
+    return _paired_differences_between(
+        by_variant,
+        [
+            ("interactive - initial information (gain from asking)", "interactive", "initial"),
+            ("full vignette - interactive (left to gain)", "full", "interactive"),
+        ],
+    )
+
+
+def _paired_differences_between(
+    by_variant: dict[str, list[Sample]], pairs: list[tuple[str, str, str]]
+) -> dict[str, dict[str, Any]]:
+    """For each (name, variant a, variant b): mean of a - b over the items scored under both."""
 
     def scores(v: str) -> dict[tuple[str, int], float]:
         return {
@@ -665,12 +700,9 @@ def _paired_differences(by_variant: dict[str, list[Sample]]) -> dict[str, dict[s
             if s.score is not None and s.score.value is not None
         }
 
-    inter, full, initial = scores("interactive"), scores("full"), scores("initial")
     out: dict[str, dict[str, Any]] = {}
-    for name, hi, lo in (
-        ("interactive - initial information (gain from asking)", inter, initial),
-        ("full vignette - interactive (left to gain)", full, inter),
-    ):
+    for name, a, b in pairs:
+        hi, lo = scores(a), scores(b)
         keys = sorted(set(hi) & set(lo))
         if keys:
             # Differences lie in [-1, 1]: always a bootstrap CI (mean_ci would take 0/1 data as a proportion).

@@ -1,7 +1,8 @@
-"""Simulated patients for the interactive protocol: model-backed, keyword retrieval, embedding retrieval.
+"""Simulated patients (and AgentClinic's measurement reader) for the interactive protocols.
 
-All three answer one doctor question at a time from the case's atomic facts only, and none
-sees the answer options, so none can volunteer the answer except by stating a fact.
+All three patients answer one doctor question at a time from the case's atomic facts only, and
+none sees the answer options or the reference diagnosis, so none can volunteer the answer except
+by stating a fact.
 
 - ``model``: the ``patient`` role (``--patient-model``) paraphrases the facts that answer the
   question, under the versioned prompt below, or says it does not know. Its reply is checked:
@@ -12,6 +13,15 @@ sees the answer options, so none can volunteer the answer except by stating a fa
   when no ``--patient-model`` is given.
 - ``embedding``: no generation; embeds the facts and the question with the ``embedder`` role
   (default ``builtin:minilm``) and returns the facts above a cosine-similarity floor.
+
+The measurement reader (AgentClinic's measurement agent) answers a test request from the case's
+examination findings and test results (``metadata.results``) only, as ``RESULTS: ...`` or
+``RESULTS: NORMAL READINGS`` when nothing matches (upstream's convention):
+
+- ``model``: the ``measurement`` role under the versioned prompt below (one repair turn on an
+  empty reply or one naming the reference diagnosis that its results do not state);
+- ``keyword``: no model; the result lines with the best IDF-weighted overlap with the request
+  (every line tied at the best score, so "complete blood count" returns the whole count).
 """
 
 from __future__ import annotations
@@ -35,6 +45,19 @@ PATIENT_SYSTEM = (
     "sentences, in the first person, using only the facts below. If the facts do not answer the question, "
     'reply exactly: "I don\'t know." Never guess, never name a diagnosis, test result or treatment that is '
     "not in the facts, and do not tell more than the question asks.\n\nFacts:\n{facts}"
+)
+MEASUREMENT_PROMPT_VERSION = "measurement-v1"
+NORMAL_READINGS = "RESULTS: NORMAL READINGS"
+MEASUREMENT_SYSTEM = (
+    "You are a measurement reader who reports a patient's examination findings and test results to a "
+    'doctor. Reply with "RESULTS:" followed by the results of the examination or test the doctor requests, '
+    "copied from the list below. If the list holds no result for that request, reply exactly "
+    '"RESULTS: NORMAL READINGS". Do not interpret the results, and never name a diagnosis the list does '
+    "not state.\n\nResults:\n{results}"
+)
+MEASUREMENT_REPAIR = (
+    'Reply with "RESULTS:" followed only by results from the list that answer the request, or exactly '
+    '"RESULTS: NORMAL READINGS". Do not name any diagnosis that is not in the list. Reply again.'
 )
 PATIENT_REPAIR = (
     "Your reply must be one or two sentences stating only facts from the list that answer the question, "
@@ -110,20 +133,40 @@ def volunteered_option(reply: str, item: Item) -> str | None:
     return None
 
 
+def volunteered_diagnosis(reply: str, item: Item, known: list[str]) -> bool:
+    """Whether the reply names the item's reference diagnosis (a free-text target) although none of
+    ``known`` (what this simulator was shown) states it: it can only have guessed it."""
+    if item.choices or not isinstance(item.target, str):
+        return False
+    target = _norm(item.target)
+    return (
+        len(target) >= 4
+        and f" {target} " in f" {_norm(reply)} "
+        and f" {target} " not in f" {_norm(' '.join(known))} "
+    )
+
+
 def _clean_reply(text: str) -> str:
     text = text.replace("<|im_end|>", " ").replace("<end_of_turn>", " ")
     text = re.split(r"\n\s*(?:doctor|patient)\s*:", text, maxsplit=1, flags=re.I)[0]
     return text.strip().strip('"').strip()
 
 
-def _patient_request(
-    ctx: SolveContext, item: Item, question: str, repair_of: str | None, max_tokens: int
+def _sim_request(
+    ctx: SolveContext,
+    role: str,
+    system: str,
+    question: str,
+    repair_of: str | None,
+    repair: str,
+    max_tokens: int,
 ) -> ModelRequest:
-    system = PATIENT_SYSTEM.format(facts=_fact_list(item.metadata.get("facts", [])))
-    if ctx.is_base_model("patient"):
-        prompt = f"{system}\n\nDoctor: {question}\nPatient:"
+    """A simulator's request: chat, or for a base model a ``Doctor:``/reply transcript."""
+    speaker = "Patient" if role == "patient" else "Measurement"
+    if ctx.is_base_model(role):
+        prompt = f"{system}\n\nDoctor: {question}\n{speaker}:"
         if repair_of is not None:
-            prompt += f" {repair_of}\n({PATIENT_REPAIR})\nPatient:"
+            prompt += f" {repair_of}\n({repair})\n{speaker}:"
         return ModelRequest(
             kind="completion",
             body={"prompt": prompt, "max_tokens": max_tokens, "temperature": 0.0, "stop": ["\n"]},
@@ -133,25 +176,78 @@ def _patient_request(
         {"role": "user", "content": question},
     ]
     if repair_of is not None:
-        messages += [{"role": "assistant", "content": repair_of}, {"role": "user", "content": PATIENT_REPAIR}]
+        messages += [{"role": "assistant", "content": repair_of}, {"role": "user", "content": repair}]
     return ModelRequest(
         kind="chat", body={"messages": messages, "max_tokens": max_tokens, "temperature": 0.0}
     )
 
 
-async def model_reply(ctx: SolveContext, item: Item, question: str, max_tokens: int) -> PatientReply:
-    """Ask the patient model; one repair turn on an empty or answer-volunteering reply."""
+def _patient_request(
+    ctx: SolveContext, item: Item, question: str, repair_of: str | None, max_tokens: int
+) -> ModelRequest:
+    system = PATIENT_SYSTEM.format(facts=_fact_list(item.metadata.get("facts", [])))
+    return _sim_request(ctx, "patient", system, question, repair_of, PATIENT_REPAIR, max_tokens)
+
+
+async def _checked_reply(
+    ctx: SolveContext, role: str, system: str, question: str, repair: str, max_tokens: int, problem_of: Any
+) -> PatientReply:
+    """Ask a simulator model; one repair turn when ``problem_of(text)`` names a problem."""
     attempts: list[str] = []
     problem = None
     for attempt in range(2):
-        req = _patient_request(ctx, item, question, attempts[-1] if attempts else None, max_tokens)
-        rec = await ctx.generate(req, role="patient")
+        req = _sim_request(
+            ctx, role, system, question, attempts[-1] if attempts else None, repair, max_tokens
+        )
+        rec = await ctx.generate(req, role=role)
         text = _clean_reply(openai_format.text(rec.raw))
         attempts.append(text)
-        if not text:
-            problem = "empty reply"
-        elif (letter := volunteered_option(text, item)) is not None:
-            problem = f"named answer option {letter}, which the case does not state"
-        else:
+        problem = problem_of(text)
+        if problem is None:
             return PatientReply(text, facts=None, repaired=attempt > 0, attempts=attempts)
     return PatientReply(attempts[-1], ok=False, problem=problem, repaired=True, attempts=attempts)
+
+
+async def model_reply(ctx: SolveContext, item: Item, question: str, max_tokens: int) -> PatientReply:
+    """Ask the patient model; one repair turn on an empty or answer-volunteering reply."""
+    facts = list(item.metadata.get("facts", []))
+
+    def problem_of(text: str) -> str | None:
+        if not text:
+            return "empty reply"
+        if (letter := volunteered_option(text, item)) is not None:
+            return f"named answer option {letter}, which the case does not state"
+        if volunteered_diagnosis(text, item, facts):
+            return "named the reference diagnosis, which its facts do not state"
+        return None
+
+    system = PATIENT_SYSTEM.format(facts=_fact_list(facts))
+    return await _checked_reply(ctx, "patient", system, question, PATIENT_REPAIR, max_tokens, problem_of)
+
+
+def keyword_results(request: str, results: list[str]) -> PatientReply:
+    """The result lines tied at the best IDF-weighted overlap with the request, in case order."""
+    ranked = rank_facts(request, results)
+    if not ranked:
+        return PatientReply(NORMAL_READINGS, facts=[])
+    best = ranked[0][1]
+    idx = sorted(i for i, s in ranked if s >= best - 1e-9)
+    return PatientReply("RESULTS: " + "; ".join(results[i] for i in idx), facts=idx)
+
+
+async def model_results(
+    ctx: SolveContext, item: Item, request: str, max_tokens: int, role: str = "measurement"
+) -> PatientReply:
+    """Ask the measurement model (role ``measurement``); one repair turn on an empty reply or one
+    naming the reference diagnosis that its results do not state."""
+    results = list(item.metadata.get("results", []))
+
+    def problem_of(text: str) -> str | None:
+        if not text:
+            return "empty reply"
+        if volunteered_diagnosis(text, item, results):
+            return "named the reference diagnosis, which its results do not state"
+        return None
+
+    system = MEASUREMENT_SYSTEM.format(results=_fact_list(results))
+    return await _checked_reply(ctx, role, system, request, MEASUREMENT_REPAIR, max_tokens, problem_of)

@@ -20,6 +20,7 @@ PROTOCOLS: dict[str, str] = {
     "freetext": "medevals.protocols.graded_text:FreeTextProtocol",
     # interactive consultation
     "interactive": "medevals.protocols.interactive:InteractiveProtocol",
+    "agentclinic": "medevals.protocols.agentclinic:AgentClinicProtocol",
     # agent in an EHR
     "ehr-agent": "medevals.protocols.ehr_agent:EHRAgentProtocol",
     # retrieval, RAG, NER
