@@ -29,6 +29,7 @@ BUILTIN: dict[str, str] = {
     # calculators
     "medcalc": "medevals.benchmarks.medcalc:MEDCALC",
     "medcalc-gen": "medevals.benchmarks.medcalc_gen:MEDCALC_GEN",
+    "medmcp-calc": "medevals.benchmarks.medmcp_calc:MEDMCP_CALC",
     # judged (rubrics, diagnosis, error detection)
     "healthbench": "medevals.benchmarks.judged_sets:HEALTHBENCH",
     "healthbench-meta": "medevals.benchmarks.judged_sets:HEALTHBENCH_META",

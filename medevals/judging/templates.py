@@ -32,6 +32,8 @@ HARMFULNESS = "harmfulness@v1"
 DIAGNOSIS_CORRECT = "diagnosis_correct@v1"
 #: MedR-Bench's treatment accuracy rules (acc_treatment_plan), without its web-search context.
 TREATMENT_CORRECT = "treatment_correct@v1"
+#: MedMCP-Calc's grader (codes/evaluation.py): per gold calculator, used? result consistent?
+CALC_RESULTS = "calculator_results@v1"
 
 TEMPLATES: dict[str, str] = {
     RUBRIC_CRITERION: (
@@ -157,6 +159,21 @@ TEMPLATES: dict[str, str] = {
         "in this case.\n\n"
         'Reply with a JSON object only: {{"equivalent": true or false (true = correct), '
         '"explanation": "one sentence"}}'
+    ),
+    CALC_RESULTS: (
+        "You are a medical calculator evaluation expert. Compare the calculators a model used for a "
+        "clinical case, with their results, against the ground truth.\n\n"
+        "# Ground truth (numbered)\n{gold}\n\n"
+        "# The model's calculators and results\n{reported}\n\n"
+        "For each ground-truth calculator, decide:\n"
+        "1. selected: the model used the same calculator (names may differ slightly: abbreviations, "
+        "capitalization, another common name of the same calculator);\n"
+        "2. correct: the model used it and its result is consistent with the ground-truth result (the "
+        "same value allowing for rounding and units, or the same category).\n"
+        "Each of the model's calculators counts for at most one ground-truth calculator.\n\n"
+        'Reply with a JSON object only: {{"selected": [numbers of the ground-truth calculators the model '
+        'used], "correct": [numbers of those whose result is consistent], "explanation": "one or two '
+        'sentences"}}'
     ),
     REPAIR: (
         "Your previous reply could not be read ({error}). Reply again with only the JSON object "

@@ -165,6 +165,36 @@ class SetMatchVerdict(Verdict):
         return out
 
 
+class CalcResultsVerdict(Verdict):
+    """MedMCP-Calc: the numbers of the gold calculators the model used (``selected``) and of those
+    whose result is consistent (``correct``, a subset of ``selected``)."""
+
+    label_field: ClassVar[str] = ""
+    boolean: ClassVar[bool] = False
+    literals: ClassVar[tuple[str, ...] | None] = None
+    selected: list[StrictInt]
+    correct: list[StrictInt]
+
+    @classmethod
+    def schema_hint(cls, expect: dict[str, Any] | None = None) -> str:
+        return '{"selected": [numbers], "correct": [numbers], "explanation": "one or two sentences"}'
+
+    def check(self, expect: dict[str, Any] | None) -> str | None:
+        n = int((expect or {}).get("gold", 0))
+        problem = _numbers(self.selected, n, "selected") or _numbers(self.correct, n, "correct")
+        if problem:
+            return problem
+        stray = sorted(set(self.correct) - set(self.selected))
+        return f"correct: {stray[0]} is not among the selected" if stray else None
+
+    def values(self, expect: dict[str, Any] | None) -> dict[str, float] | None:
+        n = int((expect or {}).get("gold", 0))
+        sel, cor = set(self.selected), set(self.correct)
+        out = {f"sel:{i}": float(i in sel) for i in range(1, n + 1)}
+        out.update({f"val:{i}": float(i in cor) for i in range(1, n + 1)})
+        return out
+
+
 class ScoreVerdict(Verdict):
     """One integer score on a scale (MedSafetyBench harmfulness, 1-5); base judges are constrained
     to the scale's digits."""
@@ -199,6 +229,7 @@ VERDICTS: dict[str, type[Verdict]] = {
     templates.STATEMENT_RECALL: StatementsVerdict,
     templates.SET_MATCH: SetMatchVerdict,
     templates.HARMFULNESS: ScoreVerdict,
+    templates.CALC_RESULTS: CalcResultsVerdict,
 }
 
 _REFUSAL = re.compile(

@@ -59,6 +59,48 @@ class CalcOptions(ProtocolOptions):
     )
 
 
+async def tool_loop(
+    ctx: SolveContext,
+    messages: list[Message],
+    tools: list[dict[str, Any]],
+    *,
+    max_turns: int,
+    temperature: float,
+    max_tokens: int,
+) -> tuple[list[dict[str, Any]], bool]:
+    """Chat with the calculator tools until a reply calls none (True) or ``max_turns`` calls (False).
+
+    Each tool call runs locally (``calculators.tools.run_tool``) and its result, or typed error, goes
+    back as a ``tool`` message; every model call goes through ``ctx.generate``. Returns the trace
+    (name, arguments, result per call) and whether the last reply was a final answer."""
+    from medevals.calculators.tools import run_tool
+
+    trace: list[dict[str, Any]] = []
+    for _turn in range(max_turns):
+        body = {
+            "messages": messages,
+            "tools": tools,
+            "tool_choice": "auto",
+            "temperature": temperature,
+            "max_tokens": max_tokens,
+        }
+        rec = await ctx.generate(ModelRequest(kind="chat", body=json.loads(json.dumps(body))))
+        calls = openai_format.tool_calls(rec.raw)
+        if not calls:
+            return trace, True
+        messages.append(
+            {"role": "assistant", "content": openai_format.text(rec.raw) or None, "tool_calls": calls}
+        )
+        for call in calls:
+            fn = call.get("function") or {}
+            result = run_tool(str(fn.get("name", "")), fn.get("arguments") or "{}")
+            trace.append({"name": fn.get("name"), "arguments": fn.get("arguments"), "result": result})
+            messages.append(
+                {"role": "tool", "tool_call_id": call.get("id", ""), "content": json.dumps(result)}
+            )
+    return trace, False
+
+
 def label_rule(tolerance: str, label: dict[str, Any], labels: dict[str, Any]) -> str:
     """The rule a label is judged by: under ``auto`` the corrected labels use their own limits rule,
     every other label set (original, medcalc-gen) MedCalc-Bench's."""
@@ -112,7 +154,7 @@ class CalcProtocol(Protocol):
 
     async def _solve_tools(self, note: str, question: str, ctx: SolveContext) -> dict[str, Any]:
         from medevals.calculators import get
-        from medevals.calculators.tools import openai_tools, run_tool
+        from medevals.calculators.tools import openai_tools
 
         messages: list[Message] = [
             {"role": "system", "content": TOOLS_SYSTEM},
@@ -122,30 +164,15 @@ class CalcProtocol(Protocol):
             tools = openai_tools([get(ctx.item.metadata["calculator_id"])])
         else:
             tools = openai_tools()
-        trace: list[dict[str, Any]] = []
-        for _turn in range(self.options.max_turns):
-            body = {
-                "messages": messages,
-                "tools": tools,
-                "tool_choice": "auto",
-                "temperature": self.options.temperature,
-                "max_tokens": self.options.max_tokens or 1024,
-            }
-            rec = await ctx.generate(ModelRequest(kind="chat", body=json.loads(json.dumps(body))))
-            calls = openai_format.tool_calls(rec.raw)
-            if not calls:
-                return {"mode": "tools", "tool_calls": trace, "final_turn": True}
-            messages.append(
-                {"role": "assistant", "content": openai_format.text(rec.raw) or None, "tool_calls": calls}
-            )
-            for call in calls:
-                fn = call.get("function") or {}
-                result = run_tool(str(fn.get("name", "")), fn.get("arguments") or "{}")
-                trace.append({"name": fn.get("name"), "arguments": fn.get("arguments"), "result": result})
-                messages.append(
-                    {"role": "tool", "tool_call_id": call.get("id", ""), "content": json.dumps(result)}
-                )
-        return {"mode": "tools", "tool_calls": trace, "final_turn": False}
+        trace, final = await tool_loop(
+            ctx,
+            messages,
+            tools,
+            max_turns=self.options.max_turns,
+            temperature=self.options.temperature,
+            max_tokens=self.options.max_tokens or 1024,
+        )
+        return {"mode": "tools", "tool_calls": trace, "final_turn": final}
 
     def score(
         self, item: Item, output: dict[str, Any], calls: list[CallRecord], variant: str = "default"

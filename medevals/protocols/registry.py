@@ -12,6 +12,7 @@ PROTOCOLS: dict[str, str] = {
     "mcq": "medevals.protocols.mcq:MCQProtocol",
     # calculators
     "calc": "medevals.protocols.calc:CalcProtocol",
+    "calc-workflow": "medevals.protocols.calc_workflow:CalcWorkflowProtocol",
     # judged (rubrics, diagnosis, error detection)
     "rubric": "medevals.protocols.rubric:RubricProtocol",
     "rubric-meta": "medevals.protocols.rubric_meta:RubricMetaProtocol",
