@@ -576,3 +576,60 @@ def test_systems_on_ray_workers_write_what_a_local_run_writes(ray_cluster, fake_
 
     assert calls(local) == calls(remote)
     assert len(servers[0].requests) == len(servers[1].requests) == 2 * (27 + 6)
+
+
+@pytest.mark.slow
+def test_kill_9_inside_a_system_then_rerun_repeats_no_recorded_call(fake_server, tmp_path):
+    """``kill -9`` of a real ``medevals run`` while items are inside MedAgents, then the same command:
+    no inner call whose response was recorded (journal or samples) is sent again, at most the calls
+    in flight at the kill are, and the samples equal an uninterrupted run's."""
+    import random
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    env.pop("OPENAI_API_KEY", None)
+    server = fake_server(responder=scripted(_medagents_script({"Neurology"}, True)), latency_s=0.01)
+
+    def cmd(runs: Path) -> list[str]:
+        return [
+            sys.executable, "-m", "medevals", "run", "-m", "openai:fake", "--base-url", server.base_url,
+            "-b", "demo", "--system", "medagents", "--limit", "4", "-c", "2", "--no-cache", "--no-report",
+            "--quiet", "--runs-dir", str(runs),
+        ]  # fmt: skip
+
+    def body(b: dict[str, Any]) -> str:
+        return json.dumps({k: v for k, v in b.items() if k != "model"}, sort_keys=True)
+
+    def comparable(folder: RunFolder) -> dict[str, Any]:
+        return {s.unit_id: [(c.role, c.key, c.raw) for c in s.calls] for s in folder.iter_samples()}
+
+    subprocess.run(cmd(tmp_path / "ref"), env=env, check=True, timeout=300)
+    reference = comparable(RunFolder(next((tmp_path / "ref").iterdir())))
+    assert len(reference) == 4 and all(len(v) == 27 for v in reference.values())
+    server.requests.clear()
+
+    kill_at = random.randint(10, 4 * 27 - 20)
+    runs = tmp_path / "runs"
+    proc = subprocess.Popen(cmd(runs), env=env)
+    deadline = time.time() + 120
+    while len(server.requests) < kill_at and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.001)
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait(10) == -signal.SIGKILL, f"run ended before the kill (kill_at={kill_at})"
+    first = [body(r["body"]) for r in server.requests]
+    (folder,) = [RunFolder(p) for p in runs.iterdir() if p.is_dir()]
+    recorded = {
+        body(json.loads(x)["request"])
+        for x in folder.journal_path.read_text().splitlines(keepends=True)
+        if x.endswith("\n")
+    }
+    recorded |= {body(c.request) for s in folder.iter_samples() for c in s.calls}
+    subprocess.run(cmd(runs), env=env, check=True, timeout=300)
+    second = [body(r["body"]) for r in server.requests[len(first) :]]
+    assert not set(second) & recorded, f"kill_at={kill_at}: a recorded inner call was sent again"
+    assert len(second) == len(set(second))  # nothing sent twice by the rerun either
+    assert len((set(second) & set(first)) - recorded) <= 2 * 7  # in flight: 2 units x a stage of 7
+    assert comparable(folder) == reference, f"kill_at={kill_at}"
