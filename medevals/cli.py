@@ -16,11 +16,11 @@ import typer
 from medevals import __version__
 from medevals.commands import executor_options as xo
 from medevals.commands.output import err, out, print_error
+from medevals.commands.progress import exit_if_incomplete, progress_runner
 from medevals.errors import MedevalsError
 
 if TYPE_CHECKING:
-    from medevals.engine.ray_executor import RayOptions
-    from medevals.evaluate import Prepared, RunConfig, RunOutcome
+    from medevals.evaluate import RunOutcome
 
 app = typer.Typer(
     name="medevals",
@@ -71,145 +71,6 @@ def _parse_set(pairs: list[str]) -> dict[str, Any]:
         except yaml.YAMLError:
             opts[k.strip().replace("-", "_")] = v
     return opts
-
-
-def _progress_runner(
-    cfg: RunConfig, quiet: bool, prepared: Prepared | None = None, ray: RayOptions | None = None
-) -> RunOutcome:
-    """Prepare and execute with a live progress bar (items/s, tokens, cost, cache hits, retries).
-
-    SIGTERM and SIGHUP stop it as Ctrl-C does; during the run the engine turns all three into
-    ``Interrupted`` (N of M saved, resumable). Typer would swallow a bare KeyboardInterrupt.
-    """
-    import signal
-
-    from medevals.errors import Interrupted
-
-    caught: list[int] = []
-
-    def on_signal(signum: int, frame: object) -> None:
-        caught.append(signum)
-        raise KeyboardInterrupt
-
-    previous = {}
-    for name in ("SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            previous[getattr(signal, name)] = signal.signal(getattr(signal, name), on_signal)
-    try:
-        return _run_with_progress(cfg, quiet, prepared, ray)
-    except KeyboardInterrupt:
-        sig = caught[0] if caught else signal.SIGINT
-        raise Interrupted(
-            f"interrupted ({signal.Signals(sig).name}) before the run started: nothing to resume", sig
-        ) from None
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-def _run_with_progress(
-    cfg: RunConfig, quiet: bool, prepared: Prepared | None, ray: RayOptions | None = None
-) -> RunOutcome:
-    import asyncio
-
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    from medevals.evaluate import execute, prepare
-
-    prepared = prepared or prepare(cfg)
-    show = not quiet and err.is_terminal
-    progress = Progress(
-        TextColumn("{task.description}", style="bold", markup=False),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-        TextColumn("{task.fields[stats]}"),
-        console=err,
-        disable=not show,
-        refresh_per_second=4,
-    )
-    state: dict[str, Any] = {}
-
-    def on_start(folder, resumed: bool, skipped: int, total: int) -> None:
-        import time
-
-        if not quiet:
-            verb = f"resuming ({skipped}/{total} done)" if resumed else "writing"
-            err.print(f"{verb} {folder.path}", style="dim")
-        state["t0"], state["base"] = time.perf_counter(), skipped
-        state["task"] = progress.add_task(
-            prepared.model.spec, total=total, completed=skipped, rate="", stats=""
-        )
-
-    def on_progress(done: int, total: int, stats) -> None:
-        import time
-
-        el = max(1e-9, time.perf_counter() - state["t0"])
-        cost = f"${stats.cost_usd:.4f}" if not stats.cost_unknown_calls else "$?"
-        progress.update(
-            state["task"],
-            completed=done,
-            rate=f"{(done - state['base']) / el:.1f} it/s",
-            stats=f"tok {stats.prompt_tokens + stats.completion_tokens:,} {cost} cache {stats.cache_hits} retry {stats.retries}",
-        )
-
-    def on_warning(message: str) -> None:
-        err.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
-
-    async def go() -> RunOutcome:
-        executor = None
-        if ray is not None:
-            from medevals.engine.ray_executor import RayExecutor
-
-            if not quiet:
-                err.print("connecting to Ray ...", style="dim")
-            executor = RayExecutor(ray)
-        try:
-            return await execute(
-                prepared, progress=on_progress, on_start=on_start, on_warning=on_warning, executor=executor
-            )
-        finally:
-            if executor is not None:
-                await executor.close()
-
-    with progress:
-        return asyncio.run(go())
-
-
-def _exit_if_incomplete(outcomes: list[RunOutcome], allow_errors: bool) -> None:
-    """One line saying why a run is ``incomplete``; exit 1 unless --allow-errors accepts it."""
-    bad = [o for o in outcomes if o.failed]
-    if not bad:
-        return
-    kinds: dict[str, int] = {}
-    for o in bad:
-        for b in o.metrics.get("benchmarks", {}).values():
-            for kind, n in (b.get("errors") or {}).items():
-                kinds[kind] = kinds.get(kind, 0) + n
-    why = ", ".join(f"{k}: {n}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1])[:3])
-    failed, total = sum(o.failed for o in bad), sum(o.total for o in bad)
-    first = next((o.first_error for o in bad if o.first_error), "unknown")
-    folders = ", ".join(str(o.folder.path) for o in bad)
-    hint = "" if allow_errors else "; or pass --allow-errors to accept it as is"
-    err.print(
-        f"incomplete: {failed} of {total} samples failed ({why}) and are not in the metrics; "
-        f"first error: {first}; rerun the same command to retry them ({folders}){hint}",
-        markup=False,
-        highlight=False,
-        soft_wrap=True,
-    )
-    if not allow_errors:
-        raise typer.Exit(1)
 
 
 def _finish(outcome: RunOutcome, report: bool, quiet: bool) -> None:
@@ -269,9 +130,9 @@ def demo(
         command=command_line(),
         new=True,
     )
-    outcome = _progress_runner(cfg, quiet)
+    outcome = progress_runner(cfg, quiet)
     _finish(outcome, report=True, quiet=quiet)
-    _exit_if_incomplete([outcome], allow_errors)
+    exit_if_incomplete([outcome], allow_errors)
     out.print(
         "Gemma 3 270M (base) is a plumbing check, near chance on medicine: this number is not a result. "
         "Next: `medevals run -m openai:NAME --base-url URL -b medqa`.",
@@ -562,14 +423,14 @@ def run(
         retry=retry,
         command=command_line(),
     )
-    outcome = _progress_runner(cfg, quiet, ray=ray)
+    outcome = progress_runner(cfg, quiet, ray=ray)
     if model and outcome.manifest.model.backend == "none":
         err.print(
             f"note: no benchmark in this run asks a model anything; --model {model} was not loaded",
             style="dim",
         )
     _finish(outcome, report=report, quiet=quiet)
-    _exit_if_incomplete([outcome], allow_errors)
+    exit_if_incomplete([outcome], allow_errors)
 
 
 @app.command()

@@ -474,7 +474,7 @@ def make_response(kind: str, text: str, body: dict[str, Any], model: str = "fake
 def mcq_by_item_number(path: str, body: dict[str, Any]) -> str:
     """For generated benchmark items ("... item 17 ..."): answer 'ANSWER: X', right for 4 in 5 items.
 
-    The correct letter of item i is "ABCD"[i % 4] (see benchmarks/throughput.py); every fifth
+    The correct letter of item i is "ABCD"[i % 4] (see perf/throughput.py); every fifth
     item gets the next letter instead, so every harness must score exactly 80%.
     """
     m = re.search(r"item (\d+)", _last_user_text(body) or json.dumps(body))

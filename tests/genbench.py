@@ -1,5 +1,5 @@
 """Write a generated multiple-choice benchmark (JSONL + YAML custom spec): robustness tests and
-``benchmarks/throughput.py`` use the same rows.
+``perf/throughput.py`` use the same rows.
 
 Item i is "item i" with options A-D and answer ABCD[i % 4]; ``fake_openai.mcq_by_item_number``
 answers it, right for 4 items in 5, so a correct run scores exactly 80%.

@@ -70,7 +70,7 @@ def run_suite(
     the folders. `--new` runs everything afresh. `--executor ray` fans the (model x benchmark) runs
     out over a Ray cluster, with one progress row per run.
     """
-    from medevals.cli import _exit_if_incomplete, _progress_runner
+    from medevals.commands.progress import exit_if_incomplete, progress_runner
     from medevals.errors import ConfigError, DataError
     from medevals.evaluate import RunConfig, command_line, find_complete, prepare
     from medevals.report.html import write_report
@@ -128,7 +128,7 @@ def run_suite(
         _run_on_ray(plan, ray, quiet)
     else:
         for r in plan:
-            r.outcome = _progress_runner(r.prepared.cfg, quiet, r.prepared)
+            r.outcome = progress_runner(r.prepared.cfg, quiet, r.prepared)
     failed = [r for r in plan if r.error is not None]
     specs = [m.spec for m in models]
     labels = [m.spec if specs.count(m.spec) == 1 else f"{m.spec}@{m.base_url}" for m in models]
@@ -175,7 +175,7 @@ def run_suite(
         )
         stopped.exit_code = first.exit_code
         raise stopped
-    _exit_if_incomplete(outcomes, allow_errors)
+    exit_if_incomplete(outcomes, allow_errors)
 
 
 def _run_on_ray(plan, ray, quiet: bool) -> None:  # type: ignore[no-untyped-def]

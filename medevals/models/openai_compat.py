@@ -3,7 +3,7 @@
 Uses one pooled ``aiohttp.ClientSession`` (HTTP keep-alive, pool sized to the run's
 concurrency). aiohttp rather than httpx because httpcore's pool scans every connection (with a
 ``poll`` syscall each) on every request: at 32-128 connections that cost ~3 ms of CPU per call
-and made the harness, not the server, the bottleneck (see benchmarks/throughput.py).
+and made the harness, not the server, the bottleneck (see perf/throughput.py).
 
 Limits per attempt: ``timeout`` is one total deadline (connect + send + the whole reply read;
 not a per-read timeout, which a server trickling one byte at a time would never trip), and a

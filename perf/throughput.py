@@ -17,7 +17,7 @@ medevals' own overhead per item is the marginal cost at 0 ms latency: (CPU or wa
 
 Usage (peers run when ``--peers-python`` has ``lm_eval`` / ``inspect_ai``; ``pip install -e '.[bench]'``)::
 
-    python benchmarks/throughput.py --items 2000 --peer-items 200 --peers-python /path/to/python
+    python perf/throughput.py --items 2000 --peer-items 200 --peers-python /path/to/python
 """
 
 from __future__ import annotations

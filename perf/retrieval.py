@@ -11,7 +11,7 @@ the harness uses (without the response cache), so they include its overhead.
 
 Usage::
 
-    MEDEVALS_DATA=../shared/data python benchmarks/retrieval.py --queries 200 [--no-dense]
+    MEDEVALS_DATA=../shared/data python perf/retrieval.py --queries 200 [--no-dense]
 """
 
 from __future__ import annotations

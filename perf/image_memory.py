@@ -8,7 +8,7 @@ images stored in the run folder, and bytes per line of samples.jsonl (which hold
 never base64). Images are read and encoded when a request is built and the data URI exists only
 while its request is in flight, so RSS should not grow with N.
 
-    python benchmarks/image_memory.py --items 200,10000 --concurrency 32
+    python perf/image_memory.py --items 200,10000 --concurrency 32
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ scored 80%, the fake server's exact answer rate.
 
 Usage::
 
-    python benchmarks/ray_scaleout.py --items 2000 --latency 0.05 --concurrency 16 --workers 2
+    python perf/ray_scaleout.py --items 2000 --latency 0.05 --concurrency 16 --workers 2
 """
 
 from __future__ import annotations
