@@ -66,6 +66,7 @@ class Interrupted(MedevalsError):
 _OS_HINTS = {
     "ENOSPC": "the disk is full: free some space, then rerun the same command; a run resumes where it stopped",
     "EDQUOT": "the disk quota is exceeded: free some space, then rerun the same command",
+    "EFBIG": "the file is larger than this disk or limit allows: free some space or raise the limit, then rerun",
     "EROFS": "choose a writable location",
     "EACCES": "check the permissions or choose another location",
     "EPERM": "check the permissions or choose another location",
@@ -74,12 +75,19 @@ _OS_HINTS = {
 }
 
 
+def os_error_hint(e: OSError) -> str:
+    """What to do about a failed file operation ('' when there is nothing useful to say): one
+    table so the CLI's messages and the run writers' StorageError give the same advice."""
+    import errno
+
+    return _OS_HINTS.get(errno.errorcode.get(e.errno or 0, ""), "")
+
+
 def os_error_message(e: OSError) -> str:
     """One line for a failed file operation (full disk, read-only or missing path): the path,
     what the system said, and what to do. These come from the environment, not from a bug."""
-    import errno
 
     where = " -> ".join(str(f) for f in (e.filename, e.filename2) if f is not None)
     what = e.strerror or str(e) or type(e).__name__
-    hint = _OS_HINTS.get(errno.errorcode.get(e.errno or 0, ""), "")
+    hint = os_error_hint(e)
     return (f"{where}: " if where else "") + what + (f" ({hint})" if hint else "")

@@ -15,17 +15,17 @@ import errno
 import os
 from pathlib import Path
 
-from medevals.errors import StorageError
+from medevals.errors import StorageError, os_error_hint
 
 #: Errors that mean "no room": the run stops as interrupted and resumes once space is freed.
 NO_SPACE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
 def storage_error(path: Path | str, e: OSError, doing: str = "cannot write") -> StorageError:
-    """One line naming the file and the cause, with what to do about a full disk."""
+    """One line naming the file and the cause, with what to do (errors.os_error_hint's table)."""
     why = e.strerror or type(e).__name__
-    hint = "; free some space" if e.errno in NO_SPACE else ""
-    return StorageError(f"{path}: {doing} ({why}){hint}")
+    hint = os_error_hint(e)
+    return StorageError(f"{path}: {doing} ({why})" + (f"; {hint}" if hint else ""))
 
 
 class LineAppender:

@@ -122,7 +122,8 @@ def test_a_line_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
 
     monkeypatch.setattr(jsonl_append.os, "write", short_then_full)
     with pytest.raises(
-        StorageError, match=r"x.jsonl: cannot write \(No space left on device\); free some space"
+        StorageError,
+        match=r"x.jsonl: cannot write \(No space left on device\); the disk is full: free some space",
     ):
         out.append('{"b": 2222222}\n')
     assert path.read_text() == '{"a": 1}\n'
@@ -154,7 +155,7 @@ def test_full_disk_stops_cleanly_and_the_resume_equals_an_uninterrupted_run(
     monkeypatch.setattr(jsonl_append.os, "write", real_write)
     lines = [ln for ln in err.splitlines() if ln.startswith("error:")]
     assert code == 2 and len(lines) == 1, err
-    assert "cannot write (No space left on device); free some space" in lines[0]
+    assert "cannot write (No space left on device); the disk is full: free some space" in lines[0]
     assert "samples saved in" in lines[0] and "rerun the same command to resume" in lines[0]
     assert "Traceback" not in err
     assert folder.read_manifest().status == "interrupted"
@@ -194,7 +195,11 @@ def test_file_size_limit_in_a_real_process(fake_server, tmp_path):
     )
     assert proc.returncode == 2, proc.stderr
     err = proc.stderr.strip()
-    assert len(err.splitlines()) == 1 and "cannot write (File too large); free some space" in err, err
+    assert (
+        len(err.splitlines()) == 1
+        and "cannot write (File too large); the file is larger than this disk or limit allows: free some space"
+        in err
+    ), err
     folder = RunFolder(next(p for p in runs.iterdir() if p.is_dir()))
     assert folder.read_manifest().status == "interrupted"
     for p in (folder.samples_path, folder.journal_path):
