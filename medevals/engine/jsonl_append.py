@@ -17,9 +17,6 @@ from pathlib import Path
 
 from medevals.errors import StorageError, os_error_hint
 
-#: Errors that mean "no room": the run stops as interrupted and resumes once space is freed.
-NO_SPACE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
-
 
 def storage_error(path: Path | str, e: OSError, doing: str = "cannot write") -> StorageError:
     """One line naming the file and the cause, with what to do (errors.os_error_hint's table)."""
