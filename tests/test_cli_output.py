@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from clihelp import run_cli, run_fake
+from clihelp import run_cli, run_fake, run_ok
 
 
 def test_list_piped_is_plain_rows_that_grep_finds(capsys):
@@ -46,3 +46,23 @@ def test_table_rows_keep_bracketed_names(fake_server, tmp_path, capsys):
     code, out, err, _ = run_fake(server, tmp_path, capsys, "--limit", "2", "--strategy", "zero-shot,cot")
     assert code == 0, err
     assert "demo [zero-shot]" in out
+
+
+def test_piped_output_keeps_paths_whole_and_table_cells_uncut(fake_server, tmp_path, capsys):
+    """``medevals report X | tail``: rich laid tables out for 80 columns ('un…', '$0.…') and broke a
+    long report path with a newline ('rep' / 'ort.html'), so it could not be copied or grepped."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    deep = tmp_path / ("a-rather-long-folder-name-for-runs-" * 3)
+    folder = run_ok(fake_server(), tmp_path, capsys, "--limit", "2", runs=deep)
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    done = subprocess.run(
+        [sys.executable, "-m", "medevals", "report", str(folder.path)],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"report: {folder.path / 'report.html'}" in done.stdout.splitlines(), done.stdout
+    assert "…" not in done.stdout and "unparsed" in done.stdout, done.stdout
