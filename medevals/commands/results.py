@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from medevals.commands.output import out
+from medevals.commands.output import err, out
 
 
 def leaderboard(
@@ -16,11 +16,25 @@ def leaderboard(
         list[Path] | None, typer.Argument(help="Run folders or directories of them (default: runs/).")
     ] = None,
     sql: Annotated[
-        str | None, typer.Option(help="Run this SQL against the index instead (tables: runs, results).")
+        str | None,
+        typer.Option(help="Run this SQL against the index instead (tables: runs, results, folders)."),
     ] = None,
     write: Annotated[
-        bool, typer.Option("--write-index", help="Also save index.duckdb in the runs directory.")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--write-index/--no-write-index",
+            help="Keep the index in index.duckdb in the runs directory, updated incrementally "
+            "(default: when the directory is writable; --write-index makes a failure an error).",
+        ),
+    ] = None,
+    index: Annotated[
+        Path | None,
+        typer.Option("--index", help="The index file to keep and update (default: RUNS/index.duckdb)."),
+    ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write the leaderboard as one self-contained HTML page (sortable)."),
+    ] = None,
     pair: Annotated[
         tuple[str, str] | None,
         typer.Option(
@@ -31,25 +45,37 @@ def leaderboard(
         ),
     ] = None,
 ) -> None:
-    """Leaderboard (newest finished result per model x benchmark, with CIs and errors) and win rates.
+    """Leaderboard (newest finished result per model x benchmark, with CIs and errors), models
+    with win rates, category means and cost per point.
 
-    The index is built from manifests and metrics.json files only. Examples:
+    The index is built from manifests and metrics.json files only, and kept in
+    RUNS/index.duckdb: a second call re-reads only new or changed run folders. Unreadable
+    folders are listed, one line each, and counted. Examples:
 
-        medevals leaderboard runs/
+        medevals leaderboard runs/ --html leaderboard.html
 
         medevals leaderboard runs/ --sql "SELECT category, model, avg(value) FROM results GROUP BY ALL"
 
         medevals leaderboard runs/ --pair openai:model-a openai:model-b
     """
+    import time
+
     import duckdb
 
     from medevals.errors import ConfigError
-    from medevals.report.table import fmt_pct
-    from medevals.runs.index import build_index, win_rates, write_index
-    from medevals.runs.index import leaderboard as board
 
     targets = paths or [Path("runs")]
-    con = build_index(targets)
+    t0 = time.perf_counter()
+    con, refresh, where = _open_index(targets, write, index)
+    seconds = time.perf_counter() - t0
+    for _, problem in refresh.problems:
+        err.print(f"unreadable: {problem}", style="yellow", soft_wrap=True)
+    err.print(
+        f"index: {refresh.found:,} run folder(s), {refresh.read:,} read, {refresh.reused:,} unchanged, "
+        f"{refresh.removed:,} removed, {len(refresh.problems):,} unreadable ({seconds:.2f} s; {where})",
+        style="dim",
+        soft_wrap=True,
+    )
     if sql:
         try:
             cur = con.execute(sql)
@@ -63,10 +89,62 @@ def leaderboard(
     if pair:
         _print_pair(con, *pair)
         return
-    rows = board(con)
-    if not rows:
+    if html is not None:
+        from medevals.report.html.leaderboard import render_leaderboard
+        from medevals.report.html.page import write_page
+
+        page = render_leaderboard(con, refresh.problems, n_folders=refresh.found)
+        try:
+            out.print(f"leaderboard page: {write_page(page, html)}", soft_wrap=True, highlight=False)
+        except OSError as e:
+            raise ConfigError(f"--html: {e}") from None
+    if not _print_board(con):
         out.print("no finished runs with metrics found in " + ", ".join(map(str, targets)))
         raise typer.Exit(1)
+
+
+def _open_index(targets: list[Path], write: bool | None, index: Path | None) -> tuple[Any, Any, str]:
+    """(connection, refresh, where the index lives). The file is ``--index``, else
+    ``RUNS/index.duckdb`` for one runs directory; it is updated in place. A file that cannot be
+    opened (read-only folder, another process holding it) falls back to an in-memory index with
+    a note, unless ``--write-index`` or ``--index`` asked for the file."""
+    import duckdb
+
+    from medevals.errors import ConfigError
+    from medevals.runs.index import open_index
+
+    target = index
+    if target is None and write is not False and len(targets) == 1:
+        t = targets[0]
+        if t.is_dir() and not (t / "manifest.json").exists():
+            target = t / "index.duckdb"
+    if write is False or target is None:
+        if write and index is None:
+            raise ConfigError("--write-index: give one runs directory (or --index FILE)")
+        con, refresh = open_index(targets)
+        return con, refresh, "in memory"
+    try:
+        con, refresh = open_index(targets, str(target))
+        return con, refresh, str(target)
+    except duckdb.Error as e:
+        why = " ".join(str(e).split())
+        if write or index is not None:  # asked for the file: a read-only or full runs folder
+            raise ConfigError(f"{target}: cannot write the index ({why})") from None
+        err.print(
+            f"note: {target}: cannot keep the index there ({why[:200]}); indexing in memory", style="dim"
+        )
+        con, refresh = open_index(targets)
+        return con, refresh, "in memory"
+
+
+def _print_board(con: Any) -> bool:
+    from medevals.report.table import fmt_pct
+    from medevals.runs.index import category_means, model_summary, win_rates
+    from medevals.runs.index import leaderboard as board
+
+    rows = board(con)
+    if not rows:
+        return False
     t = Table(
         title="Leaderboard (primary metric %, 95% CI; newest finished run per model x benchmark; "
         "errors = samples that failed for good, not in n)"
@@ -86,21 +164,29 @@ def leaderboard(
             run_id,
         )
     out.print(t)
-    wins = win_rates(con)
-    if wins:
-        w = Table(title="Head-to-head win rate over shared benchmarks (ties = 1/2)")
-        for col in ("model", "win rate", "comparisons", "benchmarks"):
-            w.add_column(col)
-        for model, rate, comps, n_b in wins:
-            w.add_row(model, f"{100 * rate:.1f}%", str(comps), str(n_b))
-        out.print(w)
-    if write:
-        for p in targets:
-            if p.is_dir() and not (p / "manifest.json").exists():
-                try:
-                    out.print(f"index: {write_index(p)}")
-                except duckdb.Error as e:  # a read-only or full runs folder
-                    raise ConfigError(f"{p / 'index.duckdb'}: cannot write the index ({e})") from None
+    wins = {m: (rate, comps) for m, rate, comps, _ in win_rates(con)}
+    cats: dict[str, dict[str, float]] = {}
+    for c in category_means(con):
+        cats.setdefault(c["category"], {})[c["model"]] = c["mean"]
+    w = Table(
+        title="Models: mean share, head-to-head win rate over shared benchmarks (ties = 1/2; "
+        "comparisons), mean per taxonomy category, cost per percentage point"
+    )
+    w.add_column("model", overflow="fold")
+    for col in ("mean %", "win rate", *sorted(cats), "$/point"):
+        w.add_column(col, overflow="fold")
+    for m in model_summary(con):
+        name = m["model"]
+        rate, comps = wins.get(name, (None, 0))
+        w.add_row(
+            name,
+            "—" if m["mean"] is None else f"{100 * m['mean']:.1f} ({m['shares']})",
+            "—" if rate is None else f"{100 * rate:.1f}% ({comps})",
+            *("—" if (v := cats[c].get(name)) is None else f"{100 * v:.1f}" for c in sorted(cats)),
+            "unknown" if m["cost_per_point"] is None else f"${m['cost_per_point']:.5f}",
+        )
+    out.print(w)
+    return True
 
 
 def _print_pair(con: object, model_a: str, model_b: str) -> None:

@@ -10,7 +10,8 @@ Where things are: ``page.py`` (the page, section order, writing the file), ``tab
 (run cards, comparison, categories, breakdowns, protocol tables), ``cells.py`` (metric cells,
 CI bars, badges), ``plots.py`` (inline SVG plots, the Pareto frontier), ``samples.py`` (the
 sample browser), ``runs.py`` (what is read from a run folder), ``formats.py`` (number
-formatting), ``escape.py`` (escaping untrusted text), ``style.py`` (the stylesheet).
+formatting), ``escape.py`` (escaping untrusted text), ``style.py`` (the stylesheet); ``leaderboard.py`` is
+the leaderboard page over the results index (``medevals leaderboard --html``).
 
 SECURITY: benchmark data and model output are untrusted (a response may well contain
 ``<script>``, ``onerror=`` attributes or ``javascript:`` links). Every string that comes from a

@@ -92,13 +92,18 @@ def _page(body: Iterable[str]) -> str:
 
 
 def write_report(folders: list[RunFolder], out_path: Path, *, max_samples: int = 200) -> Path:
-    """Render the report and write it to ``out_path`` (UTF-8); returns the path.
+    """Render the report and write it to ``out_path`` (UTF-8); returns the path."""
+    return write_page(render_html(folders, max_samples=max_samples), out_path)
+
+
+def write_page(page_text: str, out_path: Path) -> Path:
+    """Write an HTML page to ``out_path`` (UTF-8); returns the path.
 
     A regular file is replaced atomically (temp file + rename), so a full disk or a kill leaves
-    the previous report whole; a failed write raises an OSError that names ``out_path``.
+    the previous page whole; a failed write raises an OSError that names ``out_path``.
     """
     out_path = Path(out_path)
-    page = render_html(folders, max_samples=max_samples).encode("utf-8")
+    page = page_text.encode("utf-8")
     if out_path.is_dir():
         raise OSError(errno.EISDIR, os.strerror(errno.EISDIR), str(out_path))
     out_path.parent.mkdir(parents=True, exist_ok=True)
