@@ -68,14 +68,6 @@ def leaderboard(
     t0 = time.perf_counter()
     con, refresh, where = _open_index(targets, write, index)
     seconds = time.perf_counter() - t0
-    for _, problem in refresh.problems:
-        err.print(f"unreadable: {problem}", style="yellow", soft_wrap=True)
-    err.print(
-        f"index: {refresh.found:,} run folder(s), {refresh.read:,} read, {refresh.reused:,} unchanged, "
-        f"{refresh.removed:,} removed, {len(refresh.problems):,} unreadable ({seconds:.2f} s; {where})",
-        style="dim",
-        soft_wrap=True,
-    )
     if sql:
         try:
             cur = con.execute(sql)
@@ -85,9 +77,11 @@ def leaderboard(
         for row in cur.fetchall():
             t.add_row(*("" if v is None else str(v) for v in row))
         out.print(t)
+        _report_index(refresh, seconds, where)
         return
     if pair:
         _print_pair(con, *pair)
+        _report_index(refresh, seconds, where)
         return
     if html is not None:
         from medevals.report.html.leaderboard import render_leaderboard
@@ -98,9 +92,24 @@ def leaderboard(
             out.print(f"leaderboard page: {write_page(page, html)}", soft_wrap=True, highlight=False)
         except OSError as e:
             raise ConfigError(f"--html: {e}") from None
-    if not _print_board(con):
+    shown = _print_board(con)
+    _report_index(refresh, seconds, where)
+    if not shown:
         out.print("no finished runs with metrics found in " + ", ".join(map(str, targets)))
         raise typer.Exit(1)
+
+
+def _report_index(refresh: Any, seconds: float, where: str) -> None:
+    """After the output (an error stays the one line it is): each unreadable folder on a line of
+    its own, then what the refresh did."""
+    for _, problem in refresh.problems:
+        err.print(f"unreadable: {problem}", style="yellow", soft_wrap=True)
+    err.print(
+        f"index: {refresh.found:,} run folder(s), {refresh.read:,} read, {refresh.reused:,} unchanged, "
+        f"{refresh.removed:,} removed, {len(refresh.problems):,} unreadable ({seconds:.2f} s; {where})",
+        style="dim",
+        soft_wrap=True,
+    )
 
 
 def _open_index(targets: list[Path], write: bool | None, index: Path | None) -> tuple[Any, Any, str]:
