@@ -1,4 +1,4 @@
-"""Retrieval: rank a corpus for each query with BM25, dense embeddings or their fusion; score with ranx.
+"""Retrieval: rank a corpus for each query with BM25, dense embeddings or their fusion; score with nDCG/Recall/MRR/MAP (scoring/retrieval_metrics, ranx's definitions).
 
 Each retriever named in ``--retriever bm25,dense,hybrid`` is a variant, so one run compares
 them on the same queries. Indexes are built once per run in ``setup`` (and cached on disk by
@@ -196,7 +196,7 @@ class RetrievalProtocol(Protocol):
             curves.append({"name": variant, "points": [[k, round(rec[f"recall@{k}"], 4)] for k in ks]})
         tables = [
             {
-                "title": "Retrieval metrics per retriever (ranx; failed queries score 0)",
+                "title": "Retrieval metrics per retriever (failed queries score 0)",
                 "columns": ["retriever", *[_label(m) for m in metrics], "n", "errors"],
                 "rows": rows,
                 "terminal": True,

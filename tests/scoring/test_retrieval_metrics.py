@@ -1,9 +1,10 @@
-"""Ranking metrics (through ranx) against values computed by hand, and rank fusion."""
+"""Ranking metrics (medevals' own, ranx's definitions) against values computed by hand, and rank fusion."""
 
 import math
 
 import pytest
 
+from medevals.errors import ConfigError
 from medevals.retrieval.fusion import reciprocal_rank_fusion
 from medevals.scoring.retrieval_metrics import evaluate, evaluate_query, metric_names
 
@@ -45,3 +46,10 @@ def test_reciprocal_rank_fusion_by_hand():
     assert fused[0][1] == pytest.approx(1 / 62 + 1 / 61)
     assert fused[1][1] == pytest.approx(1 / 61)
     assert reciprocal_rank_fusion([[("a", 1), ("b", 1)]], depth=1) == [("a", pytest.approx(1 / 61))]
+
+
+def test_repeated_document_counts_once_and_unknown_metric_is_an_error():
+    got = evaluate_query({"d1": 1, "d2": 1}, [("d1", 3.0), ("d1", 2.0), ("d2", 1.0)], ["recall@2", "map@10"])
+    assert got == {"recall@2": 1.0, "map@10": 1.0}  # d2 is at rank 2 once the repeat is dropped
+    with pytest.raises(ConfigError, match="unknown ranking metric 'p@10'"):
+        evaluate_query({"d1": 1}, [("d1", 1.0)], ["p@10"])
