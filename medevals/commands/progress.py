@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from medevals.commands import startup_gc
 from medevals.commands.output import err
 
 if TYPE_CHECKING:
@@ -126,6 +127,7 @@ def _run_with_progress(
             if executor is not None:
                 await executor.close()
 
+    startup_gc.resume()  # start-up is over: what it made is frozen, the run's own garbage is collected
     with progress:
         return asyncio.run(go())
 

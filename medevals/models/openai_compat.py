@@ -23,14 +23,15 @@ import os
 import time
 from typing import Any
 
-import aiohttp
-
 from medevals.engine.keys import canonical_json, normalize_base_url
 from medevals.errors import ConfigError
 from medevals.models.base import ModelBackend, PermanentModelError, TransientModelError
 from medevals.models.credentials import Redactor, basic_auth, split_credentials
 from medevals.models.openai_format import may_hold_surrogates, scrub_surrogates
+from medevals.models.tls import import_aiohttp, load_ca_certs
 from medevals.schema import CallKind, ModelRecord
+
+aiohttp = import_aiohttp()  # CA certificates are read only if a TLS connection is made (models/tls.py)
 
 _PATHS = {"chat": "/chat/completions", "completion": "/completions", "embedding": "/embeddings"}
 _RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529}
@@ -127,6 +128,8 @@ class OpenAICompatBackend(ModelBackend):
         # HTTP(S)_PROXY / NO_PROXY are honoured as by the httpx client this replaced, but looked up
         # once here: aiohttp's trust_env does it (plus a .netrc read in a thread) on every request.
         self._proxy, self._proxy_auth = _env_proxy(self.base_url)
+        if self.base_url.startswith("https://"):  # (aiohttp ignores https proxies from the environment)
+            load_ca_certs()  # TLS will be spoken: aiohttp's default contexts get their CA certificates
         self._client = aiohttp.ClientSession(
             headers=headers, connector=connector, timeout=aiohttp.ClientTimeout(total=None)
         )
