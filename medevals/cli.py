@@ -112,7 +112,9 @@ def demo(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Do not read or write the response cache.")
     ] = False,
-    concurrency: Annotated[int | None, typer.Option(help="Parallel requests (model server slots).")] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Parallel requests: llama.cpp slots (default 1, at most 8).")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
     allow_errors: Annotated[bool, typer.Option("--allow-errors", help=ALLOW_ERRORS_HELP)] = False,
 ) -> None:
@@ -249,7 +251,12 @@ def run(
     seed: Annotated[int, typer.Option(help="Seed for few-shot selection and any sampling.")] = 0,
     concurrency: Annotated[
         int | None,
-        typer.Option("--concurrency", "-c", help="Requests in flight (default 8; builtin: 4 slots)."),
+        typer.Option(
+            "--concurrency",
+            "-c",
+            help="Requests in flight (default 8; builtin: and hf: models 1, which keeps results "
+            "bit-identical; -c N opens N builtin llama.cpp slots, at most 8).",
+        ),
     ] = None,
     strategy: Annotated[
         str | None,

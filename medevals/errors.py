@@ -6,6 +6,22 @@ else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import re
+
+
+def reason_key(message: str, limit: int = 40) -> str:
+    """The short part of an error message that counts it (``HTTP 503``, ``timeout after 30s (before
+    headers)``, ``TimeoutError``): the text before the first ": ", cut at a word boundary when
+    longer than ``limit`` (never mid-word, never leaving a bracket open), ``…`` marking the cut."""
+    head = re.split(r":(?:\s|$)", message, maxsplit=1)[0].strip()  # not the colon of a URL
+    if len(head) <= limit:
+        return head
+    cut = head[: limit + 1]
+    cut = cut[: cut.rfind(" ")].rstrip() if " " in cut.strip() else head[:limit]
+    if cut.count("(") > cut.count(")"):
+        cut = cut[: cut.rfind("(")].rstrip() or cut
+    return cut + "…"
+
 
 class MedevalsError(Exception):
     """An error caused by input, configuration or environment, not by a bug."""

@@ -94,6 +94,9 @@ class Prepared:
     roles: dict[str, ModelRecord]
     config_hash: str
     concurrency: int
+    #: Flags the run ignores (a judge no benchmark asks ...): one line each, printed and recorded
+    #: in the manifest's ``stats.warnings`` when the run starts.
+    warnings: list[str] = field(default_factory=list)
 
 
 def _split_name(spec: str) -> tuple[str, str | None]:
@@ -138,6 +141,7 @@ def prepare(cfg: RunConfig) -> Prepared:
         raise ConfigError("--concurrency must be at least 1")
 
     used_options: set[str] = set()
+    ignored: list[str] = []
     prepared: list[PreparedBenchmark] = []
     seen: set[str] = set()
     for spec in cfg.benchmarks:
@@ -153,6 +157,7 @@ def prepare(cfg: RunConfig) -> Prepared:
         used_options.update(user)
         opts = proto_cls.parse_options({**bench.options, **user}, where=f"benchmark '{bench.name}'")
         protocol = proto_cls(opts, bench)
+        ignored.extend(f"{bench.name}: {w}" for w in protocol.ignored_options(set(user)))
         for role, spec in protocol.default_roles().items():
             if role not in roles:
                 rspec, url = _parse_role_spec(spec)
@@ -200,6 +205,7 @@ def prepare(cfg: RunConfig) -> Prepared:
             skipped=data.skipped,
         )
         prepared.append(PreparedBenchmark(bench, protocol, items, fewshot, record))
+    warnings = [*ignored, *_unused_roles(cfg, prepared, roles)]
     if not any(pb.protocol.needs_candidate for pb in prepared):
         model = NO_MODEL  # e.g. retrieval: a given --model is not loaded, and runs with or without it match
         concurrency = 8 if cfg.concurrency is None else concurrency
@@ -230,7 +236,66 @@ def prepare(cfg: RunConfig) -> Prepared:
         "limit": cfg.limit,
     }
     config_hash = hashlib.sha256(canonical_json(material).encode()).hexdigest()[:16]
-    return Prepared(cfg, prepared, model, roles, config_hash, concurrency)
+    return Prepared(cfg, prepared, model, roles, config_hash, concurrency, warnings)
+
+
+def _tool_warnings(p: Prepared, candidate: Any) -> list[str]:
+    """``--tools`` given to a model that cannot call tools (``ModelBackend.accepts_tools``)."""
+    if candidate is None or getattr(candidate, "accepts_tools", None) is not False:
+        return []
+    return [
+        f"--tools {tools}: {p.model.spec} cannot call tools; {pb.bench.name} offers them and reads its "
+        "plain-text answers"
+        for pb in p.benchmarks
+        if (tools := getattr(pb.protocol.options, "tools", None))
+    ]
+
+
+#: The flag that names each model role, for the warning that says it is not used.
+ROLE_FLAGS = {
+    "judge": "--judge",
+    "patient": "--patient-model",
+    "measurement": "--measurement-model",
+    "embedder": "--embedder",
+}
+
+
+def _system_roles(options: Any) -> set[str]:
+    """Run roles the agent systems of a benchmark call (a user system's referee answered by ``judge:0``)."""
+    return {
+        r.model.split(":", 1)[0]
+        for spec in getattr(options, "system", None) or []
+        for r in spec.roles.values()
+    }
+
+
+def _unused_roles(
+    cfg: RunConfig, prepared: list[PreparedBenchmark], roles: dict[str, ModelRecord]
+) -> list[str]:
+    """Drop the roles the user named that no benchmark of the run uses, one warning per flag.
+
+    A judge on a benchmark without judging would otherwise be loaded (or connected to) and
+    recorded in the manifest as if it had judged; dropping it makes the run the same as one
+    without the flag (same config hash: a rerun with or without it resumes the same folder).
+    """
+    used: set[str] = set()
+    for pb in prepared:
+        used.update(type(pb.protocol).roles)
+        used.update(r.split(":", 1)[0] for r in pb.protocol.default_roles())
+        used.update(_system_roles(pb.protocol.options))
+    unused: dict[str, list[str]] = {}
+    for role, spec in cfg.roles.items():
+        base = role.split(":", 1)[0]
+        if base not in used:
+            # the spec without its @URL: a URL may carry a key (http://user:key@host), never printed
+            unused.setdefault(base, []).append(_parse_role_spec(spec)[0])
+            roles.pop(role, None)
+    names = ", ".join(pb.bench.name for pb in prepared)
+    return [
+        f"{ROLE_FLAGS.get(base, base)} {','.join(specs)}: no benchmark in this run uses a {base} model "
+        f"({names}); ignored"
+        for base, specs in unused.items()
+    ]
 
 
 def _git_sha() -> str | None:
@@ -474,6 +539,7 @@ async def execute(
     check_image_support(
         p.benchmarks, backends[role_backend["candidate"]] if "candidate" in role_backend else None
     )
+    flag_warnings = [*p.warnings, *_tool_warnings(p, backends.get(role_backend.get("candidate", "")))]
     try:
         folder, manifest, resumed = open_run_folder(p)
     except BaseException:
@@ -487,6 +553,9 @@ async def execute(
     def warn(message: str) -> None:
         warnings.append(message)
         (on_warning or _print_warning)(message)
+
+    for message in flag_warnings:  # flags the run ignores: said once, kept in the manifest
+        warn(message)
 
     stats = CallStats()
     journal: Journal | None = None

@@ -18,7 +18,16 @@ from rich.table import Table
 from medevals.commands.output import out
 
 
-def _cell(c: Any) -> str:
+def _cell(c: Any, percent: bool = False) -> str:
+    """A table cell; in a column named "% ..." a share (0.85) shows as a percentage (85.0)."""
+    if percent and isinstance(c, dict) and "value" in c and c.get("value") is not None:
+        from medevals.report.table import fmt_pct
+
+        v = c["value"]
+        if not (isinstance(v, float) and math.isnan(v)):
+            return fmt_pct(c)
+    if percent and isinstance(c, float) and not math.isnan(c):
+        return f"{100 * c:.1f}"
     if isinstance(c, float):
         return f"{c:.3f}"
     if isinstance(c, dict) and "value" in c:
@@ -59,6 +68,7 @@ def agreement(
             tab = Table(title=f"{name}: {t['title']}", title_justify="left")
             for c in t["columns"]:
                 tab.add_column(str(c))
+            pct = [str(c).startswith("%") for c in t["columns"]]
             for row in t["rows"]:
-                tab.add_row(*(_cell(c) for c in row))
+                tab.add_row(*(_cell(c, pct[i] if i < len(pct) else False) for i, c in enumerate(row)))
             out.print(tab)

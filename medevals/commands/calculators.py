@@ -15,11 +15,16 @@ app = typer.Typer(
 
 @app.command("list")
 def list_() -> None:
-    """Every calculator: MedCalc-Bench id, tool name, title, result unit."""
+    """Every calculator: MedCalc-Bench id, name (for `compute`), tool name (what a model calls, also
+    over MCP), title, result unit."""
     from medevals.calculators import all_calculators
+    from medevals.calculators.tools import tool_name
 
-    for c in all_calculators():
-        typer.echo(f"{c.id:>3}  {c.slug:<32} {c.title} [{c.unit or '-'}]")
+    calcs = all_calculators()
+    w = max(len(c.slug) for c in calcs) + 2
+    typer.echo(f"{'id':>3}  {'name':<{w}}{'tool name':<{w}}title [unit]")
+    for c in calcs:
+        typer.echo(f"{c.id:>3}  {c.slug:<{w}}{tool_name(c):<{w}}{c.title} [{c.unit or '-'}]")
 
 
 @app.command("compute")
@@ -64,7 +69,7 @@ def validate(
         typer.echo(f"  disagreement class {k}: {v}")
     if per_calculator:
         for name, (ko, no, kc, nc) in rep.per_calculator().items():
-            typer.echo(f"  {name[:55]:<55} original {ko}/{no}  corrected {kc}/{nc}")
+            typer.echo(f"  {name:<55} original {ko}/{no}  corrected {kc}/{nc}")
     if disagreements:
         with disagreements.open("w") as fh:
             for r in rep.rows:

@@ -18,7 +18,7 @@ from medevals.engine.cache import ResponseCache
 from medevals.engine.costs import PriceTable
 from medevals.engine.journal import Journal
 from medevals.engine.keys import cache_key, request_key
-from medevals.errors import ConfigError, ModelError
+from medevals.errors import ConfigError, ModelError, reason_key
 from medevals.images.store import ImageStore
 from medevals.models import openai_format
 from medevals.models.base import (
@@ -245,7 +245,7 @@ class ModelClient:
                 except TransientModelError as e:
                     rec.latency_s = time.perf_counter() - t0
                     rec.error = f"{e} (after {attempt} attempt{'s' if attempt > 1 else ''})"
-                    reason = str(e).split(":", 1)[0][:40]
+                    reason = reason_key(str(e))
                     retry_after = e.retry_after
                 except PermanentModelError as e:
                     rec.latency_s = time.perf_counter() - t0

@@ -39,6 +39,9 @@ class ModelBackend(ABC):
     #: Whether image content parts reach the model: False is refused before the first request of
     #: a benchmark with images; None = not known until ``start()`` (or not knowable: allowed).
     accepts_images: bool | None = None
+    #: Whether the model can answer with OpenAI tool calls: False makes ``--tools`` a warning (the
+    #: tools are offered, the model answers in plain text); None = not known (no warning).
+    accepts_tools: bool | None = None
     #: Largest reply body a network backend reads (set by the engine from its RetryPolicy).
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     #: The answer depends on which unit asks, not only on the request (``replay:``): the engine

@@ -53,6 +53,7 @@ def builtin_record(name: str, settings: dict[str, Any]) -> ModelRecord:
 class BuiltinBackend(OpenAICompatBackend):
     base_model = True
     accepts_images = False  # a text-only model: refused before the first request of an image set
+    accepts_tools = False  # a 270M base model without a tool-calling template
 
     def __init__(self, record: ModelRecord, *, concurrency: int = 4):
         slots = int(record.settings.get("slots", max(1, min(concurrency, 8))))

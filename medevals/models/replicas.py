@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from medevals.engine.keys import canonical_json
+from medevals.errors import reason_key
 from medevals.models.base import ModelBackend, PermanentModelError, TransientModelError
 from medevals.schema import CallKind, ModelRecord
 
@@ -219,7 +220,7 @@ class ReplicaSetBackend(ModelBackend):
                 raw = await r.backend.send(kind, body, timeout)
             except TransientModelError as e:
                 r.failures += 1
-                reason = str(e).split(":", 1)[0][:40]
+                reason = reason_key(str(e))
                 r.failure_reasons[reason] = r.failure_reasons.get(reason, 0) + 1
                 self._open(r, time.monotonic(), e.retry_after)
                 last = TransientModelError(f"{e} [replica {r.url}]", e.retry_after)

@@ -145,6 +145,11 @@ class Protocol(ABC):
                 f"{where}: option '{loc}': {err['msg']} (protocol '{cls.name}' takes: {known})"
             ) from None
 
+    def ignored_options(self, given: set[str]) -> list[str]:
+        """Warnings for options the user set (``given``) that change nothing in this configuration
+        (``--shots`` with no few-shot strategy): one line each, printed and kept in the manifest."""
+        return []
+
     def default_roles(self) -> dict[str, str]:
         """Model roles this protocol needs when the user names none, e.g. ``{"embedder": "builtin:minilm"}``."""
         return {}

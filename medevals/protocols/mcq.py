@@ -32,6 +32,7 @@ import math
 import random
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -260,6 +261,18 @@ class MCQProtocol(Protocol):
 
     def uses_fewshot(self) -> bool:
         return any(s.shots for s in self.strategies())
+
+    def ignored_options(self, given: set[str]) -> list[str]:
+        # --shots sets the count of strategies that do not name one ("fewshot", "knn"); a strategy
+        # that parses the same under any count does not read it
+        if "shots" in given and all(
+            replace(parse(v, 1), name="") == replace(parse(v, 2), name="") for v in self.options.strategy
+        ):
+            return [
+                f"--shots {self.options.shots}: no strategy here takes its number of examples "
+                f"({', '.join(self.options.strategy)}); ignored"
+            ]
+        return []
 
     def single_turn_obstacle(self, variant: str) -> str | None:
         if is_system_variant(variant):

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from medevals.errors import reason_key
 from medevals.schema import Sample
 from medevals.scoring.stats import MetricSpec, mean_ci, percentile
 
@@ -104,7 +105,7 @@ class Aggregator:
         cost = s.cost_usd
         self.cost = None if (cost is None or self.cost is None) else self.cost + cost
         if s.error is not None:
-            self.error_kinds[s.error.split(":", 1)[0][:60]] += 1
+            self.error_kinds[reason_key(s.error, 60)] += 1
         variant = self.per_variant.get(s.variant)
         if variant is None:
             variant = self.per_variant[s.variant] = _Tally()

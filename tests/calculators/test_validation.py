@@ -29,12 +29,27 @@ def test_every_row_is_checked_and_classified(report):
 
 def test_agreement_rates(report):
     s = report.summary()
-    # measured 2026-11-29: corrected 719/818 (87.9%), original 831/1047 (79.4%); see README
+    # measured 2026-11-29 and 2026-12-02: corrected 719/818 (87.9%), original 831/1047 (79.4%); see README
     assert s["corrected"]["rate"] >= 0.87
     assert s["original"]["rate"] >= 0.79
     # rows whose label the physicians did not change are where the library is judged on its own
     stale = s["disagreement_classes"].get("entities_stale", 0)
     assert (s["corrected"]["agree"] + stale) / s["corrected"]["n"] >= 0.95
+
+
+@pytest.mark.parametrize(
+    ("calculator", "counts"),
+    [  # the per-calculator figures the README quotes: (original agree, n, corrected agree, n)
+        ("APACHE II Score", (0, 20, 6, 6)),
+        ("Glasgow Coma Score (GCS)", (0, 20, 16, 17)),
+        ("Estimated of Conception", (1, 20, 18, 20)),
+        ("Estimated Due Date", (2, 20, 18, 18)),
+        ("Child-Pugh Score for Cirrhosis Mortality", (5, 20, 15, 18)),
+        ("Framingham Risk Score for Hard Coronary Heart Disease", (0, 16, 0, 0)),
+    ],
+)
+def test_per_calculator_figures_quoted_in_the_readme(report, calculator, counts):
+    assert report.per_calculator()[calculator] == counts
 
 
 def test_entities_mapping_rejects_unknown_keys():

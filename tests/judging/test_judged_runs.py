@@ -140,6 +140,9 @@ def test_healthbench_axis_and_theme_tables(fake_server, tmp_path, capsys):
     assert data[("judge:0", "judge:1")][4]["value"] == pytest.approx(0.0)
     code, out, _ = run_cli(["agreement", str(folder.path)], capsys)
     assert code == 0 and "Cohen's kappa" in out and "judge:1" in out and "Fleiss" in out
+    # the "% agreement" column holds a percentage: 2 of 5 criteria is 40.0, not 0.400
+    row = next(line for line in out.splitlines() if "judge:0" in line and "judge:1" in line)
+    assert "40.0" in row and "0.400" not in row, row
 
 
 def _judge_server(fake_server, reply):

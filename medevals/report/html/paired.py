@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from medevals.report.html.escape import esc, finite, trunc
 from medevals.report.html.runs import RunView
-from medevals.report.html.samples import SHORT_CHARS, marker, sample_body, sample_summary
+from medevals.report.html.samples import MARKERS, SHORT_CHARS, marker, sample_body
 from medevals.report.paired import fmt_diff, fmt_level, fmt_p, fmt_unpaired
 from medevals.runs.paired_runs import MetricPair, RunPair, ScoreRow, VariantPair, read_sample_at
+from medevals.schema import Sample
 
 #: Item ids listed per direction and variant (links or plain text); more are counted.
 MAX_IDS = 500
@@ -207,19 +208,22 @@ def _pair_drill(anchor: str, a: RunView, b: RunView, v: VariantPair, ra: ScoreRo
         # the id sits inside the details: following a link to it opens the details (HTML's
         # auto-expansion of a fragment target), which an id on the details itself would not
         f'<div class="sidebyside" id="{anchor}">'
-        f'<div class="side"><div class="sidehead">A · {esc(a.manifest.model.spec)}</div>'
-        f"<p class='small'>{sample_summary(sa)}</p>{sample_body(sa, a.folder.path)}</div>"
-        f'<div class="side"><div class="sidehead">B · {esc(b.manifest.model.spec)}</div>'
-        f"<p class='small'>{sample_summary(sb)}</p>{sample_body(sb, b.folder.path)}</div>"
+        f"{_side('A', a, sa)}{_side('B', b, sb)}"
         "</div></details>"
     )
 
 
-def _short(s: object) -> str:
-    from medevals.report.html.escape import plain
-    from medevals.schema import Sample
+def _side(who: str, r: RunView, s: Sample) -> str:
+    mk = marker(s)
+    return (
+        f'<div class="side"><div class="sidehead">{who} · {esc(r.manifest.model.spec)} '
+        f'<span class="mk mk-{mk}">{esc(MARKERS[mk])}</span></div>{sample_body(s, r.folder.path)}</div>'
+    )
 
-    assert isinstance(s, Sample)
+
+def _short(s: Sample) -> str:
+    from medevals.report.html.escape import plain
+
     mk = marker(s)
     ans = plain(s.score.answer) if s.score is not None else "—"
     return f"{'✓' if mk == 'correct' else '✗' if mk == 'incorrect' else '?'} {trunc(ans, 40)}"

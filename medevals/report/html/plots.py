@@ -51,6 +51,7 @@ def nice_ticks(lo: float, hi: float, target: int = 5) -> tuple[list[float], floa
 #: Approximate advance of a 10px plot label character, for laying labels out without a browser.
 LABEL_CHAR_W = 6.0
 LABEL_H = 11.0
+TICK_CHAR_W = 6.2
 
 
 def place_labels(
@@ -187,8 +188,16 @@ def svg_plot(plot: dict[str, Any], *, width: int = 520, height: int = 320) -> st
     if kind != "bar":
         for v in xt:
             out.append(f'<line x1="{X(v):.1f}" y1="{top}" x2="{X(v):.1f}" y2="{top + ph}" stroke="#eef1f5"/>')
+            label = fmt_tick(v, x_log, xstep)
+            # a label wider than the margin at either end is aligned to the plot's edge instead
+            half = len(label) * TICK_CHAR_W / 2
+            anchor, tx = "middle", X(v)
+            if tx + half > width - 2:
+                anchor, tx = "end", float(width - 2)
+            elif tx - half < 2:
+                anchor, tx = "start", 2.0
             out.append(
-                f'<text x="{X(v):.1f}" y="{top + ph + 16}" text-anchor="middle" class="tick">{esc(fmt_tick(v, x_log, xstep))}</text>'
+                f'<text x="{tx:.1f}" y="{top + ph + 16}" text-anchor="{anchor}" class="tick">{esc(label)}</text>'
             )
     out.append(
         f'<text x="{left + pw / 2:.0f}" y="{height - 6}" text-anchor="middle" class="axis">{esc(plot.get("x_label", ""))}</text>'

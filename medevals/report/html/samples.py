@@ -231,11 +231,9 @@ def calls_html(calls: list[CallRecord]) -> str:
             start = 0
             if prev and len(prev[1]) <= len(msgs) and msgs[: len(prev[1])] == prev[1]:
                 start = len(prev[1])
-                out.append(
-                    f'<p class="muted small">messages 1–{start} as sent in call #{prev[0]}</p>'
-                    if start
-                    else ""
-                )
+                if start:
+                    which = "message 1" if start == 1 else f"messages 1–{start}"
+                    out.append(f'<p class="muted small">{which} as sent in call #{prev[0]}</p>')
             for j, m in enumerate(msgs[start:], start=start):
                 if (
                     prev
