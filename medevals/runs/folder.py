@@ -49,8 +49,14 @@ _UID_PREFIX = '{"unit_id":'
 
 
 def slug(text: str, max_len: int = 40) -> str:
+    """A folder-name part; a long one is cut at a ``-``/``.``/``_`` boundary (``...-70B-Instruct``,
+    not ``...-Instruct-Tu``) unless that would drop more than half of it."""
     s = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-._")
-    return s[:max_len] or "x"
+    if len(s) > max_len:
+        head = s[: max_len + 1]
+        cut = max(head.rfind(c) for c in "-._")
+        s = (s[:cut] if cut >= max_len // 2 else s[:max_len]).rstrip("-._")
+    return s or "x"
 
 
 def benchmarks_slug(names: list[str], max_len: int = 40) -> str:
@@ -62,7 +68,7 @@ def benchmarks_slug(names: list[str], max_len: int = 40) -> str:
         if len(text) <= max_len:
             return text
     suffix = f"+{len(slugs) - 1}" if len(slugs) > 1 else ""
-    return slugs[0][: max_len - len(suffix)].rstrip("-._") + suffix
+    return slug(slugs[0], max_len - len(suffix)) + suffix
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -22,7 +22,7 @@ from genbench import write_bench
 
 from medevals.errors import Interrupted
 from medevals.evaluate import RunConfig, execute, prepare
-from medevals.runs.folder import RunFolder, benchmarks_slug
+from medevals.runs.folder import RunFolder, benchmarks_slug, slug
 
 N = 30
 #: Seed 8 injects 7 HTTP 500s in the first 30 requests, never two in a row (the run must not
@@ -329,6 +329,14 @@ def test_multi_benchmark_folder_names_cut_at_a_benchmark_boundary():
     assert benchmarks_slug(names, 40) == "medagentsbench+medqa-interactive+3"
     assert benchmarks_slug(names[:2], 40) == "medagentsbench+medqa-interactive"
     assert benchmarks_slug(["a" * 50, "b"], 40) == "a" * 38 + "+1"
+    # one long name (or a model's) is cut at a word boundary too
+    assert benchmarks_slug(["medagentbench-very-long-benchmark-name-here"], 40) == (
+        "medagentbench-very-long-benchmark-name"
+    )
+    assert benchmarks_slug(["medagentbench-very-long-benchmark-name-here", "b"], 40) == (
+        "medagentbench-very-long-benchmark-name+b"
+    )
+    assert slug("Meta-Llama-3.1-70B-Instruct-Turbo-AWQ", 30) == "Meta-Llama-3.1-70B-Instruct"
     for k in range(1, len(names) + 1):  # every part is a whole name, or the count of those left out
         text = benchmarks_slug(names[:k], 40)
         assert len(text) <= 40 and all(p in names or p.isdigit() for p in text.split("+")), text
