@@ -14,6 +14,8 @@ from medevals.commands import startup_gc
 from medevals.commands.output import err
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from medevals.engine.ray_executor import RayOptions
     from medevals.evaluate import Prepared, RunConfig, RunOutcome
 
@@ -63,10 +65,10 @@ def _run_with_progress(
         Progress,
         TextColumn,
         TimeElapsedColumn,
-        TimeRemainingColumn,
     )
 
     from medevals.evaluate import execute, prepare
+    from medevals.steps import reporting
 
     prepared = prepared or prepare(cfg)
     show = not quiet and err.is_terminal
@@ -76,8 +78,7 @@ def _run_with_progress(
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
+        TextColumn("{task.fields[eta]}"),
         TextColumn("{task.fields[stats]}"),
         console=err,
         disable=not show,
@@ -92,24 +93,27 @@ def _run_with_progress(
             verb = f"resuming ({skipped}/{total} done)" if resumed else "writing"
             err.print(f"{verb} {folder.path}", style="dim")
         state["t0"], state["base"] = time.perf_counter(), skipped
-        state["task"] = progress.add_task(
-            prepared.model.spec, total=total, completed=skipped, rate="", stats=""
-        )
+        label = prepared.model.spec if prepared.model.spec != "none" else prepared.cfg.benchmarks[0]
+        state["task"] = progress.add_task(label, total=total, completed=skipped, rate="", eta="", stats="")
 
     def on_progress(done: int, total: int, stats) -> None:
         import time
 
         el = max(1e-9, time.perf_counter() - state["t0"])
         cost = f"${stats.cost_usd:.4f}" if not stats.cost_unknown_calls else "$?"
+        rate = (done - state["base"]) / el
         progress.update(
             state["task"],
             completed=done,
-            rate=f"{(done - state['base']) / el:.1f} it/s",
+            rate=f"{rate:.1f} it/s",
+            eta=eta_text((total - done) / rate if rate > 0 else None),
             stats=f"tok {stats.prompt_tokens + stats.completion_tokens:,} {cost} cache {stats.cache_hits} retry {stats.retries}",
         )
 
     def on_warning(message: str) -> None:
         err.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
+
+    on_step = step_printer(progress, show=show, quiet=quiet)
 
     async def go() -> RunOutcome:
         executor = None
@@ -128,8 +132,53 @@ def _run_with_progress(
                 await executor.close()
 
     startup_gc.resume()  # start-up is over: what it made is frozen, the run's own garbage is collected
-    with progress:
+    with progress, reporting(on_step):
         return asyncio.run(go())
+
+
+def eta_text(seconds: float | None) -> str:
+    """``eta 0:08:40`` from the rate so far (rich's own estimate needs several updates within 30 s,
+    which a corpus embedded 64 documents at a time on a slow machine never gives)."""
+    if seconds is None:
+        return "eta ?"
+    s = round(seconds)
+    return f"eta {s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+#: A step that ends sooner leaves no row behind (a fast model connection, a cached index).
+STEP_SHOWN_S = 2.0
+
+
+def step_printer(progress: Any, *, show: bool, quiet: bool) -> Callable[[Any], None]:
+    """Show the long steps before the item loop (model load, corpus embedding, index building) as
+    rows of the run's progress display: rate and ETA when the amount is known. Rows of steps
+    under ``STEP_SHOWN_S`` are removed when they end; without a terminal a step that took longer
+    prints one line when it ends (what, how many, how long, how fast)."""
+    rows: dict[int, Any] = {}
+
+    def on_step(ev: Any) -> None:
+        if not show:
+            if ev.finished and ev.ok and ev.elapsed_s >= STEP_SHOWN_S and not quiet:
+                what = f"{ev.done} {ev.unit} in " if ev.total is not None else ""
+                rate = f" ({ev.rate:.1f} {ev.unit}/s)" if ev.rate else ""
+                err.print(f"{ev.label}: {what}{ev.elapsed_s:.1f} s{rate}", style="dim", highlight=False)
+            return
+        row = rows.get(ev.key)
+        if row is None:
+            row = rows[ev.key] = progress.add_task(ev.label, total=ev.total, rate="", eta="", stats="")
+        if ev.finished and (ev.elapsed_s < STEP_SHOWN_S or not ev.ok):
+            progress.remove_task(row)
+            return
+        rate = f"{ev.rate:.1f} {ev.unit}/s" if ev.rate else ""
+        if ev.total is None and ev.finished:
+            progress.update(row, total=1, completed=1, rate=rate, eta="")
+        else:
+            eta = "" if ev.finished else eta_text(ev.eta_s)
+            progress.update(row, completed=ev.done, rate=rate, eta=eta)
+        if ev.finished:
+            progress.stop_task(row)
+
+    return on_step
 
 
 def exit_if_incomplete(outcomes: list[RunOutcome], allow_errors: bool) -> None:

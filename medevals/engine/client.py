@@ -145,7 +145,11 @@ class ModelClient:
     async def start(self) -> None:
         async with self._start_lock:
             if not self._started:
-                await self.backend.start()
+                from medevals.steps import step
+
+                # loading weights in-process (builtin:, hf:) takes seconds: shown as a step
+                with step(f"loading {self.backend.record.spec}", unit="model"):
+                    await self.backend.start()
                 self._started = True
 
     async def close(self) -> None:

@@ -10,11 +10,14 @@ from typing import Any
 
 from medevals.retrieval.cache import index_dir
 from medevals.retrieval.corpus import Corpus
+from medevals.steps import step
 
 Ranking = list[tuple[str, float]]
 """(document id, score), best first."""
 
 K1, B = 1.5, 0.75
+#: Documents tokenized per progress update.
+TOKENIZE_CHUNK = 2000
 
 
 @dataclass
@@ -57,9 +60,16 @@ def build_bm25(corpus: Corpus, *, use_cache: bool = True) -> BM25Index:
     if use_cache and (folder / "params.index.json").is_file():
         retriever = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0)
         return BM25Index(corpus, retriever, time.perf_counter() - t0, from_cache=True)
-    tokens = bm25s.tokenize([d.full_text for d in corpus.docs], stopwords="en", show_progress=False)
-    retriever = bm25s.BM25(k1=K1, b=B)
-    retriever.index(tokens, show_progress=False)
+    texts = [d.full_text for d in corpus.docs]
+    tokens: list[list[str]] = []
+    # tokenizing is most of the time: done in chunks, so a large corpus shows its rate and ETA
+    with step(f"indexing BM25 ({len(texts)} docs)", total=len(texts), unit="docs") as progress:
+        for start in range(0, len(texts), TOKENIZE_CHUNK):
+            chunk = texts[start : start + TOKENIZE_CHUNK]
+            tokens.extend(bm25s.tokenize(chunk, stopwords="en", return_ids=False, show_progress=False))
+            progress.advance(len(chunk))
+        retriever = bm25s.BM25(k1=K1, b=B)
+        retriever.index(tokens, show_progress=False)
     build_s = time.perf_counter() - t0
     if use_cache:
         tmp = folder.with_name(f"{folder.name}.tmp{os.getpid()}")

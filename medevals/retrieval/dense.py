@@ -19,6 +19,7 @@ from medevals.errors import DataError
 from medevals.retrieval.bm25 import Ranking
 from medevals.retrieval.cache import index_dir
 from medevals.retrieval.corpus import Corpus
+from medevals.steps import step
 
 EmbedFn = Callable[[list[str]], Awaitable[list[list[float]]]]
 
@@ -78,12 +79,14 @@ async def build_dense(
             return DenseIndex(corpus, matrix, embedder, time.perf_counter() - t0, from_cache=True)
     texts = [d.full_text for d in corpus.docs]
     rows: list[list[float]] = []
-    for start in range(0, len(texts), batch_size):
-        batch = texts[start : start + batch_size]
-        vectors = await embed(batch)
-        if len(vectors) != len(batch):
-            raise DataError(f"embedder {embedder} returned {len(vectors)} vectors for {len(batch)} texts")
-        rows.extend(vectors)
+    with step(f"embedding corpus ({embedder})", total=len(texts), unit="docs") as progress:
+        for start in range(0, len(texts), batch_size):
+            batch = texts[start : start + batch_size]
+            vectors = await embed(batch)
+            if len(vectors) != len(batch):
+                raise DataError(f"embedder {embedder} returned {len(vectors)} vectors for {len(batch)} texts")
+            rows.extend(vectors)
+            progress.advance(len(batch))
     matrix = normalise(rows)
     build_s = time.perf_counter() - t0
     if use_cache:
