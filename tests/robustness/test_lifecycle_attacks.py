@@ -118,3 +118,55 @@ def test_signals_mid_run_save_everything_and_the_same_command_resumes(fake_serve
     second = _bodies(server.requests[first:])
     assert len(second) <= n - saved + 2  # only the unfinished units, plus the (-c 2) calls in flight
     assert len(set(_bodies(server.requests))) == n
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_a_terminal_with_the_progress_bar_live(fake_server, tmp_path):
+    """A user's Ctrl-C: the run's stderr is a terminal, so rich's live progress view (and its
+    refresh thread) is running when SIGINT arrives. The promised line still ends the output,
+    the exit code is 130 and the same command resumes."""
+    import pty
+    import re
+    import threading
+
+    n = 60
+    server = fake_server(responder=mcq_by_item_number, latency_s=0.05)
+    spec = write_bench(tmp_path / "bench", n)
+    runs = tmp_path / "runs"
+    cmd = [c for c in _cmd(server, spec, runs) if c != "--quiet"]
+    master, slave = pty.openpty()
+    env = {**_env(), "TERM": "xterm-256color", "COLUMNS": "160"}
+    proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
+    os.close(slave)
+    chunks: list[bytes] = []
+
+    def read() -> None:
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # the child closed the terminal
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    _wait_for_requests(server, 10, proc)
+    proc.send_signal(signal.SIGINT)
+    code = proc.wait(30)
+    reader.join(10)
+    os.close(master)
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode(errors="replace"))
+    assert "it/s" in text and "eta " in text, text[-2000:]  # the progress view was live
+    (folder,) = _folders(runs)
+    saved = len(list(folder.iter_samples()))
+    lines = [ln.strip() for ln in re.split(r"[\r\n]+", text) if ln.strip()]
+    assert code == 130, text[-2000:]
+    assert lines[-1] == (
+        f"interrupted (SIGINT): {saved} of {n} samples saved in {folder.path}, rerun the same command to resume"
+    ), lines[-3:]
+    assert "Traceback" not in text and "Aborted" not in text and 0 < saved < n
+    subprocess.run(_cmd(server, spec, runs), env=_env(), check=True, timeout=120)
+    assert [f.path for f in _folders(runs)] == [folder.path]
+    assert folder.read_manifest().status == "complete"
