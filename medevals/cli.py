@@ -15,7 +15,7 @@ import typer
 
 from medevals import __version__
 from medevals.commands import executor_options as xo
-from medevals.commands import startup_gc
+from medevals.commands import startup
 from medevals.commands.output import err, out, print_error
 from medevals.commands.progress import exit_if_incomplete, progress_runner
 from medevals.errors import MedevalsError
@@ -55,8 +55,8 @@ def _root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
 ) -> None:
-    if ctx.invoked_subcommand not in startup_gc.RESUMED_BY_ENGINE:
-        startup_gc.resume()
+    if ctx.invoked_subcommand not in startup.RESUMED_BY_ENGINE:
+        startup.resume()
 
 
 def _parse_set(pairs: list[str]) -> dict[str, Any]:
@@ -548,7 +548,7 @@ def main() -> None:
     mro = typer.BadParameter.__mro__
     usage_error = next(c for c in mro if c.__name__ == "UsageError")
     click_exception = next(c for c in mro if c.__name__ == "ClickException")
-    startup_gc.pause()  # until the command's work begins (commands/startup_gc.py)
+    startup.pause()  # until the command's work begins (commands/startup.py)
     try:
         # not standalone: a usage error comes back here, to be printed as one line
         code = app(standalone_mode=False)

@@ -608,7 +608,8 @@ async def execute(
                             if u.unit_id not in finished:
                                 yield pb, u
 
-        n_pending = sum(1 for _ in pending())
+        # A fresh run has every unit pending: no pass making `total` Unit objects just to count them.
+        n_pending = sum(1 for _ in pending()) if finished else total
         skipped = done = total - n_pending
         if n_pending and executor is not None:
             # the workers load the model, check it and set the protocols up, streaming their calls

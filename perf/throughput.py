@@ -15,9 +15,16 @@ for any Python client of this server, so the gap to it is what a harness itself 
 medevals' own overhead per item is the marginal cost at 0 ms latency: (CPU or wall of N items
 - CPU or wall of N/10 items) / (0.9 N), so start-up is not smeared over the items.
 
+By default it measures the figures of issue 18 ("one machine at the limit") and prints them as a
+targets table: the head to head (200 items, C=32, 200 ms; medevals, the bare script, lm-eval,
+inspect_ai in interleaved rounds, median ratio), and the scale run (10,000 items, C=256, 50 ms:
+share of the server-bound limit once running, harness CPU per item from the process's own CPU
+time, and peak RSS at 1,000 vs 10,000 items). The machine's load average is printed at start and
+end: on a shared machine compare ratios, not absolute times.
+
 Usage (peers run when ``--peers-python`` has ``lm_eval`` / ``inspect_ai``; ``pip install -e '.[bench]'``)::
 
-    python perf/throughput.py --items 2000 --peer-items 200 --peers-python /path/to/python
+    python perf/throughput.py --peers-python /path/to/python [--repeat 3] [--grid --items 2000]
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -378,65 +386,191 @@ def table(results: list[Result]) -> str:
     return "\n".join(rows)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--items", type=int, default=2000)
-    ap.add_argument("--concurrency", default="8,32,128")
-    ap.add_argument("--latencies", default="0.2,0")
-    ap.add_argument("--peer-items", type=int, default=200, help="items for the head-to-head with peers")
-    ap.add_argument("--peer-concurrency", type=int, default=32)
-    ap.add_argument("--memory-items", type=int, default=0, help="also run this many items (RSS check)")
-    ap.add_argument("--peers-python", default=sys.executable, help="a python with lm_eval / inspect_ai")
-    ap.add_argument("--no-peers", action="store_true")
-    args = ap.parse_args()
+# -- targets (issue 18, "One machine at the limit") -----------------------------------------
+@dataclass
+class Target:
+    what: str
+    measured: str
+    goal: str
+    met: bool | None  # None: not measured (a peer missing)
 
+
+def targets_table(rows: list[Target]) -> str:
+    out = ["| target | measured | goal | met |", "|---|---|---|---|"]
+    for t in rows:
+        met = "-" if t.met is None else ("**yes**" if t.met else "**no**")
+        out.append(f"| {t.what} | {t.measured} | {t.goal} | {met} |")
+    return "\n".join(out)
+
+
+def _ratios(rounds: list[dict[str, Result]], a: str, b: str) -> list[float]:
+    return [r[a].items_per_s / r[b].items_per_s for r in rounds if a in r and b in r and r[b].exit_code == 0]
+
+
+def _median_and_range(xs: list[float], fmt: str) -> str:
+    return f"{statistics.median(xs):{fmt}} (range {min(xs):{fmt}}-{max(xs):{fmt}}, {len(xs)} rounds)"
+
+
+def run_targets(args: argparse.Namespace, work: Path, results: list[Result], show) -> list[Target]:
+    """The issue's figures: the head to head (--h2h-*), then the scale run (--scale-*)."""
+    rows: list[Target] = []
+    peers = []
+    if not args.no_peers:
+        for module, name, fn in (
+            ("lm_eval", "lm-eval", run_lm_eval),
+            ("inspect_ai", "inspect_ai", run_inspect),
+        ):
+            if has_module(args.peers_python, module):
+                peers.append((name, fn))
+            else:
+                print(f"{module} not importable by {args.peers_python}: skipped", flush=True)
+    # 1. Head to head: the same items, server and C for every harness, in interleaved rounds so a
+    #    change in the machine's load hits each harness alike.
+    data = write_items(work / "h2h", args.h2h_items)
+    server = Server(args.h2h_latency)
+    rounds: list[dict[str, Result]] = []
+    try:
+        for _ in range(args.repeat):
+            rnd: dict[str, Result] = {}
+            for name, fn, py in (
+                ("medevals", run_medevals, sys.executable),
+                ("bare aiohttp script", run_bare_aiohttp, sys.executable),
+                *((n, f, args.peers_python) for n, f in peers),
+            ):
+                r = fn(data, server, args.h2h_concurrency, work, py)
+                rnd[name] = r
+                results.append(r)
+                show(r)
+            rounds.append(rnd)
+    finally:
+        server.stop()
+    setting = f"{args.h2h_items} items, C={args.h2h_concurrency}, {args.h2h_latency * 1000:.0f} ms"
+    for peer, _ in peers:
+        xs = _ratios(rounds, "medevals", peer)
+        rows.append(
+            Target(
+                f"{setting}: medevals / {peer}, items/s end to end",
+                _median_and_range(xs, ".2f") + "x" if xs else "peer failed",
+                ">= 5x",
+                statistics.median(xs) >= 5 if xs else None,
+            )
+        )
+    for peer in ("lm-eval", "inspect_ai"):
+        if peer not in dict(peers):
+            rows.append(Target(f"{setting}: medevals / {peer}", "peer not installed", ">= 5x", None))
+    xs = _ratios(rounds, "medevals", "bare aiohttp script")
+    rows.append(
+        Target(
+            f"{setting}: medevals / bare aiohttp script, items/s end to end",
+            _median_and_range(xs, ".3f"),
+            ">= 0.90 (within 10%)",
+            statistics.median(xs) >= 0.9,
+        )
+    )
+    # 2. At scale: N items at high C and short latency, and N/10 for the marginal cost and RSS.
+    big_n, small_n, c, lat = (
+        args.scale_items,
+        max(1, args.scale_items // 10),
+        args.scale_concurrency,
+        args.scale_latency,
+    )
+    big, small = write_items(work / "scale", big_n), write_items(work / "scale-small", small_n)
+    server = Server(lat)
+    runs: dict[str, list[Result]] = {"big": [], "small": [], "bare": []}
+    try:
+        for _ in range(args.scale_repeat):
+            for key, fn, d in (
+                ("small", run_medevals, small),
+                ("big", run_medevals, big),
+                ("bare", run_bare_aiohttp, big),
+            ):
+                r = fn(d, server, c, work, sys.executable)
+                runs[key].append(r)
+                results.append(r)
+                show(r)
+    finally:
+        server.stop()
+    setting = f"{big_n:,} items, C={c}, {lat * 1000:.0f} ms"
+    ok_big = [r for r in runs["big"] if r.exit_code == 0 and r.share]
+    ok_bare = [r for r in runs["bare"] if r.exit_code == 0 and r.share]
+    if ok_big:
+        shares = [r.share * 100 for r in ok_big]
+        rows.append(
+            Target(
+                f"{setting}: medevals' share of the server-bound limit once running",
+                _median_and_range(shares, ".1f").replace(" (", "% (", 1),
+                ">= 95%",
+                statistics.median(shares) >= 95,
+            )
+        )
+    if ok_bare:
+        shares = [r.share * 100 for r in ok_bare]
+        rows.append(
+            Target(
+                f"{setting}: the bare aiohttp script's share (the floor on this machine)",
+                _median_and_range(shares, ".1f").replace(" (", "% (", 1),
+                "reference",
+                None,
+            )
+        )
+    if ok_big:
+        per = [r.cpu_s / r.items * 1000 for r in ok_big]
+        rows.append(
+            Target(
+                f"{setting}: medevals process CPU (user+sys) / items, start-up included",
+                _median_and_range(per, ".3f") + " ms",
+                "< 0.5 ms",
+                statistics.median(per) < 0.5,
+            )
+        )
+        pairs = [
+            (b, s) for b, s in zip(runs["big"], runs["small"], strict=True) if b.exit_code == s.exit_code == 0
+        ]
+        if pairs:
+            marg = [(b.cpu_s - s.cpu_s) / (b.items - s.items) * 1000 for b, s in pairs]
+            rows.append(
+                Target(
+                    f"{setting}: medevals marginal CPU per item ({small_n:,} -> {big_n:,} items)",
+                    _median_and_range(marg, ".3f") + " ms",
+                    "< 0.5 ms",
+                    statistics.median(marg) < 0.5,
+                )
+            )
+            rss_s = max(s.peak_rss_mb for _, s in pairs)
+            rss_b = max(b.peak_rss_mb for b, _ in pairs)
+            rows.append(
+                Target(
+                    f"{setting}: medevals peak RSS, {small_n:,} -> {big_n:,} items",
+                    f"{rss_s:.0f} -> {rss_b:.0f} MB ({(rss_b / rss_s - 1) * 100:+.1f}%)",
+                    "flat: <= +10%",
+                    rss_b <= 1.1 * rss_s,
+                )
+            )
+    return rows
+
+
+def run_grid(args: argparse.Namespace, work: Path, results: list[Result], show) -> None:
+    """medevals alone over --items x --concurrency x --latencies (and N/10 at 0 ms: marginal cost)."""
     concs = [int(c) for c in args.concurrency.split(",")]
     lats = [float(x) for x in args.latencies.split(",")]
-    work = Path(tempfile.mkdtemp(prefix="medevals-throughput-"))
-    results: list[Result] = []
-    try:
-        data = write_items(work / "data", args.items)
-        small = write_items(work / "small", max(1, args.items // 10))
-        peer_data = write_items(work / "peer", args.peer_items)
-        for lat in lats:
-            server = Server(lat)
-            try:
-                for c in concs:
-                    results.append(run_medevals(data, server, c, work, sys.executable))
-                    print(table(results[-1:]).splitlines()[-1], flush=True)
-                if lat == 0:
-                    c = max(concs)
-                    results.append(run_medevals(small, server, c, work, sys.executable))
-                    print(table(results[-1:]).splitlines()[-1], flush=True)
-                    if args.memory_items:
-                        big = write_items(work / "big", args.memory_items)
-                        results.append(run_medevals(big, server, c, work, sys.executable))
-                        print(table(results[-1:]).splitlines()[-1], flush=True)
-            finally:
-                server.stop()
-        # Head to head on the same items, server and concurrency.
-        lat = max(lats)
+    data = write_items(work / "data", args.items)
+    small = write_items(work / "small", max(1, args.items // 10))
+    for lat in lats:
         server = Server(lat)
         try:
-            results.append(run_medevals(peer_data, server, args.peer_concurrency, work, sys.executable))
-            print(table(results[-1:]).splitlines()[-1], flush=True)
-            results.append(run_bare_aiohttp(peer_data, server, args.peer_concurrency, work, sys.executable))
-            print(table(results[-1:]).splitlines()[-1], flush=True)
-            if not args.no_peers:
-                for module, fn in (("lm_eval", run_lm_eval), ("inspect_ai", run_inspect)):
-                    if has_module(args.peers_python, module):
-                        results.append(fn(peer_data, server, args.peer_concurrency, work, args.peers_python))
-                        print(table(results[-1:]).splitlines()[-1], flush=True)
-                    else:
-                        print(f"{module} not importable by {args.peers_python}: skipped", flush=True)
+            for c in concs:
+                results.append(run_medevals(data, server, c, work, sys.executable))
+                show(results[-1])
+            if lat == 0:
+                results.append(run_medevals(small, server, max(concs), work, sys.executable))
+                show(results[-1])
         finally:
             server.stop()
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-    print()
-    print(table(results))
-    zero = [r for r in results if r.harness == "medevals" and r.latency == 0]
+    zero = [
+        r
+        for r in results
+        if r.harness == "medevals" and r.latency == 0 and r.items in (args.items, small_n(args))
+    ]
     if len(zero) >= 2:
         big = max(zero, key=lambda r: (r.items, r.concurrency))
         sm = min((r for r in zero if r.concurrency == big.concurrency), key=lambda r: r.items)
@@ -448,13 +582,62 @@ def main() -> None:
                 f"wall {(big.wall_s - sm.wall_s) / d * 1000:.3f} ms; peak RSS {sm.peak_rss_mb:.0f} MB -> "
                 f"{big.peak_rss_mb:.0f} MB"
             )
-    h2h = [r for r in results if r.items == args.peer_items and r.latency == max(lats)]
-    me = next((r for r in h2h if r.harness == "medevals"), None)
-    for r in h2h:
-        if me and r.harness != "medevals" and r.exit_code == 0:
-            print(
-                f"medevals vs {r.harness} on {r.items} items end to end: {me.items_per_s / r.items_per_s:.2f}x"
-            )
+
+
+def small_n(args: argparse.Namespace) -> int:
+    return max(1, args.items // 10)
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} / {five:.2f} / {fifteen:.2f} (1/5/15 min) on {os.cpu_count()} CPUs"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeat", type=int, default=3, help="rounds of the head to head (median ratio)")
+    ap.add_argument("--h2h-items", type=int, default=200)
+    ap.add_argument("--h2h-concurrency", type=int, default=32)
+    ap.add_argument("--h2h-latency", type=float, default=0.2)
+    ap.add_argument("--scale-items", type=int, default=10_000)
+    ap.add_argument("--scale-concurrency", type=int, default=256)
+    ap.add_argument("--scale-latency", type=float, default=0.05)
+    ap.add_argument("--scale-repeat", type=int, default=3)
+    ap.add_argument("--peers-python", default=sys.executable, help="a python with lm_eval / inspect_ai")
+    ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--no-targets", action="store_true", help="skip the issue's figures (grid only)")
+    ap.add_argument("--grid", action="store_true", help="also run medevals over the grid below")
+    ap.add_argument("--items", type=int, default=2000, help="grid: items")
+    ap.add_argument("--concurrency", default="8,32,128", help="grid: concurrencies")
+    ap.add_argument("--latencies", default="0.2,0", help="grid: latencies (s)")
+    args = ap.parse_args()
+
+    # Bytecode as a user's second run has it (the first run writes it), whatever PYTHONDONTWRITEBYTECODE
+    # says: compiling ~400 modules from source would add ~0.3 s to medevals' start-up only.
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(ROOT / "medevals")], check=True, capture_output=True
+    )
+    print(f"start: {_load()}", flush=True)
+    work = Path(tempfile.mkdtemp(prefix="medevals-throughput-"))
+    results: list[Result] = []
+
+    def show(r: Result) -> None:
+        print(table([r]).splitlines()[-1], flush=True)
+
+    rows: list[Target] = []
+    try:
+        if not args.no_targets:
+            rows = run_targets(args, work, results, show)
+        if args.grid:
+            run_grid(args, work, results, show)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"end: {_load()}")
+    print()
+    print(table(results))
+    if rows:
+        print()
+        print(targets_table(rows))
 
 
 if __name__ == "__main__":

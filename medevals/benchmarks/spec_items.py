@@ -25,7 +25,8 @@ AnswerFormat = Literal["letter", "index0", "index1", "text", "true-false"]
 
 
 class _Fields(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # built on first use: a spec uses one protocol's fields, every run imports all of them
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     id: str | None = None
     subset: str | None = None
 

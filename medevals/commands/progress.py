@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from medevals.commands import startup_gc
+from medevals.commands import startup
 from medevals.commands.output import err
 
 if TYPE_CHECKING:
@@ -125,13 +125,17 @@ def _run_with_progress(
             executor = RayExecutor(ray)
         try:
             return await execute(
-                prepared, progress=on_progress, on_start=on_start, on_warning=on_warning, executor=executor
+                prepared,
+                progress=on_progress if show else None,  # hidden: nothing to update per item
+                on_start=on_start,
+                on_warning=on_warning,
+                executor=executor,
             )
         finally:
             if executor is not None:
                 await executor.close()
 
-    startup_gc.resume()  # start-up is over: what it made is frozen, the run's own garbage is collected
+    startup.resume()  # start-up is over: what it made is frozen, the run's own garbage is collected
     with progress, reporting(on_step):
         return asyncio.run(go())
 

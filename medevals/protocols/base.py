@@ -8,6 +8,7 @@ it sees the item, the protocol's output dict and the stored call records, never 
 
 from __future__ import annotations
 
+import functools
 import random
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
@@ -66,7 +67,11 @@ class SolveContext:
         #: The run folder's image store (``protocols/image_parts.prepare_item`` writes to it).
         self.images = images
         self.calls: list[CallRecord] = []
-        self.rng = random.Random(f"{seed}:{unit_id}")
+
+    @functools.cached_property
+    def rng(self) -> random.Random:
+        """This unit's own seeded generator (made on first use: most units never draw from it)."""
+        return random.Random(f"{self.seed}:{self.unit_id}")
 
     def is_base_model(self, role: str = "candidate") -> bool:
         return self.clients[role].backend.base_model

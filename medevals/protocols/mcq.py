@@ -614,10 +614,10 @@ class MCQProtocol(Protocol):
         if any(ex.images for ex in examples):  # examples' images are shown clean
             examples = [(await prepare_item(ex, ctx, self.options))[0] for ex in examples]
         letters = list(item.choices)
-        rng = random.Random(f"{ctx.seed}:{item.id}:shuffle")
-        orders = [letters] + [
-            oo.random_order(letters, rng, not_identity=True) for _ in range(st.shuffles - 1)
-        ]
+        orders = [letters]
+        if st.shuffles > 1:
+            rng = random.Random(f"{ctx.seed}:{item.id}:shuffle")
+            orders += [oo.random_order(letters, rng, not_identity=True) for _ in range(st.shuffles - 1)]
         for j, order in enumerate(orders):
             shown = item if order == letters else oo.reorder(item, order)
             for i in range(st.samples):

@@ -40,7 +40,7 @@ class ParseSpec(BaseModel):
     a value for ``labels``).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when a system is used
 
     labels: dict[str, list[str]] | None = None
     match: Literal["earliest", "order"] = "earliest"

@@ -1,9 +1,10 @@
 """The cyclic GC is paused while the CLI starts and collects again once a run's engine starts
-(commands/startup_gc.py), and is never left off when a command ends, however it ends."""
+(commands/startup.py), and is never left off when a command ends, however it ends."""
 
 from __future__ import annotations
 
 import gc
+import os
 
 from clihelp import fake_run_args, run_cli
 
@@ -37,3 +38,12 @@ def test_other_commands_and_failures_leave_it_on(tmp_path, capsys):
     assert gc.isenabled()
     assert run_cli(["report", str(tmp_path / "missing")], capsys)[0] != 0
     assert gc.isenabled()
+
+
+def test_pydantic_plugin_scan_is_off_unless_the_user_set_it(capsys, monkeypatch):
+    monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS", raising=False)
+    assert run_cli(["list"], capsys)[0] == 0
+    assert os.environ["PYDANTIC_DISABLE_PLUGINS"] == "__all__"
+    monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "none")  # the user's choice: plugins load
+    assert run_cli(["list"], capsys)[0] == 0
+    assert os.environ["PYDANTIC_DISABLE_PLUGINS"] == "none"
