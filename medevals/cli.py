@@ -538,6 +538,9 @@ app.add_typer(__import__("medevals.commands.mcp", fromlist=["app"]).app, name="m
 # judged (agreement)
 app.command("agreement")(__import__("medevals.commands.agreement", fromlist=["agreement"]).agreement)
 
+# pairwise judging of two runs
+app.command("compare")(__import__("medevals.commands.compare", fromlist=["compare"]).compare)
+
 # agent in an EHR (fhir)
 app.add_typer(__import__("medevals.commands.fhir", fromlist=["app"]).app, name="fhir")
 

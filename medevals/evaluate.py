@@ -55,7 +55,9 @@ NO_MODEL = ModelRecord(spec="none", backend="none", name="none")
 @dataclass
 class RunConfig:
     model: str
-    benchmarks: list[str]
+    #: Names (``medqa``, ``medqa:dev``, ``spec.yaml``) or benchmarks built by a command
+    #: (``medevals compare`` builds one from two run folders).
+    benchmarks: list[str | Benchmark]
     base_url: str | None = None
     api_key_env: str | None = None
     model_settings: dict[str, Any] = field(default_factory=dict)
@@ -145,8 +147,11 @@ def prepare(cfg: RunConfig) -> Prepared:
     prepared: list[PreparedBenchmark] = []
     seen: set[str] = set()
     for spec in cfg.benchmarks:
-        name, split = _split_name(spec)
-        bench = bench_registry.get(name)
+        if isinstance(spec, Benchmark):
+            bench, split = spec, None
+        else:
+            name, split = _split_name(spec)
+            bench = bench_registry.get(name)
         if bench.name in seen:
             raise ConfigError(f"benchmark '{bench.name}' given twice")
         seen.add(bench.name)

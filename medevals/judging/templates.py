@@ -34,6 +34,11 @@ DIAGNOSIS_CORRECT = "diagnosis_correct@v1"
 TREATMENT_CORRECT = "treatment_correct@v1"
 #: MedMCP-Calc's grader (codes/evaluation.py): per gold calculator, used? result consistent?
 CALC_RESULTS = "calculator_results@v1"
+#: Pairwise judgements (protocols/pairwise.py), asked in both orders: which of two answers to the
+#: same question is better (MT-Bench's pairwise judge, in medevals' words), and which of two items
+#: is more X (PMR-Bench-style triage: "which message is more urgent").
+PAIRWISE_ANSWERS = "pairwise_answers@v1"
+PAIRWISE_ITEMS = "pairwise_items@v1"
 
 TEMPLATES: dict[str, str] = {
     RUBRIC_CRITERION: (
@@ -174,6 +179,24 @@ TEMPLATES: dict[str, str] = {
         'Reply with a JSON object only: {{"selected": [numbers of the ground-truth calculators the model '
         'used], "correct": [numbers of those whose result is consistent], "explanation": "one or two '
         'sentences"}}'
+    ),
+    PAIRWISE_ANSWERS: (
+        "You are a medical expert comparing two AI assistants' answers to the same request. Judge "
+        "which answer is {criterion}: medically accurate, complete for the request, safe and clear. "
+        "Do not let the order of the answers, their length or the assistants' names influence you.\n\n"
+        "# Request\n{question}\n\n"
+        "# Answer 1\n{first}\n\n"
+        "# Answer 2\n{second}\n\n"
+        'Reply with a JSON object only: {{"explanation": "one or two sentences", "preferred": 1 or 2, '
+        "or 0 only when they are equally good}}"
+    ),
+    PAIRWISE_ITEMS: (
+        "{task}\n\n"
+        "# Item 1\n{first}\n\n"
+        "# Item 2\n{second}\n\n"
+        "Which of the two is {criterion}? The order in which they are shown means nothing.\n\n"
+        'Reply with a JSON object only: {{"explanation": "one sentence", "preferred": 1 or 2, '
+        "or 0 only when they are equal}}"
     ),
     REPAIR: (
         "Your previous reply could not be read ({error}). Reply again with only the JSON object "

@@ -216,6 +216,26 @@ class ScoreVerdict(Verdict):
         return {"score": float(self.score)}
 
 
+class PreferenceVerdict(Verdict):
+    """Which of two things shown is preferred: 1 (the first shown), 2 (the second) or 0 (a tie).
+    Base judges are constrained to the three digits."""
+
+    label_field: ClassVar[str] = "preferred"
+    boolean: ClassVar[bool] = False
+    literals: ClassVar[tuple[str, ...] | None] = ("1", "2", "0")
+    preferred: StrictInt
+
+    @classmethod
+    def schema_hint(cls, expect: dict[str, Any] | None = None) -> str:
+        return '{"explanation": "one sentence", "preferred": 1, 2 or 0 (tie)}'
+
+    def check(self, expect: dict[str, Any] | None) -> str | None:
+        return None if self.preferred in (0, 1, 2) else f"preferred: {self.preferred} is not 1, 2 or 0"
+
+    def values(self, expect: dict[str, Any] | None) -> dict[str, float] | None:
+        return {"preferred": float(self.preferred)}
+
+
 #: Template name -> its verdict schema, so tools (``medevals agreement``) can read any judged run.
 VERDICTS: dict[str, type[Verdict]] = {
     templates.RUBRIC_CRITERION: CriterionVerdict,
@@ -230,6 +250,8 @@ VERDICTS: dict[str, type[Verdict]] = {
     templates.SET_MATCH: SetMatchVerdict,
     templates.HARMFULNESS: ScoreVerdict,
     templates.CALC_RESULTS: CalcResultsVerdict,
+    templates.PAIRWISE_ANSWERS: PreferenceVerdict,
+    templates.PAIRWISE_ITEMS: PreferenceVerdict,
 }
 
 _REFUSAL = re.compile(

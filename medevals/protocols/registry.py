@@ -31,6 +31,7 @@ PROTOCOLS: dict[str, str] = {
     # long documents, pairwise, step verification
     "longdoc": "medevals.protocols.longdoc:LongDocProtocol",
     "step-verify": "medevals.protocols.steps:StepVerifyProtocol",
+    "pairwise": "medevals.protocols.pairwise:PairwiseProtocol",
     # strategies and probes
     # images
     "paired-mcq": "medevals.protocols.paired:PairedMCQProtocol",
