@@ -42,7 +42,8 @@ def compare(
         medevals compare runs/A runs/B --judge openai:gpt-4o --base-url https://api.openai.com/v1
     """
     from medevals.benchmarks.pairs import compare_benchmark
-    from medevals.cli import _exit_if_incomplete, _finish, _progress_runner
+    from medevals.cli import _finish
+    from medevals.commands.progress import exit_if_incomplete, progress_runner
     from medevals.errors import MedevalsError
     from medevals.evaluate import RunConfig, command_line, prepare
     from medevals.schema import ModelRecord
@@ -73,9 +74,9 @@ def compare(
     a, b = (p.read_manifest().model for p in _folders(run_a, run_b))
     # The leaderboard reads the run's model: here the pair, A first.
     prepared.model = ModelRecord(spec=f"{a.spec} vs {b.spec}", backend="none", name=f"{a.name} vs {b.name}")
-    outcome = _progress_runner(cfg, quiet, prepared)
+    outcome = progress_runner(cfg, quiet, prepared)
     _finish(outcome, report=report, quiet=quiet)
-    _exit_if_incomplete([outcome], allow_errors)
+    exit_if_incomplete([outcome], allow_errors)
 
 
 def _folders(*paths: Path):
