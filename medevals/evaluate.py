@@ -36,6 +36,7 @@ from medevals.engine.costs import PriceTable
 from medevals.engine.journal import Journal
 from medevals.engine.keys import canonical_json
 from medevals.errors import ConfigError, Interrupted, MedevalsError, ModelError, RunError, StorageError
+from medevals.extras import require as require_extra
 from medevals.images.capability import check_image_support
 from medevals.images.store import ImageStore
 from medevals.models.registry import IN_PROCESS, create_backend, make_record
@@ -157,6 +158,8 @@ def prepare(cfg: RunConfig) -> Prepared:
         seen.add(bench.name)
         proto_name = resolve_protocol(bench.protocol, cfg.options)
         proto_cls = get_protocol(proto_name)
+        for extra in proto_cls.extras:
+            require_extra(extra, f"benchmark '{bench.name}' ({proto_name} protocol)")
         fields = proto_cls.Options.model_fields
         user = {k: v for k, v in cfg.options.items() if k in fields}
         used_options.update(user)

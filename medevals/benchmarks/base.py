@@ -110,9 +110,23 @@ class _SkipCounter:
                 yield row
 
 
+#: Where data is looked for when neither --data-dir nor $MEDEVALS_DATA is given (relative to the
+#: working directory): a ``data/`` folder, or the ``shared/data`` beside a clone (the README layout).
+DEFAULT_ROOTS = ("data", "../shared/data")
+
+
+def default_roots() -> list[Path]:
+    """The ``DEFAULT_ROOTS`` that exist here, in order."""
+    return [Path(r) for r in DEFAULT_ROOTS if Path(r).is_dir()]
+
+
 def data_root(data_dir: str | Path | None) -> Path | None:
+    """``--data-dir``, else ``$MEDEVALS_DATA``, else the first default root that exists."""
     root = data_dir or os.environ.get("MEDEVALS_DATA")
-    return Path(root).expanduser() if root else None
+    if root:
+        return Path(root).expanduser()
+    found = default_roots()
+    return found[0] if found else None
 
 
 def hash_files(paths: Iterable[Path]) -> str:
@@ -139,6 +153,19 @@ def load(
         )
     if bench.bundled_dir is not None:
         return _load_folder(bench, bench.bundled_dir, split, "bundled", seed, options)
+    explicit = data_dir or os.environ.get("MEDEVALS_DATA")
+    if not explicit:
+        looked = [Path(r) / (bench.local_dir or bench.name) for r in DEFAULT_ROOTS]
+        for folder in looked:
+            if folder.is_dir():
+                return _load_folder(bench, folder, split, str(folder), seed, options)
+        where = f"; looked in {', '.join(f'./{f}' for f in looked)}"
+        if bench.hub is None:
+            raise DataError(
+                f"benchmark '{bench.name}' is only available from a local folder: pass --data-dir DIR or set "
+                f"MEDEVALS_DATA=DIR with DIR/{bench.local_dir or bench.name}/ inside{where}"
+            )
+        return _load_hub(bench, split, local_hint=where)
     root = data_root(data_dir)
     if root is not None:
         if not root.is_dir():
@@ -150,13 +177,7 @@ def load(
                     f"no folder '{folder.name}' for benchmark '{bench.name}' in the data directory", path=root
                 )
             return _load_hub(bench, split, local_hint=f" (and no folder {folder})")
-        return _load_folder(bench, folder, split, str(folder), options=options)
-    if bench.hub is None:
-        raise DataError(
-            f"benchmark '{bench.name}' is only available from a local folder: pass --data-dir DIR or set "
-            f"MEDEVALS_DATA=DIR with DIR/{bench.local_dir or bench.name}/ inside"
-        )
-    return _load_hub(bench, split)
+    return _load_folder(bench, folder, split, str(folder), seed, options)
 
 
 def _load_folder(
@@ -196,8 +217,11 @@ def _load_hub(bench: Benchmark, split: str, local_hint: str = "") -> LoadedData:
         raise DataError(
             f"benchmark '{bench.name}': split '{split}' is not on the hub copy ({hub.path}); {hint}"
         )
-    if os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("HF_DATASETS_OFFLINE") == "1":
-        raise DataError(f"benchmark '{bench.name}': the Hugging Face hub is offline (HF_HUB_OFFLINE); {hint}")
+    from medevals.benchmarks.hub_reach import unreachable_reason
+
+    problem = unreachable_reason()
+    if problem:  # at once: datasets would retry for ~30 s before failing
+        raise DataError(f"benchmark '{bench.name}': the Hugging Face hub is not usable ({problem}); {hint}")
     try:
         import datasets
     except ImportError as e:  # pragma: no cover - hard dependency

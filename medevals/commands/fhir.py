@@ -33,9 +33,12 @@ def serve(
     """
     import sqlite3
 
+    from medevals.errors import ConfigError
+    from medevals.extras import require
+
+    require("fhir", "`medevals fhir serve`")
     import uvicorn
 
-    from medevals.errors import ConfigError
     from medevals.fhir.serve import sandbox_app
 
     store_path = str(db) if db else ":memory:"

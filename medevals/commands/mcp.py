@@ -17,10 +17,13 @@ def calculators(
     path: Annotated[str, typer.Option(help="HTTP endpoint path.")] = "/mcp",
 ) -> None:
     """Serve the 55 calculators as MCP tools (stdio for a client that spawns us; http at http://HOST:PORT/PATH)."""
+    from medevals.errors import ConfigError
+    from medevals.extras import require
+
+    require("mcp", "`medevals mcp calculators`")
     import anyio
 
     from medevals.calculators import mcp_server
-    from medevals.errors import ConfigError
 
     if transport == "stdio":
         anyio.run(mcp_server.serve_stdio)

@@ -71,7 +71,7 @@ if TYPE_CHECKING:
     from medevals.evaluate import Prepared, PreparedBenchmark
 
 _LOOPBACK_VAR = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
-INSTALL_HINT = "--executor ray needs Ray: pip install 'medevals[ray]'"
+INSTALL_HINT = "--executor ray needs Ray: pip install -e '.[ray]'"
 
 
 @dataclass

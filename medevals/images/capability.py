@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from medevals.errors import ConfigError
+from medevals.extras import install_hint
 
 if TYPE_CHECKING:
     from medevals.models.base import ModelBackend
@@ -24,7 +25,7 @@ def _has_degradation(variant: str) -> bool:
     return any(part.strip().startswith("degrade:") for part in variant.split("+"))
 
 
-INSTALL_HINT = "pip install 'medevals[images]'"
+INSTALL_HINT = install_hint("images")
 
 
 def check_image_support(benchmarks: Sequence[Any], backend: ModelBackend | None) -> None:

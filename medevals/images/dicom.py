@@ -11,7 +11,7 @@ clinical choice, so it is an option (``dicom_window``) recorded in the run manif
 
 The linear window is DICOM PS3.3 C.11.2.1.2.1. Multi-frame images give their middle frame.
 Colour images (RGB, YBR converted by pydicom, palette colour) are returned as RGB unwindowed.
-pydicom is the optional extra ``images`` (``pip install 'medevals[images]'``).
+pydicom is the optional extra ``images`` (``pip install -e '.[images]'``).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ PRESETS: dict[str, tuple[float, float]] = {
     "brain": (40.0, 80.0),
     "liver": (30.0, 150.0),
 }
-INSTALL_HINT = "pip install 'medevals[images]' (pydicom)"
+INSTALL_HINT = "pip install -e '.[images]' (pydicom)"
 
 
 def parse_window(spec: str) -> str | tuple[float, float]:

@@ -6,7 +6,7 @@ request is answered with ``model.generate``. The answer is shaped like an OpenAI
 ``medevals.models.openai_format`` treat it exactly like a served model's.
 
 torch and transformers are imported only in ``start()``: ``import medevals.models.hf`` stays
-cheap and works without them (``pip install 'medevals[hf]'`` brings them).
+cheap and works without them (``pip install -e '.[hf]'`` brings them).
 
 One device runs one ``generate`` at a time, so requests are serialised with a lock and the
 backend announces ``max_concurrency = 1``. Greedy decoding with ``n > 1`` generates once and
@@ -29,7 +29,7 @@ from medevals.errors import ModelError
 from medevals.models.base import ModelBackend, PermanentModelError, TransientModelError
 from medevals.schema import CallKind, Message, ModelRecord
 
-HF_INSTALL_HINT = "pip install 'medevals[hf]'"
+HF_INSTALL_HINT = "pip install -e '.[hf]'"
 DEFAULT_MAX_TOKENS = 256
 
 _DTYPES = {

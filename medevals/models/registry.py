@@ -15,8 +15,8 @@ from medevals.schema import ModelRecord
 PREFIXES = {
     "openai": "any OpenAI-compatible server (vLLM, SGLang, llama.cpp, Ollama, hosted APIs); needs --base-url",
     "builtin": "embedded models run in-process: builtin:gemma3-270m (LLM), builtin:minilm (embeddings, extra 'embed')",
-    "hf": "transformers model loaded in-process (pip install 'medevals[hf]')",
-    "vllm": "vLLM offline engine in-process (pip install 'medevals[vllm]', GPU)",
+    "hf": "transformers model loaded in-process (pip install -e '.[hf]')",
+    "vllm": "vLLM offline engine in-process (pip install -e '.[vllm]', GPU)",
     "replay": "recorded outputs (JSONL of {id, output|response}) answer each item: rescore published outputs",
 }
 

@@ -31,7 +31,7 @@ from medevals.models.hf import (
 )
 from medevals.schema import CallKind, ModelRecord
 
-VLLM_INSTALL_HINT = "pip install 'medevals[vllm]'"
+VLLM_INSTALL_HINT = "pip install -e '.[vllm]'"
 #: Settings passed straight to ``vllm.LLM(...)``.
 LLM_SETTINGS = (
     "tensor_parallel_size",

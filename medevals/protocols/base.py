@@ -122,6 +122,8 @@ class Protocol(ABC):
     role_fallbacks: ClassVar[dict[str, str]] = {}
     #: False for protocols that never call the model under test (retrieval): ``--model`` may be omitted.
     needs_candidate: ClassVar[bool] = True
+    #: Optional extras (``medevals/extras.py``) the protocol needs: checked before any data is read.
+    extras: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def metric_spec(cls, name: str) -> MetricSpec | None:

@@ -76,6 +76,7 @@ class EHRAgentProtocol(Protocol):
     name = "ehr-agent"
     primary_metric = "success"
     Options = EHRAgentOptions
+    extras = ("fhir",)  # fhir.resources validates every write; the sandbox is a FastAPI app
     options: EHRAgentOptions
 
     def __init__(self, options: ProtocolOptions, benchmark: Any = None):
@@ -102,6 +103,9 @@ class EHRAgentProtocol(Protocol):
 
     async def setup(self, items: list[Item], clients: dict[str, Any]) -> None:
         from medevals.agents.ehr_env import FHIREnv
+        from medevals.extras import require
+
+        require("fhir", "the EHR-agent protocol")
 
         o = self.options
         if o.fhir_base_url:

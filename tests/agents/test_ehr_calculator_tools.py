@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 from clihelp import run_fake
 from ehr_scripts import as_tool_calls, oracle_script, scripted
+from extras_skip import needs
 
 from medevals.benchmarks import base, registry
+
+pytestmark = needs("fhir")
 
 
 @pytest.fixture(scope="module")

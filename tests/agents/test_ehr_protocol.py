@@ -8,10 +8,13 @@ from pathlib import Path
 import pytest
 from clihelp import run_cli, run_fake, run_ok
 from ehr_scripts import BASE, as_tool_calls, do_nothing, oracle_posts, oracle_script, scripted
+from extras_skip import needs
 
 from medevals.benchmarks import base, registry
 from medevals.fhir.tasks import TaskSpec
 from medevals.runs.folder import RunFolder
+
+pytestmark = needs("fhir")
 
 
 @pytest.fixture(scope="module")

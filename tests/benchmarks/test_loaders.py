@@ -64,7 +64,8 @@ def test_unknown_benchmark_and_split():
 
 def test_missing_data_dir_says_what_to_pass(monkeypatch, tmp_path):
     monkeypatch.delenv("MEDEVALS_DATA", raising=False)
-    with pytest.raises(DataError, match=r"hub is offline.*--data-dir"):
+    monkeypatch.chdir(tmp_path)  # no data/ or ../shared/data here
+    with pytest.raises(DataError, match=r"hub is not usable \(offline mode.*--data-dir"):
         base.load(registry.get("medqa"))
     with pytest.raises(DataError, match="data directory does not exist"):
         base.load(registry.get("medqa"), data_dir=tmp_path / "nope")

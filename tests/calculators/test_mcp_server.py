@@ -9,6 +9,9 @@ from pathlib import Path
 
 import anyio
 import pytest
+from extras_skip import needs
+
+pytestmark = needs("mcp")
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -21,11 +21,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from extras_skip import needs
 
 from medevals.benchmarks import base, registry
 from medevals.protocols.base import SolveContext
 from medevals.protocols.ehr_agent import EHRAgentProtocol
 from medevals.schema import CallRecord, Item
+
+pytestmark = needs("fhir")
 
 NOW = "2023-11-13T10:15:00+00:00"
 B = "@BASE@"  # the FHIR base the agent is told (the sandbox's URL), filled in per run

@@ -115,7 +115,7 @@ def test_without_ray_the_flag_says_how_to_get_it(monkeypatch, fake_server, tmp_p
         fake_server(), tmp_path, capsys, "--executor", "ray", benchmark=str(spec)
     )
     assert code == 2 and folder is None
-    assert "pip install 'medevals[ray]'" in err and len(err.strip().splitlines()) == 1
+    assert "pip install -e '.[ray]'" in err and len(err.strip().splitlines()) == 1
 
 
 def test_ray_options_need_the_ray_executor(tmp_path, capsys):

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 
 import pytest
+from extras_skip import needs
 
 from medevals.benchmarks import base, registry
 from medevals.fhir.generator import generate
@@ -24,6 +25,7 @@ def test_generator_is_deterministic_and_seed_sensitive() -> None:
     assert len({r["id"] for r in a}) == len(a)
 
 
+@needs("fhir")
 def test_generated_resources_are_valid_fhir() -> None:
     for r in generate(15, seed=1):
         if r["resourceType"] in (

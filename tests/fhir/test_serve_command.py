@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from extras_skip import needs
 
 from medevals.fhir.serve import free_port
 
@@ -16,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
+@needs("fhir")
 def test_fhir_serve_answers_searches_and_creates(tmp_path: Path) -> None:
     port = free_port()
     db = tmp_path / "record.sqlite"

@@ -5,12 +5,15 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from fastapi.testclient import TestClient
 
 from medevals.fhir.generator import LABS, NOW
 from medevals.fhir.server import SESSION_HEADER, create_app
 from medevals.fhir.store import Store
 from medevals.fhir.world import build_store
+
+TestClient = pytest.importorskip(
+    "fastapi.testclient", reason="the 'fhir' extra is not installed (pip install -e '.[fhir]')"
+).TestClient
 
 BASE = "/fhir"
 

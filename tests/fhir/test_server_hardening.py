@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from fastapi.testclient import TestClient
 
 from medevals.fhir.server import SESSION_HEADER, create_app
 from medevals.fhir.store import Store
+
+TestClient = pytest.importorskip(
+    "fastapi.testclient", reason="the 'fhir' extra is not installed (pip install -e '.[fhir]')"
+).TestClient
 
 MRN = "S0000001"
 PATIENT = {"resourceType": "Patient", "id": MRN, "identifier": [{"value": MRN}], "birthDate": "1950-01-01"}

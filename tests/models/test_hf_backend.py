@@ -51,7 +51,7 @@ def test_importing_backends_does_not_import_torch() -> None:
 def test_hf_start_without_torch_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` raise ImportError
     backend = HFBackend(_record("/nowhere"))
-    with pytest.raises(ModelError, match=r"medevals\[hf\]"):
+    with pytest.raises(ModelError, match=r"pip install -e '\.\[hf\]'"):
         asyncio.run(backend.start())
 
 
@@ -60,7 +60,7 @@ def test_vllm_start_without_vllm_names_the_extra(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setitem(sys.modules, "vllm", None)
     backend = VLLMBackend(_record("/nowhere", "vllm"))
-    with pytest.raises(ModelError, match=r"medevals\[vllm\]") as err:
+    with pytest.raises(ModelError, match=r"pip install -e '\.\[vllm\]'") as err:
         asyncio.run(backend.start())
     assert "GPU" in str(err.value) and "--base-url" in str(err.value)
 

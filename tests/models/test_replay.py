@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from clihelp import only_run, run_cli
 from conftest import data_dir
+from extras_skip import needs
 
 from medevals.benchmarks import base, registry
 
@@ -333,7 +334,7 @@ def test_runs_replay_cannot_answer_are_refused_before_any_work(args, message, tm
     [
         ("mediq-icraftmd", [], "a consultation makes several model turns"),
         ("medcalc", ["--tools", "calculators"], "with calculator tools the model makes several turns"),
-        ("ehr-agent", [], "the EHR agent makes several model turns"),
+        pytest.param("ehr-agent", [], "the EHR agent makes several model turns", marks=needs("fhir")),
     ],
 )
 def test_multi_turn_protocols_are_refused(bench, args, message, tmp_path, capsys):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from clihelp import fake_run_args, run_cli, run_ok
+from extras_skip import needs
 from fake_openai import mcq_by_item_number
 
 
@@ -298,6 +299,7 @@ def test_leaderboard_index_that_cannot_be_written(fake_server, tmp_path, capsys)
     one_line_error(code, err, "index.duckdb")
 
 
+@needs("fhir")
 def test_fhir_sandbox_database_that_cannot_be_opened(tmp_path, capsys):
     code, _, err = run_cli(["fhir", "serve", "--db", str(tmp_path / "no" / "such" / "x.sqlite")], capsys)
     one_line_error(code, err, "--db", "cannot open it as the sandbox's SQLite file")
