@@ -808,8 +808,14 @@ async def run_unit(
     return sample
 
 
-def compute_metrics(folder: RunFolder, manifest: RunManifest) -> dict[str, Any]:
-    """Metrics per benchmark from samples.jsonl (streamed); used by run, rescore and report."""
+def compute_metrics(
+    folder: RunFolder, manifest: RunManifest, samples: Iterator[Sample] | None = None
+) -> dict[str, Any]:
+    """Metrics per benchmark from samples.jsonl (streamed); used by run, rescore and report.
+
+    ``samples``: the latest sample of each unit in unit-id order, when the caller produces them
+    itself (``rescore`` scores and writes each as it goes): the file is then parsed once. The
+    stream is read to its end before the samples' size is taken."""
     aggs: dict[str, Aggregator] = {}
     protos: dict[str, Protocol] = {}
     for b in manifest.benchmarks:
@@ -824,10 +830,31 @@ def compute_metrics(folder: RunFolder, manifest: RunManifest) -> dict[str, Any]:
         )
     # In unit order, not finishing order: identical samples give byte-identical metrics.json
     # however the units were scheduled (concurrency, Ray, resume; see runs/execution.py).
-    for s in folder.iter_samples(ordered=True):
-        if s.benchmark not in aggs:
-            raise RunError(f"{folder.samples_path}: sample {s.unit_id} names a benchmark not in the manifest")
-        aggs[s.benchmark].add(s)
+    # One parse of each sample: the first benchmark with a summary reads its samples from the
+    # same ordered pass that feeds every aggregator; any further one re-reads only its own.
+    summarized = [
+        b.name for b in manifest.benchmarks if get_protocol(b.protocol).summarize is not Protocol.summarize
+    ]
+    extras: dict[str, Any] = {}
+
+    def feed(only: str | None) -> Iterator[Sample]:
+        for s in folder.iter_samples(ordered=True) if samples is None else samples:
+            if s.benchmark not in aggs:
+                raise RunError(
+                    f"{folder.samples_path}: sample {s.unit_id} names a benchmark not in the manifest"
+                )
+            aggs[s.benchmark].add(s)
+            if s.benchmark == only:
+                yield s
+
+    first = summarized[0] if summarized else None
+    stream = feed(first)
+    if first is not None:
+        extras[first] = protos[first].summarize(stream)
+    for _ in stream:  # a summary that stopped early, or none: every sample still reaches its aggregator
+        pass
+    for name in summarized[1:]:
+        extras[name] = protos[name].summarize(folder.iter_samples(ordered=True, benchmark=name))
     # What the metrics were computed from: a later append (a retried unit) makes them stale.
     size = folder.samples_size()
     out: dict[str, Any] = {
@@ -844,11 +871,8 @@ def compute_metrics(folder: RunFolder, manifest: RunManifest) -> dict[str, Any]:
         res["taxonomy"] = b.taxonomy.model_dump()
         if b.skipped:
             res["skipped"] = {"n": sum(b.skipped.values()), "reasons": dict(b.skipped)}
-        if get_protocol(b.protocol).summarize is not Protocol.summarize:
-            proto = protos[b.name]
-            extra = proto.summarize(s for s in folder.iter_samples(ordered=True) if s.benchmark == b.name)
-            if extra:
-                res["extra"] = extra
+        if extras.get(b.name):
+            res["extra"] = extras[b.name]
         out["benchmarks"][b.name] = res
     return out
 

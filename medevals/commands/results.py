@@ -10,6 +10,10 @@ from rich.table import Table
 
 from medevals.commands.output import err, out
 
+#: Above this many model x benchmark rows the terminal shows the models table only: a longer
+#: table takes rich seconds to lay out and nobody reads it in a terminal.
+DETAIL_ROWS = 300
+
 
 def leaderboard(
     paths: Annotated[
@@ -34,6 +38,14 @@ def leaderboard(
     html: Annotated[
         Path | None,
         typer.Option("--html", help="Also write the leaderboard as one self-contained HTML page (sortable)."),
+    ] = None,
+    detail: Annotated[
+        bool | None,
+        typer.Option(
+            "--detail/--no-detail",
+            help=f"The per-benchmark table, one row per model x benchmark (default: when it has at "
+            f"most {DETAIL_ROWS} rows; a larger board is a page: --html).",
+        ),
     ] = None,
     pair: Annotated[
         tuple[str, str] | None,
@@ -92,7 +104,7 @@ def leaderboard(
             out.print(f"leaderboard page: {write_page(page, html)}", soft_wrap=True, highlight=False)
         except OSError as e:
             raise ConfigError(f"--html: {e}") from None
-    shown = _print_board(con)
+    shown = _print_board(con, detail)
     _report_index(refresh, seconds, where)
     if not shown:
         out.print("no finished runs with metrics found in " + ", ".join(map(str, targets)))
@@ -146,14 +158,28 @@ def _open_index(targets: list[Path], write: bool | None, index: Path | None) -> 
         return con, refresh, "in memory"
 
 
-def _print_board(con: Any) -> bool:
-    from medevals.report.table import fmt_pct
-    from medevals.runs.index import category_means, model_summary, win_rates
+def _print_board(con: Any, detail: bool | None) -> bool:
     from medevals.runs.index import leaderboard as board
 
     rows = board(con)
     if not rows:
         return False
+    if detail or (detail is None and len(rows) <= DETAIL_ROWS):
+        _print_detail(rows)
+    elif detail is None:
+        err.print(
+            f"note: {len(rows):,} model x benchmark rows: the per-benchmark table is left out "
+            "(--detail prints it; --html writes the whole board as a sortable page)",
+            style="dim",
+            soft_wrap=True,
+        )
+    _print_models(con)
+    return True
+
+
+def _print_detail(rows: list[tuple[Any, ...]]) -> None:
+    from medevals.report.table import fmt_pct
+
     t = Table(
         title="Leaderboard (primary metric %, 95% CI; newest finished run per model x benchmark; "
         "errors = samples that failed for good, not in n)"
@@ -173,6 +199,11 @@ def _print_board(con: Any) -> bool:
             run_id,
         )
     out.print(t)
+
+
+def _print_models(con: Any) -> None:
+    from medevals.runs.index import category_means, model_summary, win_rates
+
     wins = {m: (rate, comps) for m, rate, comps, _ in win_rates(con)}
     cats: dict[str, dict[str, float]] = {}
     for c in category_means(con):
@@ -195,7 +226,6 @@ def _print_board(con: Any) -> bool:
             "unknown" if m["cost_per_point"] is None else f"${m['cost_per_point']:.5f}",
         )
     out.print(w)
-    return True
 
 
 def _print_pair(con: object, model_a: str, model_b: str) -> None:

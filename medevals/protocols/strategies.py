@@ -31,6 +31,7 @@ images (``zero-shot`` for a bare degradation), added when missing. A grid is wri
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -79,6 +80,7 @@ class Strategy:
         return self.samples > 1 or self.shuffles > 1
 
 
+@functools.lru_cache(maxsize=512)  # once per variant name, not once per sample scored
 def parse(name: str, default_shots: int = 5) -> Strategy:
     """One variant name -> Strategy; ValueError with the offending part otherwise.
 

@@ -83,7 +83,9 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def _unit_id_of(line: str) -> str:
-    if line.startswith(_UID_PREFIX):
+    # the fast path only for the writer's own layout: '{"unit_id": "x"' (json.dumps, a hand
+    # edit) would otherwise read as an empty id and merge every unit into one
+    if line.startswith(_UID_PREFIX + '"'):
         with contextlib.suppress(ValueError, IndexError):
             return scanstring(line, len(_UID_PREFIX) + 1)[0]
     try:
@@ -236,15 +238,20 @@ class RunFolder:
                 last[uid] = n
         return old
 
-    def iter_samples(self, *, all_lines: bool = False, ordered: bool = False) -> Iterator[Sample]:
+    def iter_samples(
+        self, *, all_lines: bool = False, ordered: bool = False, benchmark: str | None = None
+    ) -> Iterator[Sample]:
         """Stream the latest sample of each unit (every line with ``all_lines``); a torn final
         line (crash mid-write) is skipped. ``ordered`` yields them sorted by unit id instead of
-        in the order they finished (see ``_iter_ordered``)."""
+        in the order they finished (see ``_iter_ordered``); with ``benchmark`` too, only that
+        benchmark's (other lines are never parsed)."""
         if not self.samples_path.exists():
             return
         if ordered and not all_lines:
-            yield from self._iter_ordered()
+            yield from self._iter_ordered(benchmark)
             return
+        if benchmark is not None:
+            raise ValueError("iter_samples: benchmark= needs ordered=True")
         skip = set() if all_lines else self._superseded()
         with self.samples_path.open("rb") as fh:
             for n, line in enumerate(fh, start=1):
@@ -295,7 +302,7 @@ class RunFolder:
                     )
         return n
 
-    def _iter_ordered(self) -> Iterator[Sample]:
+    def _iter_ordered(self, benchmark: str | None = None) -> Iterator[Sample]:
         """The latest sample of each unit, by unit id: the order in which metrics are computed.
 
         Samples land in the order units finish, which differs between two runs of the same
@@ -314,15 +321,52 @@ class RunFolder:
                 uid = _unit_id_of(raw[:4096].decode("utf-8", "replace"))
                 last[uid or _unit_id_of(raw.decode("utf-8", errors="replace"))] = (pos, n)
                 pos += len(raw)
+            # a unit id starts with its benchmark's name and "/" (``Unit.unit_id``)
+            prefix = None if benchmark is None else benchmark + "/"
             for uid in sorted(last):
+                if prefix is not None and not uid.startswith(prefix):
+                    continue
                 off, n = last[uid]
                 fh.seek(off)
                 try:
-                    yield Sample.model_validate_json(fh.readline())
+                    s = Sample.model_validate_json(fh.readline())
                 except ValueError as e:  # invalid UTF-8 and JSON included
                     raise RunError(
                         f"{self.samples_path}:{n}: unreadable sample ({_first_error(e)})"
                     ) from None
+                if benchmark is None or s.benchmark == benchmark:
+                    yield s
+
+    def iter_by_unit(self) -> Iterator[tuple[Sample, bool, bytes]]:
+        """Every whole line as (sample, is the unit's latest, the line), grouped by unit in unit-id order,
+        each unit's lines in file order (its latest last): what ``rescore`` rewrites, so the
+        file it writes keeps every attempt and the latest-line-wins rule, and its latest
+        samples come out in the order metrics are computed in."""
+        if not self.samples_path.exists():
+            return
+        lines: dict[str, list[tuple[int, int]]] = {}
+        with self.samples_path.open("rb") as fh:
+            pos = 0
+            for n, raw in enumerate(fh, start=1):
+                if not raw.endswith(b"\n"):
+                    break
+                uid = _unit_id_of(raw[:4096].decode("utf-8", "replace"))
+                lines.setdefault(uid or _unit_id_of(raw.decode("utf-8", errors="replace")), []).append(
+                    (pos, n)
+                )
+                pos += len(raw)
+            for uid in sorted(lines):
+                at = lines[uid]
+                for k, (off, n) in enumerate(at):
+                    fh.seek(off)
+                    line = fh.readline()
+                    try:
+                        s = Sample.model_validate_json(line)
+                    except ValueError as e:  # invalid UTF-8 and JSON included
+                        raise RunError(
+                            f"{self.samples_path}:{n}: unreadable sample ({_first_error(e)})"
+                        ) from None
+                    yield s, k == len(at) - 1, line
 
     def iter_sample_dicts(self, *, all_lines: bool = False) -> Iterator[dict[str, Any]]:
         if not self.samples_path.exists():

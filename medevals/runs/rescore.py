@@ -7,6 +7,7 @@ extractor or scorer is applied by re-running ``Protocol.score`` over samples.jso
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 from medevals.errors import RunError
@@ -14,6 +15,7 @@ from medevals.evaluate import compute_metrics
 from medevals.protocols.base import Protocol
 from medevals.protocols.registry import protocol_from_record
 from medevals.runs.folder import RunFolder
+from medevals.schema import Sample
 
 
 def protocols_for(folder: RunFolder) -> dict[str, Protocol]:
@@ -42,25 +44,45 @@ def rescore(folder: RunFolder) -> dict[str, Any]:
 
 
 def _rescore(folder: RunFolder) -> dict[str, Any]:
+    """One pass over samples.jsonl: each line is re-scored and written to the new file, and each
+    unit's latest sample goes on to the metrics as it is written (``compute_metrics`` with a
+    stream), so the file is parsed once. The new file holds every line, grouped by unit in
+    unit-id order (a unit's attempts in their order, its latest last): the order metrics are
+    computed in, with the latest-line-wins rule kept."""
     manifest = folder.read_manifest()
     protocols = protocols_for(folder)
     tmp = folder.samples_path.with_suffix(".jsonl.rescore")
     changed = 0
-    with tmp.open("w", encoding="utf-8") as out:
-        for s in folder.iter_samples(all_lines=True):  # superseded attempts are kept
-            proto = protocols.get(s.benchmark)
-            if proto is None:
-                raise RunError(
-                    f"{folder.samples_path}: sample {s.unit_id} names unknown benchmark {s.benchmark}"
-                )
-            if s.error is None:
-                new = proto.score(s.item, s.output, s.calls, s.variant)
-                if s.score is None or new.model_dump() != s.score.model_dump():
-                    changed += 1
-                s.score = new
-            out.write(s.model_dump_json() + "\n")
-    os.replace(tmp, folder.samples_path)
-    metrics = compute_metrics(folder, manifest)
+    done = False
+
+    def rescored() -> Iterator[Sample]:
+        nonlocal changed, done
+        with tmp.open("wb") as out:
+            for s, latest, line in folder.iter_by_unit():  # superseded attempts are kept
+                proto = protocols.get(s.benchmark)
+                if proto is None:
+                    raise RunError(
+                        f"{folder.samples_path}: sample {s.unit_id} names unknown benchmark {s.benchmark}"
+                    )
+                if s.error is None:
+                    new = proto.score(s.item, s.output, s.calls, s.variant)
+                    if s.score is None or new != s.score:  # pydantic: same type, same field values
+                        changed += 1
+                        s.score = new
+                        line = (s.model_dump_json() + "\n").encode("utf-8")
+                # an unchanged sample keeps its line byte for byte (no re-serialising)
+                out.write(line)
+                if latest:
+                    yield s
+        os.replace(tmp, folder.samples_path)
+        done = True
+
+    try:
+        metrics = compute_metrics(folder, manifest, samples=rescored())
+    finally:
+        tmp.unlink(missing_ok=True)  # a failure mid-way leaves samples.jsonl as it was
+    if not done:  # compute_metrics reads the stream to its end; this guards that contract
+        raise RunError(f"{folder.samples_path}: rescore stopped before the last sample")
     metrics["rescored_changed"] = changed
     folder.write_metrics(metrics)
     return metrics

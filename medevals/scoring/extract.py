@@ -38,6 +38,7 @@ D", "ACD", "A/C/D", "A、C、D"); single-answer items keep ``extract_choice``.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -172,6 +173,11 @@ def _is_cjk(ch: str) -> bool:
 
 
 def _letter_class(letters: list[str]) -> str:
+    return _letter_class_of(tuple(letters))
+
+
+@functools.lru_cache(maxsize=256)  # a benchmark has a handful of option sets: built once each
+def _letter_class_of(letters: tuple[str, ...]) -> str:
     return "[" + "".join(re.escape(x) for x in letters) + "]"
 
 

@@ -155,3 +155,21 @@ def test_a_copied_run_folder_is_one_result_not_two(tmp_path):
     con, _ = open_index([runs])
     rows = [r for r in leaderboard(con) if r[0] == "openai:alpha"]
     assert len(rows) == 3
+
+
+def test_a_large_board_prints_the_models_table_and_says_where_the_rows_are(tmp_path, capsys, monkeypatch):
+    from medevals.commands import results
+
+    runs = tmp_path / "runs"
+    _board(runs)
+    monkeypatch.setattr(results, "DETAIL_ROWS", 6)  # the board has 7 model x benchmark rows
+    code, out, err = run_cli(["leaderboard", str(runs)], capsys)
+    assert code == 0 and "value [95% CI]" not in out and "7 model x benchmark rows" in err
+    assert "openai:gamma" in out and "win rate" in out
+    code, out, err = run_cli(["leaderboard", str(runs), "--detail"], capsys)
+    assert code == 0 and "value [95% CI]" in out and "rows:" not in err
+    monkeypatch.setattr(results, "DETAIL_ROWS", 7)
+    code, out, err = run_cli(["leaderboard", str(runs)], capsys)
+    assert code == 0 and "value [95% CI]" in out
+    code, out, err = run_cli(["leaderboard", str(runs), "--no-detail"], capsys)
+    assert code == 0 and "value [95% CI]" not in out and "rows:" not in err
