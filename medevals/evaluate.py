@@ -130,12 +130,18 @@ def prepare(cfg: RunConfig) -> Prepared:
         else NO_MODEL
     )
     roles: dict[str, ModelRecord] = {}
+    # a role no benchmark of the run uses is a warning, not its spec's error (a judge without a
+    # server on a benchmark without judging): the error is raised only if the role is used
+    role_errors: dict[str, ConfigError] = {}
     for role, spec in cfg.roles.items():
         rspec, url = _parse_role_spec(spec)
         same_server = rspec.startswith("openai:") and url is None
-        roles[role] = make_record(
-            rspec, base_url=url or (cfg.base_url if same_server else None), api_key_env=cfg.api_key_env
-        )
+        try:
+            roles[role] = make_record(
+                rspec, base_url=url or (cfg.base_url if same_server else None), api_key_env=cfg.api_key_env
+            )
+        except ConfigError as e:
+            roles[role], role_errors[role] = NO_MODEL, e
     # llama.cpp's batched slots are not bit-deterministic (30.0% vs 25.0% on the demo across two
     # runs with 4 slots; identical with 1), so the builtin model defaults to one slot: -c 4 opts in.
     default_conc = 1 if model.backend in ("builtin", "hf") else 8
@@ -214,6 +220,9 @@ def prepare(cfg: RunConfig) -> Prepared:
         )
         prepared.append(PreparedBenchmark(bench, protocol, items, fewshot, record))
     warnings = [*ignored, *_unused_roles(cfg, prepared, roles)]
+    for role, error in role_errors.items():
+        if role in roles:
+            raise error
     if not any(pb.protocol.needs_candidate for pb in prepared):
         model = NO_MODEL  # e.g. retrieval: a given --model is not loaded, and runs with or without it match
         concurrency = 8 if cfg.concurrency is None else concurrency

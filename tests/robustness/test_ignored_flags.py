@@ -126,3 +126,17 @@ def test_a_judge_an_agent_system_calls_is_used_not_ignored(fake_server, tmp_path
     assert list(folder.read_manifest().roles) == ["judge:0"]
     [sample] = [s for s in folder.iter_samples() if s.variant == "system:refereed"]
     assert [c.role for c in sample.calls] == ["system:answerer:1", "system:referee:1"]
+
+
+def test_an_unused_judge_is_a_warning_even_when_its_spec_could_not_be_used(fake_server, tmp_path, capsys):
+    """A judge spec that could not be used (unknown prefix) on a benchmark without judging: the judge
+    is never made, so its error is not the run's; the flag is reported as ignored."""
+    from clihelp import run_fake
+
+    server = fake_server(responder=lambda path, body: "The answer is (A).")
+    args = ("--limit", "1", "--judge", "unknown:j")
+    code, _out, err, _folder = run_fake(server, tmp_path, capsys, *args)
+    assert code == 0, err
+    assert _warned(err) == [
+        "warning: --judge unknown:j: no benchmark in this run uses a judge model (demo); ignored"
+    ]
