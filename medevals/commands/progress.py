@@ -61,7 +61,6 @@ def _run_with_progress(
 
     from rich.progress import (
         BarColumn,
-        MofNCompleteColumn,
         Progress,
         TextColumn,
         TimeElapsedColumn,
@@ -75,7 +74,7 @@ def _run_with_progress(
     progress = Progress(
         TextColumn("{task.description}", style="bold", markup=False),
         BarColumn(),
-        MofNCompleteColumn(),
+        _count_column(),
         TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(),
         TextColumn("{task.fields[eta]}"),
@@ -140,6 +139,18 @@ def _run_with_progress(
         return asyncio.run(go())
 
 
+def _count_column() -> Any:
+    """``640/1000``; nothing for a step without a count (a model load), not ``0/?`` or ``1/1``."""
+    from rich.progress import MofNCompleteColumn
+    from rich.text import Text
+
+    class Count(MofNCompleteColumn):
+        def render(self, task: Any) -> Text:
+            return super().render(task) if task.fields.get("count", True) else Text("")
+
+    return Count()
+
+
 def eta_text(seconds: float | None) -> str:
     """``eta 0:08:40`` from the rate so far (rich's own estimate needs several updates within 30 s,
     which a corpus embedded 64 documents at a time on a slow machine never gives)."""
@@ -169,7 +180,9 @@ def step_printer(progress: Any, *, show: bool, quiet: bool) -> Callable[[Any], N
             return
         row = rows.get(ev.key)
         if row is None:
-            row = rows[ev.key] = progress.add_task(ev.label, total=ev.total, rate="", eta="", stats="")
+            row = rows[ev.key] = progress.add_task(
+                ev.label, total=ev.total, rate="", eta="", stats="", count=ev.total is not None
+            )
         if ev.finished and (ev.elapsed_s < STEP_SHOWN_S or not ev.ok):
             progress.remove_task(row)
             return
@@ -177,7 +190,7 @@ def step_printer(progress: Any, *, show: bool, quiet: bool) -> Callable[[Any], N
         if ev.total is None and ev.finished:
             progress.update(row, total=1, completed=1, rate=rate, eta="")
         else:
-            eta = "" if ev.finished else eta_text(ev.eta_s)
+            eta = "" if ev.finished or ev.total is None else eta_text(ev.eta_s)
             progress.update(row, completed=ev.done, rate=rate, eta=eta)
         if ev.finished:
             progress.stop_task(row)

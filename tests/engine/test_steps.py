@@ -135,7 +135,7 @@ def test_the_cli_shows_long_steps_as_rows_and_drops_short_ones():
     from rich.console import Console
     from rich.progress import Progress, TextColumn
 
-    from medevals.commands.progress import step_printer
+    from medevals.commands.progress import _count_column, step_printer
 
     console = Console(file=io.StringIO(), force_terminal=True, width=120)
     progress = Progress(TextColumn("{task.description}"), TextColumn("{task.fields[rate]}"), console=console)
@@ -155,6 +155,12 @@ def test_the_cli_shows_long_steps_as_rows_and_drops_short_ones():
     on_step(StepEvent(2, "loading openai:m", 0, None, "model", 0.0))
     on_step(StepEvent(2, "loading openai:m", 0, None, "model", 0.1, finished=True))
     assert [t.description for t in progress.tasks] == ["embedding corpus (m)"]
+    # a long model load: a row with its elapsed time, without a count or an ETA it cannot know
+    on_step(StepEvent(3, "loading builtin:x", 0, None, "model", 0.0))
+    on_step(StepEvent(3, "loading builtin:x", 0, None, "model", 5.0, finished=True))
+    load = progress.tasks[-1]
+    assert load.description == "loading builtin:x" and load.finished and load.fields["eta"] == ""
+    assert _count_column().render(load).plain == "" and _count_column().render(row).plain == "1000/1000"
 
 
 def test_without_a_terminal_a_long_step_prints_one_line_when_it_ends(capsys):
