@@ -380,17 +380,23 @@ class MCQProtocol(Protocol):
             pool = ctx.fewshot_pool
             if self._pool_vectors is None or self._pool_vectors[0] != id(pool):
                 from medevals.engine.client import CallFailed
+                from medevals.steps import step
 
                 client = ctx.clients["embedder"]
                 vectors: list[list[float]] = []
                 texts = [self._embed_text(x) for x in pool]
-                for i in range(0, len(texts), 64):
-                    req = ModelRequest(kind="embedding", body={"input": texts[i : i + 64]})
-                    try:
-                        rec = await client.call(req, unit_id="knn-pool", sample_index=0)
-                    except CallFailed as e:
-                        raise ConfigError(f"embedding the few-shot pool failed: {e}") from None
-                    vectors.extend(openai_format.embeddings(rec.raw))
+                # the first kNN unit waits for the whole pool (1,273 questions for MedQA here): a step
+                # with its own rate and ETA beside the items' row
+                label = f"embedding few-shot pool ({client.model_id})"
+                with step(label, total=len(texts), unit="items") as progress:
+                    for i in range(0, len(texts), 64):
+                        req = ModelRequest(kind="embedding", body={"input": texts[i : i + 64]})
+                        try:
+                            rec = await client.call(req, unit_id="knn-pool", sample_index=0)
+                        except CallFailed as e:
+                            raise ConfigError(f"embedding the few-shot pool failed: {e}") from None
+                        vectors.extend(openai_format.embeddings(rec.raw))
+                        progress.advance(len(req.body["input"]))
                 if len(vectors) != len(pool):
                     raise ConfigError(f"embedder returned {len(vectors)} vectors for {len(pool)} pool items")
                 self._pool_vectors = (id(pool), vectors)

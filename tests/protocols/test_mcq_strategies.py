@@ -229,3 +229,22 @@ def test_knn_with_the_builtin_embedder(fake_server, tmp_path, capsys):
     for s in folder.iter_samples():
         assert len(s.output["examples"]) == 2 and s.calls[0].role == "embedder"
         assert len(s.calls[0].raw["data"][0]["embedding"]) == 384
+
+
+def test_knn_pool_embedding_is_a_progress_step(fake_server, tmp_path, capsys, monkeypatch):
+    """The first kNN unit waits for the whole pool: a step of its own (count, rate, ETA), here
+    printed off a terminal with the shown-step floor lowered to zero."""
+    import medevals.commands.progress as progress
+
+    monkeypatch.setattr(progress, "STEP_SHOWN_S", 0.0)
+    server = fake_server(responder=embed_or_answer)
+    args = ("--limit", "2", "--strategy", "knn3", "--embedder", f"openai:emb@{server.base_url}")
+    code, _out, err, _folder = run_fake(server, tmp_path, capsys, *args)
+    assert code == 0, err
+    steps = [line for line in err.splitlines() if line.startswith(("embedding", "loading"))]
+    assert [re.sub(r"[\d.]+ s\b.*", "T", line) for line in steps] == [
+        "loading openai:fake: T",
+        "loading openai:emb: T",
+        "embedding few-shot pool (openai:emb): 40 items in T",
+    ]
+    assert re.search(r"\(\d+\.\d items/s\)$", steps[-1]), steps  # its rate
