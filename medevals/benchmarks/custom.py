@@ -4,7 +4,7 @@ Paths are relative to the spec file; ``medevals run -b my-set.yaml ...``. Keys e
 
     name: my-set
     data: questions.jsonl        # .jsonl, .json or .csv (a BEIR folder for protocol: retrieval)
-    protocol: mcq                # mcq | freetext | open-diagnosis | rubric | ner | retrieval | error-detection
+    protocol: mcq                # mcq | freetext | open-diagnosis | rubric | ner | retrieval | error-detection | pairwise
     fields: {...}                # where each part of an item is in a record (per protocol, below)
     records: data.items          # optional, .json only: where the records are inside the document
     join: {context: "\\n\\n"}      # optional: these fields hold a list of texts, joined with this
@@ -50,6 +50,11 @@ be unique (a repeat names the file and both lines).
 - ``error-detection``: text (a text numbered one sentence per line, ``0 ...``, or a list of
   sentences, numbered from 0), a flag (0/1) and/or a sentence_id (-1 or empty: no error),
   correction (the corrected sentence of a flagged text), [error_sentence, id, subset].
+- ``pairwise``: one record is one pair (PMR-Bench-style triage): a_text, b_text, the reference as
+  preferred (a / b / tie, or 1 / 2 / 0) and/or a_score and b_score (higher = more X), [a_id,
+  b_id, question, criterion, id, subset]. Without a_id / b_id an item's text is its id; one id is
+  one item across pairs (same text, same score). What is compared is ``criterion`` (a field, or
+  ``options: {criterion: more urgent}``); ``options.task`` is the instruction above the pair.
 
 One example per protocol is in the README ("Your own benchmark"). Every problem is reported as
 one line with the spec or data file, the line and the field (exit code 2).
@@ -71,7 +76,9 @@ from medevals.errors import ConfigError, DataError
 from medevals.schema import Item, Taxonomy
 from medevals.yamlfile import load_yaml_with_lines
 
-ProtocolName = Literal["mcq", "freetext", "open-diagnosis", "rubric", "ner", "retrieval", "error-detection"]
+ProtocolName = Literal[
+    "mcq", "freetext", "open-diagnosis", "rubric", "ner", "retrieval", "error-detection", "pairwise"
+]
 
 TASK_TYPES = {
     "mcq": "multiple choice",
@@ -81,6 +88,7 @@ TASK_TYPES = {
     "ner": "named entity recognition",
     "retrieval": "retrieval",
     "error-detection": "error flag, sentence localisation, correction",
+    "pairwise": "pairwise comparison (which of two is more X), both orders",
 }
 
 #: Keys that mean something for some protocols only: given for another, they are an error.
@@ -258,12 +266,55 @@ def _check_protocol_fields(spec: CustomSpec, f: spec_items._Fields, path: Path, 
             line=lines.get(("fields",)),
             field="fields.tokens" if f.tokens is None else "fields.tags",
         )
+    if isinstance(f, spec_items.PairwiseFields):
+        _check_pairwise(spec, f, path, lines)
     if isinstance(f, spec_items.RetrievalFields) and (f.query is None or f.relevant is None):
         raise DataError(
             "Field required (or give a BEIR folder as data)",
             path=path,
             line=lines.get(("fields",)),
             field="fields.query" if f.query is None else "fields.relevant",
+        )
+
+
+def _check_pairwise(spec: CustomSpec, f: spec_items.PairwiseFields, path: Path, lines: dict) -> None:
+    """A pair needs a reference and something to compare by; answers mode is ``medevals compare``'s."""
+    if (f.a_score is None) != (f.b_score is None):
+        missing = "b_score" if f.b_score is None else "a_score"
+        raise DataError(
+            "reference scores need both a_score and b_score",
+            path=path,
+            line=lines.get(("fields",)),
+            field=f"fields.{missing}",
+        )
+    if f.preferred is None and f.a_score is None:
+        raise DataError(
+            "Field required: the reference, as preferred (a / b / tie) and/or a_score and b_score",
+            path=path,
+            line=lines.get(("fields",)),
+            field="fields.preferred",
+        )
+    if (f.a_id is None) != (f.b_id is None):
+        raise DataError(
+            "give both a_id and b_id, or neither (then an item's text is its id)",
+            path=path,
+            line=lines.get(("fields",)),
+            field="fields.b_id" if f.b_id is None else "fields.a_id",
+        )
+    if spec.options.get("mode", "items") != "items":
+        raise DataError(
+            "a spec's pairs are compared by the model under test (mode items); judging two runs' "
+            "answers is 'medevals compare runs/a runs/b --judge J'",
+            path=path,
+            line=lines.get(("options", "mode")) or lines.get(("options",)),
+            field="options.mode",
+        )
+    if f.criterion is None and not spec.options.get("criterion"):
+        raise DataError(
+            "say what is compared: fields.criterion, or options: {criterion: more urgent}",
+            path=path,
+            line=lines.get(("fields",)),
+            field="fields.criterion",
         )
 
 
@@ -373,9 +424,12 @@ def items_of(
             yield item
         return
     check = IdCheck(src, fields.id)
+    pairs = spec_items.PairItemCheck(src, fields) if isinstance(fields, spec_items.PairwiseFields) else None
     for rec in read_records(src, spec.records):
         item = _map(spec, fields, rec, src, spec_path)
         check(item.id, rec.line)
+        if pairs is not None:
+            pairs(item, rec.line)
         yield item
 
 
@@ -404,6 +458,8 @@ def _map(spec: CustomSpec, f: spec_items._Fields, rec: Record, src: Path, spec_p
         )
     if isinstance(f, spec_items.ErrorDetectionFields):
         return spec_items.error_detection(f, rec, src, join=join, language=lang)
+    if isinstance(f, spec_items.PairwiseFields):
+        return spec_items.pairwise(f, rec, src, join=join, language=lang)
     if isinstance(f, spec_items.RetrievalFields):
         return _query(spec, f, rec, src, spec_path)
     raise AssertionError(type(f))

@@ -34,15 +34,21 @@ def pair_item(
     subset: str | None = None,
     where: Path | str = "",
     line: int = 0,
+    preferred_field: str = "preferred",
 ) -> Item:
-    """One pair. ``preferred`` (a/b/tie) or both reference scores (higher = more X) is the reference."""
+    """One pair. ``preferred`` (a/b/tie) or both reference scores (higher = more X) is the reference.
+
+    ``preferred_field`` is the name a data error gives the preference (a spec's own field name)."""
     if preferred is not None:
         preferred = str(preferred).strip().lower()
         aliases = {"1": "a", "2": "b", "0": "tie", "first": "a", "second": "b", "equal": "tie"}
         preferred = aliases.get(preferred, preferred)
         if preferred not in ("a", "b", "tie"):
             raise DataError(
-                f"preferred '{preferred}' is not a, b or tie", path=where, line=line, field="preferred"
+                f"preferred '{preferred}' is not a, b or tie (or 1, 2, 0)",
+                path=where,
+                line=line,
+                field=preferred_field,
             )
     if a_id == b_id:
         raise DataError(f"a pair compares two different items ('{a_id}' twice)", path=where, line=line)

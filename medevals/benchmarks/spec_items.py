@@ -81,6 +81,23 @@ class ErrorDetectionFields(_Fields):
     correction: str | None = None
 
 
+class PairwiseFields(_Fields):
+    """One record = one pair (items mode: the model under test says which is more X)."""
+
+    a_text: str
+    b_text: str
+    #: The items' own ids: the same id in several pairs is the same item (Bradley-Terry strengths,
+    #: reference order); without them an item's text is its id.
+    a_id: str | None = None
+    b_id: str | None = None
+    #: The reference: ``preferred`` (a / b / tie, or 1 / 2 / 0) and/or both items' scores.
+    preferred: str | None = None
+    a_score: str | None = None
+    b_score: str | None = None
+    question: str | None = None
+    criterion: str | None = None
+
+
 FIELD_MAPS: dict[str, type[_Fields]] = {
     "mcq": MCQFields,
     "freetext": FreeTextFields,
@@ -89,6 +106,7 @@ FIELD_MAPS: dict[str, type[_Fields]] = {
     "ner": NERFields,
     "retrieval": RetrievalFields,
     "error-detection": ErrorDetectionFields,
+    "pairwise": PairwiseFields,
 }
 
 
@@ -511,3 +529,101 @@ def error_detection(
         subset=subset,
         metadata={"language": language} if language and language != "en" else {},
     )
+
+
+# --------------------------------------------------------------------------- pairwise (pair data)
+
+
+def _score(rec: Record, path: Path, field: str) -> float:
+    import math
+
+    v = get(rec, field, path)
+    if isinstance(v, str):
+        try:
+            v = float(v.strip())
+        except ValueError:
+            raise DataError(f"expected a number, got {v!r}", path=path, line=rec.line, field=field) from None
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        raise DataError(f"expected a number, got {v!r}", path=path, line=rec.line, field=field)
+    return float(v)
+
+
+def pairwise(
+    f: PairwiseFields, rec: Record, path: Path, *, join: dict[str, str], language: str | None
+) -> Item:
+    from medevals.benchmarks.pairs import pair_item
+
+    shown: dict[str, str] = {}
+    ids: dict[str, str] = {}
+    for side, text_field, id_field in (("a", f.a_text, f.a_id), ("b", f.b_text, f.b_id)):
+        body = text(rec, text_field, path, join=join.get(f"{side}_text"), numbers=True) or ""
+        if not body.strip():
+            raise DataError("empty", path=path, line=rec.line, field=text_field)
+        shown[side] = body
+        ids[side] = (
+            as_id(get(rec, id_field, path), where=path, line=rec.line, field=id_field) if id_field else body
+        )
+    preferred = None
+    if f.preferred:
+        preferred = text(rec, f.preferred, path, numbers=True)
+    scores = {side: _score(rec, path, fld) for side, fld in (("a", f.a_score), ("b", f.b_score)) if fld}
+    question = text(rec, f.question, path, join=join.get("question")) if f.question else ""
+    criterion = text(rec, f.criterion, path, required=False) if f.criterion else None
+    item = pair_item(
+        id=item_id(f, rec, path),
+        a_id=ids["a"],
+        a_text=shown["a"],
+        b_id=ids["b"],
+        b_text=shown["b"],
+        question=(question or "").strip(),
+        criterion=(criterion or "").strip() or None,
+        preferred=preferred,
+        a_score=scores.get("a"),
+        b_score=scores.get("b"),
+        subset=text(rec, f.subset, path, numbers=True) if f.subset else None,
+        where=path,
+        line=rec.line,
+        preferred_field=f.preferred or "preferred",
+    )
+    if item.target is not None and len(scores) == 2:
+        by_score = "a" if scores["a"] > scores["b"] else "b" if scores["b"] > scores["a"] else "tie"
+        if by_score != item.target:
+            raise DataError(
+                f"preferred is '{item.target}' but the scores ({scores['a']:g}, {scores['b']:g}) say '{by_score}'",
+                path=path,
+                line=rec.line,
+                field=f.preferred,
+            )
+    if language and language != "en":
+        item.metadata["language"] = language
+    return item
+
+
+class PairItemCheck:
+    """Across pairs, one item id is one item: the same text, and the same reference score."""
+
+    def __init__(self, path: Path, f: PairwiseFields):
+        self.path, self.f = path, f
+        self.seen: dict[str, tuple[str, float | None, int]] = {}
+
+    def __call__(self, item: Item, line: int) -> None:
+        ref = item.metadata.get("reference") or {}
+        for side in ("a", "b"):
+            it = item.metadata[side]
+            score = ref.get(side)
+            first = self.seen.setdefault(it["id"], (it["text"], score, line))
+            id_field = getattr(self.f, f"{side}_id") or getattr(self.f, f"{side}_text")
+            if first[0] != it["text"]:
+                raise DataError(
+                    f"item '{it['id']}' has another text than on line {first[2]}",
+                    path=self.path,
+                    line=line,
+                    field=id_field,
+                )
+            if first[1] != score:
+                raise DataError(
+                    f"item '{it['id']}' has reference score {score} here and {first[1]} on line {first[2]}",
+                    path=self.path,
+                    line=line,
+                    field=getattr(self.f, f"{side}_score") or id_field,
+                )

@@ -362,3 +362,156 @@ def test_error_detection_spec(fake_server, tmp_path, capsys):
             pytest.approx(1.0),
         )
     assert bench(folder)["metrics"]["flag_accuracy"]["value"] == 1.0
+
+
+# --------------------------------------------------------------------------- pairwise (triage pairs)
+
+TRIAGE = {  # message -> clinician's urgency (higher = more urgent); never shown to the model
+    "Crushing chest pain since an hour, sweating.": 5,
+    "Sudden weakness of the left arm and slurred speech.": 4,
+    "Fever 39.5 and a stiff neck.": 3,
+    "Ankle swollen after a fall yesterday.": 2,
+    "Please renew my statin prescription.": 1,
+}
+
+
+def _triage_rows() -> list[dict]:
+    import itertools
+
+    msgs = list(TRIAGE)
+    rows = []
+    for n, (x, y) in enumerate(itertools.combinations(range(len(msgs)), 2)):
+        rows.append(
+            {
+                "pair": f"p{n}",
+                "first": {"msg_id": f"m{x}", "body": msgs[x], "urgency": TRIAGE[msgs[x]]},
+                "second": {"msg_id": f"m{y}", "body": msgs[y], "urgency": TRIAGE[msgs[y]]},
+                "label": "1" if TRIAGE[msgs[x]] > TRIAGE[msgs[y]] else "2",
+            }
+        )
+    return rows
+
+
+PAIR_SPEC = (
+    "name: my-triage\ndata: pairs.jsonl\nprotocol: pairwise\n"
+    "fields: {id: pair, a_id: first.msg_id, a_text: first.body, b_id: second.msg_id, b_text: second.body,\n"
+    "         preferred: label, a_score: first.urgency, b_score: second.urgency}\n"
+    "options: {criterion: more urgent, bootstrap: 50}\n"
+)
+
+
+def test_pairwise_spec_triage_pairs_from_a_users_jsonl(fake_server, tmp_path, capsys):
+    jsonl(tmp_path / "pairs.jsonl", _triage_rows())
+    spec = write_spec(tmp_path, PAIR_SPEC)
+    prompts: list[str] = []
+
+    def respond(path, body):
+        text = _last_user_text(body)
+        prompts.append(text)
+        first = text.split("# Item 1", 1)[1].split("# Item 2", 1)[0]
+        second = text.split("# Item 2", 1)[1]
+        (u1,) = [u for m, u in TRIAGE.items() if m in first]
+        (u2,) = [u for m, u in TRIAGE.items() if m in second]
+        if {u1, u2} == {1, 2}:  # can't tell the two least urgent apart: always the first shown
+            return json.dumps({"explanation": "x", "preferred": 1})
+        return json.dumps({"explanation": "x", "preferred": 1 if u1 > u2 else 2})
+
+    server = fake_server(responder=respond)
+    folder = run_spec(server, tmp_path, capsys, spec)
+    assert len(prompts) == 20  # 10 pairs x both orders
+    assert all("more urgent" in p for p in prompts)
+    assert not any("urgency" in p or "label" in p for p in prompts)  # the reference stays hidden
+    s = {x.item.id: x for x in folder.iter_samples()}
+    assert s["p0"].item.metadata["a"] == {"id": "m0", "text": next(iter(TRIAGE))}
+    assert s["p0"].item.target == "a" and s["p0"].item.metadata["reference"] == {"a": 5.0, "b": 4.0}
+    m = bench(folder)
+    # 9 pairs right in both orders; the (2, 1) pair right in one order only
+    assert m["metrics"]["accuracy"]["value"] == pytest.approx((9 + 0.5) / 10)
+    extra = m["extra"]
+    bt = extra["bradley_terry"]
+    assert sorted(bt, key=lambda k: -bt[k]["value"])[:3] == ["m0", "m1", "m2"]
+    assert bt["m3"]["value"] == pytest.approx(bt["m4"]["value"])  # one win each: tied strengths
+    assert bt["m2"]["value"] > bt["m3"]["value"]
+    assert extra["kendall_tau"] == pytest.approx(9 / 90**0.5)  # tau-b: 9 concordant, 1 tie, 0 discordant
+    assert table(m, "Bradley-Terry strengths")["rows"][0][0] == "m0"
+
+
+def test_pairwise_spec_texts_as_ids_and_a_preference_field(fake_server, tmp_path, capsys):
+    rows = [
+        {"q": "Which note needs a call back today?", "x": "Chest pain.", "y": "Refill request.", "win": "a"},
+        {"q": "Which note needs a call back today?", "x": "Refill request.", "y": "Rash.", "win": "tie"},
+    ]
+    jsonl(tmp_path / "pairs.jsonl", rows)
+    spec = write_spec(
+        tmp_path,
+        "name: t\ndata: pairs.jsonl\nprotocol: pairwise\n"
+        "fields: {a_text: x, b_text: y, preferred: win, question: q}\n"
+        "options: {criterion: more urgent, task: 'Triage these portal messages.'}\n",
+    )
+
+    def respond(path, body):
+        text = _last_user_text(body)
+        assert text.startswith("Triage these portal messages.\n\nWhich note needs a call back today?")
+        return json.dumps({"explanation": "x", "preferred": 0 if "Rash" in text else 1})
+
+    folder = run_spec(fake_server(responder=respond), tmp_path, capsys, spec)
+    s = {x.item.id: x for x in folder.iter_samples()}
+    assert s["1"].score.value == 0.5 and s["2"].score.value == 1.0  # chest pain first only; tie both orders
+    assert set(bench(folder)["extra"]["bradley_terry"]) == {"Chest pain.", "Refill request.", "Rash."}
+
+
+@pytest.mark.parametrize(
+    ("spec_tail", "rows", "message"),
+    [
+        (
+            "fields: {a_text: x, b_text: y}\noptions: {criterion: more urgent}\n",
+            [{"x": "a", "y": "b"}],
+            r"s.yaml:4: field 'fields.preferred': Field required: the reference",
+        ),
+        (
+            "fields: {a_text: x, b_text: y, preferred: w}\n",
+            [{"x": "a", "y": "b", "w": "a"}],
+            r"s.yaml:4: field 'fields.criterion': say what is compared",
+        ),
+        (
+            "fields: {a_text: x, b_text: y, a_score: s}\noptions: {criterion: more urgent}\n",
+            [{"x": "a", "y": "b", "s": 1}],
+            r"s.yaml:4: field 'fields.b_score': reference scores need both",
+        ),
+        (
+            "fields: {a_text: x, b_text: y, preferred: w}\noptions: {criterion: c, mode: answers}\n",
+            [{"x": "a", "y": "b", "w": "a"}],
+            r"s.yaml:5: field 'options.mode': .*medevals compare",
+        ),
+        (
+            "fields: {a_text: x, b_text: y, preferred: w}\noptions: {criterion: c}\n",
+            [{"x": "a", "y": "b", "w": "a"}, {"x": "a", "y": "c", "w": "left"}],
+            r"pairs.jsonl:2: field 'w': preferred 'left' is not a, b or tie",
+        ),
+        (
+            "fields: {a_text: x, b_text: y, a_score: s.0, b_score: s.1}\noptions: {criterion: c}\n",
+            [{"x": "a", "y": "b", "s": [2, 1]}, {"x": "c", "y": "a", "s": [3, 1]}],
+            r"pairs.jsonl:2: field 's.1': item 'a' has reference score 1.0 here and 2.0 on line 1",
+        ),
+        (
+            "fields: {a_text: x, b_text: y, preferred: w, a_score: s.0, b_score: s.1}\noptions: {criterion: c}\n",
+            [{"x": "a", "y": "b", "w": "b", "s": [2, 1]}],
+            r"pairs.jsonl:1: field 'w': preferred is 'b' but the scores \(2, 1\) say 'a'",
+        ),
+        (
+            "fields: {a_text: x, b_text: y, a_score: s.0, b_score: s.1}\noptions: {criterion: c}\n",
+            [{"x": "a", "y": "b", "s": [2, "high"]}],
+            r"pairs.jsonl:1: field 's.1': expected a number, got 'high'",
+        ),
+    ],
+)
+def test_pairwise_spec_errors_name_file_line_and_field(tmp_path, spec_tail, rows, message):
+    from medevals.benchmarks.custom import load_spec
+    from medevals.errors import DataError
+
+    jsonl(tmp_path / "pairs.jsonl", rows)
+    p = tmp_path / "s.yaml"
+    p.write_text("name: t\ndata: pairs.jsonl\nprotocol: pairwise\n" + spec_tail, encoding="utf-8")
+    with pytest.raises(DataError, match=message):
+        bench = load_spec(p)
+        list(bench.load_local(tmp_path, "test"))
