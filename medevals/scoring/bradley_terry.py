@@ -94,26 +94,46 @@ def _pct(vals: list[float], q: float) -> float:
     return vals[f] if f == c else vals[f] + (vals[c] - vals[f]) * (k - f)
 
 
+#: Strengths closer than this are one rank: a fit's rounding is not an order.
+TIE_DIGITS = 9
+
+
+def _rounded(values: dict[str, float], names: list[str]) -> list[float]:
+    return [round(float(values[n]), TIE_DIGITS) for n in names]
+
+
 def kendall_tau(predicted: dict[str, float], reference: dict[str, float]) -> float:
-    """Kendall's tau-b between two scorings of the same entities (scipy)."""
+    """Kendall's tau-b between two scorings of the same entities (scipy); NaN without any order."""
     from scipy.stats import kendalltau
 
     names = sorted(set(predicted) & set(reference))
     if len(names) < 2:
         return math.nan
-    tau = kendalltau([predicted[n] for n in names], [reference[n] for n in names]).statistic
+    tau = kendalltau(_rounded(predicted, names), _rounded(reference, names)).statistic
     return float(tau) if tau == tau else math.nan
 
 
 def ndcg(predicted: dict[str, float], reference: dict[str, float]) -> float:
-    """nDCG of the predicted order with the reference scores as gains (shifted to be >= 0)."""
+    """nDCG of the predicted order with the reference scores as gains (shifted to be >= 0).
+
+    Tie-aware (McSherry & Najork 2008): items with equal predicted strength share the mean
+    discount of the positions their group spans, so no tie-break (item names, input order) can
+    lend a model that ranks nothing a perfect score."""
     names = sorted(set(predicted) & set(reference))
     if len(names) < 2:
         return math.nan
     low = min(reference[n] for n in names)
     gain = {n: reference[n] - low for n in names}
-    order = sorted(names, key=lambda n: (-predicted[n], n))
-    ideal = sorted(names, key=lambda n: (-gain[n], n))
-    dcg = sum(gain[n] / math.log2(i + 2) for i, n in enumerate(order))
-    idcg = sum(gain[n] / math.log2(i + 2) for i, n in enumerate(ideal))
+    strength = dict(zip(names, _rounded(predicted, names), strict=True))
+    order = sorted(names, key=lambda n: -strength[n])
+    dcg, i = 0.0, 0
+    while i < len(order):
+        j = i
+        while j < len(order) and strength[order[j]] == strength[order[i]]:
+            j += 1
+        discount = sum(1 / math.log2(k + 2) for k in range(i, j)) / (j - i)
+        dcg += discount * sum(gain[n] for n in order[i:j])
+        i = j
+    ideal = sorted(gain.values(), reverse=True)
+    idcg = sum(g / math.log2(k + 2) for k, g in enumerate(ideal))
     return dcg / idcg if idcg > 0 else math.nan

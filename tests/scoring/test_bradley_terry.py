@@ -53,3 +53,21 @@ def test_rank_agreement_by_hand():
     assert math.isclose(kendall_tau({"a": 1, "b": 2, "c": 3}, ref), -1.0)
     # order c, b, a with gains a=2, b=1, c=0: DCG = 0 + 1/log2(3) + 2/2; ideal = 2 + 1/log2(3)
     assert math.isclose(ndcg({"a": 1, "b": 2, "c": 3}, ref), (1 / math.log2(3) + 1) / (2 + 1 / math.log2(3)))
+
+
+def test_tied_strengths_get_no_credit_from_item_names():
+    """A model that always picks the same position ties every item: the names' order (which here
+    is the reference order) must not make that a perfect ranking."""
+    ref = {"m1": 3.0, "m2": 2.0, "m3": 1.0}
+    tied = {"m1": 0.0, "m2": 1e-15, "m3": -1e-15}  # equal up to the fit's rounding
+    # tie-aware DCG (McSherry & Najork 2008): each tied item gets the mean discount of the group
+    mean_discount = (1 + 1 / math.log2(3) + 1 / 2) / 3
+    expected = 3 * mean_discount / (2 + 1 / math.log2(3))
+    assert math.isclose(ndcg(tied, ref), expected)
+    renamed = {"z1": 0.0, "a2": 0.0, "k3": 0.0}
+    assert math.isclose(ndcg(renamed, {"z1": 3.0, "a2": 2.0, "k3": 1.0}), expected)
+    assert math.isnan(kendall_tau(tied, ref))  # no order at all: tau-b undefined
+    # a partial tie: m1 first, m2 and m3 tied below it
+    part = {"m1": 1.0, "m2": 0.0, "m3": 0.0}
+    dcg = 2 + 1 * (1 / math.log2(3) + 1 / 2) / 2
+    assert math.isclose(ndcg(part, ref), dcg / (2 + 1 / math.log2(3)))
