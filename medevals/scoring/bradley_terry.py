@@ -103,14 +103,27 @@ def _rounded(values: dict[str, float], names: list[str]) -> list[float]:
 
 
 def kendall_tau(predicted: dict[str, float], reference: dict[str, float]) -> float:
-    """Kendall's tau-b between two scorings of the same entities (scipy); NaN without any order."""
-    from scipy.stats import kendalltau
-
+    """Kendall's tau-b between two scorings of the same entities: (concordant - discordant pairs)
+    / sqrt((pairs - pairs tied in x) * (pairs - pairs tied in y)), scipy's ``kendalltau`` default.
+    Plain Python (the entities are a run's compared items, not millions; scipy is not a core
+    dependency); checked against scipy in ``tests/scoring/test_bradley_terry.py`` when it is installed.
+    NaN without any order (every pair tied on one side)."""
     names = sorted(set(predicted) & set(reference))
     if len(names) < 2:
         return math.nan
-    tau = kendalltau(_rounded(predicted, names), _rounded(reference, names)).statistic
-    return float(tau) if tau == tau else math.nan
+    x = _rounded(predicted, names)
+    y = _rounded(reference, names)
+    score = pairs = x_ties = y_ties = 0
+    for i in range(len(names)):
+        for j in range(i + 1, len(names)):
+            dx = (x[i] > x[j]) - (x[i] < x[j])
+            dy = (y[i] > y[j]) - (y[i] < y[j])
+            pairs += 1
+            x_ties += dx == 0
+            y_ties += dy == 0
+            score += dx * dy
+    denom = math.sqrt((pairs - x_ties) * (pairs - y_ties))
+    return score / denom if denom > 0 else math.nan
 
 
 def ndcg(predicted: dict[str, float], reference: dict[str, float]) -> float:

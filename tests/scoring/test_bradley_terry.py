@@ -71,3 +71,22 @@ def test_tied_strengths_get_no_credit_from_item_names():
     part = {"m1": 1.0, "m2": 0.0, "m3": 0.0}
     dcg = 2 + 1 * (1 / math.log2(3) + 1 / 2) / 2
     assert math.isclose(ndcg(part, ref), dcg / (2 + 1 / math.log2(3)))
+
+
+def test_kendall_tau_b_with_ties_by_hand_and_against_scipy():
+    # pairs (a,b) (a,c) (b,c): x = 1,1,2; y = 1,2,2 -> (a,b) tied in x, (b,c) tied in y, (a,c) concordant
+    assert math.isclose(kendall_tau({"a": 1, "b": 1, "c": 2}, {"a": 1, "b": 2, "c": 2}), 1 / math.sqrt(2 * 2))
+    assert math.isnan(kendall_tau({"a": 1, "b": 1}, {"a": 1, "b": 2}))  # x constant: undefined
+    try:
+        from scipy.stats import kendalltau
+    except ImportError:
+        return  # the by-hand rows above still pin the formula
+    rng = random.Random(3)
+    for _ in range(50):
+        n = rng.randint(2, 30)
+        x = {f"e{i}": float(rng.randint(0, 5)) for i in range(n)}
+        y = {f"e{i}": float(rng.randint(0, 5)) for i in range(n)}
+        names = sorted(x)
+        ref = kendalltau([x[k] for k in names], [y[k] for k in names]).statistic
+        got = kendall_tau(x, y)
+        assert (math.isnan(ref) and math.isnan(got)) or math.isclose(got, ref, abs_tol=1e-12)
