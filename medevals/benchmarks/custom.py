@@ -4,7 +4,7 @@ Paths are relative to the spec file; ``medevals run -b my-set.yaml ...``. Keys e
 
     name: my-set
     data: questions.jsonl        # .jsonl, .json or .csv (a BEIR folder for protocol: retrieval)
-    protocol: mcq                # mcq | freetext | open-diagnosis | rubric | ner | retrieval | error-detection | pairwise
+    protocol: mcq                # mcq | freetext | open-diagnosis | rubric | ner | retrieval | error-detection | pairwise | longdoc
     fields: {...}                # where each part of an item is in a record (per protocol, below)
     records: data.items          # optional, .json only: where the records are inside the document
     join: {context: "\\n\\n"}      # optional: these fields hold a list of texts, joined with this
@@ -55,6 +55,10 @@ be unique (a repeat names the file and both lines).
   b_id, question, criterion, id, subset]. Without a_id / b_id an item's text is its id; one id is
   one item across pairs (same text, same score). What is compared is ``criterion`` (a field, or
   ``options: {criterion: more urgent}``); ``options.task`` is the instruction above the pair.
+- ``longdoc``: the mcq fields (no context, no images) plus documents (a list of strings or of
+  ``{id, text, title}`` objects) and [answer_docs] (ids of the row's documents that hold the
+  answer, or 1-based positions; default all). The corpus is every row's documents (distractors
+  for the others); each row becomes an answerable item and its unanswerable twin.
 
 One example per protocol is in the README ("Your own benchmark"). Every problem is reported as
 one line with the spec or data file, the line and the field (exit code 2).
@@ -77,7 +81,15 @@ from medevals.schema import Item, Taxonomy
 from medevals.yamlfile import load_yaml_with_lines
 
 ProtocolName = Literal[
-    "mcq", "freetext", "open-diagnosis", "rubric", "ner", "retrieval", "error-detection", "pairwise"
+    "mcq",
+    "freetext",
+    "open-diagnosis",
+    "rubric",
+    "ner",
+    "retrieval",
+    "error-detection",
+    "pairwise",
+    "longdoc",
 ]
 
 TASK_TYPES = {
@@ -89,13 +101,14 @@ TASK_TYPES = {
     "retrieval": "retrieval",
     "error-detection": "error flag, sentence localisation, correction",
     "pairwise": "pairwise comparison (which of two is more X), both orders",
+    "longdoc": "long-document QA (evidence among distractors, per token budget)",
 }
 
 #: Keys that mean something for some protocols only: given for another, they are an error.
 PROTOCOL_KEYS: dict[str, tuple[str, ...]] = {
-    "answer_format": ("mcq",),
-    "drop_empty_options": ("mcq",),
-    "fixed_options": ("mcq",),
+    "answer_format": ("mcq", "longdoc"),
+    "drop_empty_options": ("mcq", "longdoc"),
+    "fixed_options": ("mcq", "longdoc"),
     "fewshot_data": ("mcq", "freetext"),
     "tag_names": ("ner",),
     "corpus": ("retrieval",),
@@ -268,6 +281,15 @@ def _check_protocol_fields(spec: CustomSpec, f: spec_items._Fields, path: Path, 
         )
     if isinstance(f, spec_items.PairwiseFields):
         _check_pairwise(spec, f, path, lines)
+    if isinstance(f, spec_items.LongDocFields):
+        for key in ("context", "images"):
+            if getattr(f, key) is not None:
+                raise DataError(
+                    "protocol longdoc builds the context from the documents: leave it out",
+                    path=path,
+                    line=lines.get(("fields", key)) or lines.get(("fields",)),
+                    field=f"fields.{key}",
+                )
     if isinstance(f, spec_items.RetrievalFields) and (f.query is None or f.relevant is None):
         raise DataError(
             "Field required (or give a BEIR folder as data)",
@@ -425,6 +447,19 @@ def items_of(
         return
     check = IdCheck(src, fields.id)
     pairs = spec_items.PairItemCheck(src, fields) if isinstance(fields, spec_items.PairwiseFields) else None
+    if isinstance(fields, spec_items.LongDocFields):
+        corpus = {
+            "kind": "rows",
+            "path": str(src),
+            "field": fields.documents,
+            "id_field": fields.id,
+            "records": spec.records,
+        }
+        for rec in read_records(src, spec.records):
+            item = _map(spec, fields, rec, src, spec_path)
+            check(item.id, rec.line)
+            yield from spec_items.longdoc(fields, rec, src, corpus=corpus, mcq_item=item)
+        return
     for rec in read_records(src, spec.records):
         item = _map(spec, fields, rec, src, spec_path)
         check(item.id, rec.line)

@@ -73,7 +73,7 @@ def _load(key: str) -> Corpus:
     if kind == "pubmedqa":
         docs = _pubmedqa_docs(path)
     elif kind == "rows":
-        docs = _row_docs(path, str(ref["field"]), ref.get("id_field"))
+        docs = _row_docs(path, str(ref["field"]), ref.get("id_field"), ref.get("records"))
     else:
         raise DataError(f"unknown document corpus kind {kind!r} (known: pubmedqa, rows)")
     ids = [d.id for d in docs]
@@ -127,12 +127,12 @@ def row_documents(raw: Any, row_id: str, *, where: Path | str, line: int, field:
     return out
 
 
-def _row_docs(path: Path, field: str, id_field: str | None) -> list[Document]:
+def _row_docs(path: Path, field: str, id_field: str | None, records: str | None = None) -> list[Document]:
     from medevals.benchmarks.mapping import as_id
     from medevals.benchmarks.spec_rows import get, read_records
 
     out: list[Document] = []
-    for rec in read_records(path):
+    for rec in read_records(path, records):
         rid = (
             as_id(get(rec, id_field, path), where=path, line=rec.line, field=id_field)
             if id_field

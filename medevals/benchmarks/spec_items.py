@@ -81,6 +81,17 @@ class ErrorDetectionFields(_Fields):
     correction: str | None = None
 
 
+class LongDocFields(MCQFields):
+    """A multiple-choice question over documents (LongHealth style, ``protocol: longdoc``)."""
+
+    #: The row's documents: a list of strings or of ``{id, text, title}`` objects. The corpus
+    #: (distractors) is every row's documents; a row's own documents are never its distractors.
+    documents: str
+    #: Which of the row's documents hold the answer (their ids; a string document by its
+    #: position, 1-based); default: all of them.
+    answer_docs: str | None = None
+
+
 class PairwiseFields(_Fields):
     """One record = one pair (items mode: the model under test says which is more X)."""
 
@@ -107,6 +118,7 @@ FIELD_MAPS: dict[str, type[_Fields]] = {
     "retrieval": RetrievalFields,
     "error-detection": ErrorDetectionFields,
     "pairwise": PairwiseFields,
+    "longdoc": LongDocFields,
 }
 
 
@@ -627,3 +639,47 @@ class PairItemCheck:
                     line=line,
                     field=getattr(self.f, f"{side}_score") or id_field,
                 )
+
+
+# --------------------------------------------------------------------------- long documents
+
+
+def longdoc(
+    f: LongDocFields, rec: Record, path: Path, *, corpus: dict[str, Any], mcq_item: Item
+) -> list[Item]:
+    """The answerable item and its unanswerable twin (``documents.paired_items``) of one row."""
+    from medevals.benchmarks.documents import paired_items, row_documents
+
+    docs = row_documents(
+        get(rec, f.documents, path), mcq_item.id, where=path, line=rec.line, field=f.documents
+    )
+    ids = [d.id for d in docs]
+    answer_ids = list(ids)
+    if f.answer_docs:
+        raw = get(rec, f.answer_docs, path)
+        answer_ids = []
+        for i, v in enumerate(raw if isinstance(raw, list) else [raw]):
+            key = as_id(v, where=path, line=rec.line, field=f"{f.answer_docs}.{i}")
+            if key in ids:
+                answer_ids.append(key)
+            elif key.isdigit() and 1 <= int(key) <= len(ids):
+                answer_ids.append(ids[int(key) - 1])
+            else:
+                raise DataError(
+                    f"'{key}' is not one of this row's documents ({', '.join(ids)}; or a position 1-{len(ids)})",
+                    path=path,
+                    line=rec.line,
+                    field=f.answer_docs,
+                )
+    meta = {k: v for k, v in mcq_item.metadata.items() if k == "language"}
+    return paired_items(
+        id=mcq_item.id,
+        question=str(mcq_item.input),
+        choices=dict(mcq_item.choices or {}),
+        answer=str(mcq_item.target),
+        answer_docs=answer_ids,
+        exclude_docs=ids,
+        corpus=corpus,
+        subset=mcq_item.subset,
+        metadata=meta,
+    )

@@ -515,3 +515,86 @@ def test_pairwise_spec_errors_name_file_line_and_field(tmp_path, spec_tail, rows
     with pytest.raises(DataError, match=message):
         bench = load_spec(p)
         list(bench.load_local(tmp_path, "test"))
+
+
+# --------------------------------------------------------------------------- long documents
+
+
+def _notes(n: int = 16) -> list[dict]:
+    rows = []
+    for i in range(n):
+        filler = " ".join(f"f{i}w{j}" for j in range(30))
+        rows.append(
+            {
+                "pid": f"pt{i}",
+                "q": f"What was the potassium of patient {i}?",
+                "opts": ["3.1 mmol/L", "4.2 mmol/L", "5.9 mmol/L"],
+                "key": i % 3,
+                "notes": [
+                    {
+                        "id": f"lab{i}",
+                        "title": f"Labs {i}",
+                        "text": f"Patient {i} potassium {['3.1', '4.2', '5.9'][i % 3]}. {filler}",
+                    },
+                    {"id": f"dis{i}", "text": f"Discharge note of patient {i}: stable. {filler}"},
+                ],
+                "evidence": [f"lab{i}"],
+            }
+        )
+    return rows
+
+
+def _longdoc_reader(path, body):
+    text = _last_user_text(body)
+    import re as _re
+
+    who = _re.search(r"potassium of patient (\d+)\?", text).group(1)
+    found = _re.search(rf"Patient {who} potassium (\d\.\d)", text)
+    options = dict(_re.findall(r"^([A-Z])\. (.+)$", text, _re.M))
+    want = f"{found.group(1)} mmol/L" if found else "Question cannot be answered with provided documents"
+    letter = next(k for k, v in options.items() if v.strip() == want)
+    return f"The answer is ({letter})."
+
+
+def test_longdoc_spec_answerable_and_unanswerable_pairs_from_a_users_file(fake_server, tmp_path, capsys):
+    jsonl(tmp_path / "notes.jsonl", _notes())
+    spec = write_spec(
+        tmp_path,
+        "name: my-notes-qa\ndata: notes.jsonl\nprotocol: longdoc\n"
+        "fields: {id: pid, question: q, options: opts, answer: key, documents: notes, answer_docs: evidence}\n"
+        "answer_format: index0\noptions: {budgets: [1k, 2k], mode: generate}\n",
+    )
+    folder = run_spec(fake_server(responder=_longdoc_reader), tmp_path, capsys, spec, "--limit", "8")
+    samples = list(folder.iter_samples(ordered=True))
+    assert len(samples) == 16 and {s.variant for s in samples} == {"1k", "2k"}  # 4 rows x 2 items x 2 budgets
+    for s in samples:
+        row = s.item.metadata["pair"]
+        n = row.removeprefix("pt")
+        assert s.item.metadata["answer_docs"] == [f"lab{n}"]
+        assert f"dis{n}" not in s.output["documents"]  # the row's own notes are never distractors
+        assert (f"lab{n}" in s.output["documents"]) is s.item.metadata["answerable"]
+        assert s.score.value == 1.0
+    m = bench(folder)
+    assert m["metrics"]["abstention_accuracy"]["value"] == 1.0
+    assert m["metrics"]["answerable_accuracy"]["value"] == 1.0
+
+
+def test_longdoc_spec_string_documents_by_position_and_errors(tmp_path):
+    from medevals.benchmarks.custom import load_spec
+    from medevals.errors import DataError
+
+    rows = [{"q": "Q?", "o": ["x", "y"], "a": "A", "d": ["first doc", "second doc"], "e": 2}]
+    jsonl(tmp_path / "d.jsonl", rows)
+    p = tmp_path / "s.yaml"
+    base = "name: t\ndata: d.jsonl\nprotocol: longdoc\n"
+    p.write_text(base + "fields: {question: q, options: o, answer: a, documents: d, answer_docs: e}\n")
+    ans, twin = list(load_spec(p).load_local(tmp_path, "test"))
+    assert ans.metadata["answer_docs"] == ["1/2"] and ans.metadata["exclude_docs"] == ["1/1", "1/2"]
+    assert twin.id == "1~unanswerable" and twin.target == "C" and ans.target == "A"
+    rows[0]["e"] = 3
+    jsonl(tmp_path / "d.jsonl", rows)
+    with pytest.raises(DataError, match=r"d.jsonl:1: field 'e': '3' is not one of this row's documents"):
+        list(load_spec(p).load_local(tmp_path, "test"))
+    p.write_text(base + "fields: {question: q, options: o, answer: a, documents: d, context: c}\n")
+    with pytest.raises(DataError, match=r"s.yaml:4: field 'fields.context': protocol longdoc builds"):
+        load_spec(p)
