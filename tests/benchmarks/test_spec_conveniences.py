@@ -231,6 +231,7 @@ def test_protocol_specific_keys_are_refused_elsewhere(tmp_path):
         [{"c": "case", "d": "dx"}],
     )
     with pytest.raises(
-        DataError, match=r"s.yaml:5: field 'answer_format': applies to protocol mcq only, not open-diagnosis"
+        DataError,
+        match=r"s.yaml:5: field 'answer_format': applies to protocol mcq / longdoc only, not open-diagnosis",
     ):
         registry.get(str(p))
