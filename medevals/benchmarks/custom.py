@@ -4,7 +4,7 @@ Paths are relative to the spec file; ``medevals run -b my-set.yaml ...``. Keys e
 
     name: my-set
     data: questions.jsonl        # .jsonl, .json or .csv (a BEIR folder for protocol: retrieval)
-    protocol: mcq                # mcq | freetext | open-diagnosis | rubric | ner | retrieval | error-detection | pairwise | longdoc
+    protocol: mcq                # mcq | freetext | open-diagnosis | rubric | ner | retrieval | error-detection | pairwise | longdoc | step-verify
     fields: {...}                # where each part of an item is in a record (per protocol, below)
     records: data.items          # optional, .json only: where the records are inside the document
     join: {context: "\\n\\n"}      # optional: these fields hold a list of texts, joined with this
@@ -59,6 +59,9 @@ be unique (a repeat names the file and both lines).
   ``{id, text, title}`` objects) and [answer_docs] (ids of the row's documents that hold the
   answer, or 1-based positions; default all). The corpus is every row's documents (distractors
   for the others); each row becomes an answerable item and its unanswerable twin.
+- ``step-verify``: question, steps (a list of texts, or one text with a step per line),
+  first_error (1-based; 0, -1, none, empty or missing = a clean chain), [context, error_type,
+  id, subset]. ``options.subject`` says what the case is ("a patient note and a question").
 
 One example per protocol is in the README ("Your own benchmark"). Every problem is reported as
 one line with the spec or data file, the line and the field (exit code 2).
@@ -90,6 +93,7 @@ ProtocolName = Literal[
     "error-detection",
     "pairwise",
     "longdoc",
+    "step-verify",
 ]
 
 TASK_TYPES = {
@@ -102,6 +106,7 @@ TASK_TYPES = {
     "error-detection": "error flag, sentence localisation, correction",
     "pairwise": "pairwise comparison (which of two is more X), both orders",
     "longdoc": "long-document QA (evidence among distractors, per token budget)",
+    "step-verify": "step verification (name the first wrong step, or none)",
 }
 
 #: Keys that mean something for some protocols only: given for another, they are an error.
@@ -495,6 +500,8 @@ def _map(spec: CustomSpec, f: spec_items._Fields, rec: Record, src: Path, spec_p
         return spec_items.error_detection(f, rec, src, join=join, language=lang)
     if isinstance(f, spec_items.PairwiseFields):
         return spec_items.pairwise(f, rec, src, join=join, language=lang)
+    if isinstance(f, spec_items.StepFields):
+        return spec_items.steps_item(f, rec, src, join=join, language=lang)
     if isinstance(f, spec_items.RetrievalFields):
         return _query(spec, f, rec, src, spec_path)
     raise AssertionError(type(f))

@@ -92,6 +92,18 @@ class LongDocFields(MCQFields):
     answer_docs: str | None = None
 
 
+class StepFields(_Fields):
+    """A reasoning chain to verify (``protocol: step-verify``, MedPRMBench / ProcessBench style)."""
+
+    question: str
+    #: The chain: a list of step texts (or one text, a step per line).
+    steps: str
+    #: The first wrong step, 1-based; 0, -1, "none", empty or missing: a clean chain.
+    first_error: str
+    context: str | None = None
+    error_type: str | None = None
+
+
 class PairwiseFields(_Fields):
     """One record = one pair (items mode: the model under test says which is more X)."""
 
@@ -119,6 +131,7 @@ FIELD_MAPS: dict[str, type[_Fields]] = {
     "error-detection": ErrorDetectionFields,
     "pairwise": PairwiseFields,
     "longdoc": LongDocFields,
+    "step-verify": StepFields,
 }
 
 
@@ -681,5 +694,54 @@ def longdoc(
         exclude_docs=ids,
         corpus=corpus,
         subset=mcq_item.subset,
+        metadata=meta,
+    )
+
+
+# --------------------------------------------------------------------------- step verification
+
+
+def steps_item(f: StepFields, rec: Record, path: Path, *, join: dict[str, str], language: str | None) -> Item:
+    raw = get(rec, f.steps, path)
+    steps = (
+        texts(rec, f.steps, path) if isinstance(raw, list) else (text(rec, f.steps, path) or "").splitlines()
+    )
+    steps = [s.strip() for s in steps or [] if s.strip()]
+    if not steps:
+        raise DataError("no steps", path=path, line=rec.line, field=f.steps)
+    v = get(rec, f.first_error, path, required=False)
+    if v is None or (isinstance(v, str) and v.strip().lower() in ("", "none", "-1", "0")):
+        label = 0
+    else:
+        label = _int(v, rec, path, f.first_error)
+        label = 0 if label == -1 else label
+        if not 0 <= label <= len(steps):
+            raise DataError(
+                f"step {label} of a {len(steps)}-step chain (1-based; 0, -1 or none: no error)",
+                path=path,
+                line=rec.line,
+                field=f.first_error,
+            )
+    question = text(rec, f.question, path, join=join.get("question")) or ""
+    if not question.strip():
+        raise DataError("empty", path=path, line=rec.line, field=f.question)
+    meta: dict[str, Any] = {"steps": steps}
+    error_type = text(rec, f.error_type, path, required=False) if f.error_type else None
+    if label and error_type:
+        meta["error_type"] = error_type.strip()
+    if language and language != "en":
+        meta["language"] = language
+    context = text(rec, f.context, path, join=join.get("context")) if f.context else None
+    subset = (
+        text(rec, f.subset, path, numbers=True)
+        if f.subset
+        else (meta.get("error_type") or ("error" if label else "clean"))
+    )
+    return Item(
+        id=item_id(f, rec, path),
+        input=question.strip(),
+        context=context.strip() if context else None,
+        target=label,
+        subset=subset,
         metadata=meta,
     )

@@ -598,3 +598,91 @@ def test_longdoc_spec_string_documents_by_position_and_errors(tmp_path):
     p.write_text(base + "fields: {question: q, options: o, answer: a, documents: d, context: c}\n")
     with pytest.raises(DataError, match=r"s.yaml:4: field 'fields.context': protocol longdoc builds"):
         load_spec(p)
+
+
+# --------------------------------------------------------------------------- step verification
+
+
+def _checker(path, body):
+    """A verifier that recomputes every 'a * b = c' step and names the first wrong one."""
+    import re as _re
+
+    text = _last_user_text(body)
+    for n, a, b, c in _re.findall(r"^\[(\d+)\] .*?(\d+) \* (\d+) = (\d+)", text, _re.M):
+        if int(a) * int(b) != int(c):
+            return json.dumps({"first_wrong_step": int(n), "explanation": "x"})
+    return json.dumps({"first_wrong_step": "none", "explanation": "x"})
+
+
+def test_step_verify_spec_chains_from_a_users_file(fake_server, tmp_path, capsys):
+    rows = [
+        {
+            "id": "c1",
+            "q": "Dose for 70 kg at 2 mg/kg?",
+            "chain": ["Weight is 70 kg.", "Dose: 70 * 2 = 140"],
+            "bad": None,
+        },
+        {
+            "id": "c2",
+            "q": "Dose for 60 kg at 3 mg/kg?",
+            "chain": ["Weight is 60 kg.", "Dose: 60 * 3 = 190"],
+            "bad": 2,
+            "kind": "arithmetic",
+        },
+        {
+            "id": "c3",
+            "q": "Two doses of 25 mg?",
+            "chain": "Dose is 25 mg.\nTotal: 25 * 2 = 50\nGive 50 mg.",
+            "bad": "none",
+        },
+        {
+            "id": "c4",
+            "q": "Four vials of 12 mL?",
+            "chain": ["Total: 12 * 4 = 46", "Give 46 mL."],
+            "bad": 1,
+            "kind": "arithmetic",
+        },
+        {
+            "id": "c5",
+            "q": "Five tablets of 5 mg?",
+            "chain": ["Total: 5 * 5 = 25", "Give 20 mg."],
+            "bad": 2,
+            "kind": "value",
+        },
+    ]
+    jsonl(tmp_path / "chains.jsonl", rows)
+    spec = write_spec(
+        tmp_path,
+        "name: my-chains\ndata: chains.jsonl\nprotocol: step-verify\n"
+        "fields: {id: id, question: q, steps: chain, first_error: bad, error_type: kind}\n"
+        "options: {subject: a dosing question}\n",
+    )
+    folder = run_spec(fake_server(responder=_checker), tmp_path, capsys, spec)
+    s = {x.item.id: x for x in folder.iter_samples()}
+    assert [s[k].item.target for k in ("c1", "c2", "c3", "c4", "c5")] == [0, 2, 0, 1, 2]
+    assert s["c3"].item.metadata["steps"] == ["Dose is 25 mg.", "Total: 25 * 2 = 50", "Give 50 mg."]
+    assert {k: s[k].score.value for k in s} == {"c1": 1.0, "c2": 1.0, "c3": 1.0, "c4": 1.0, "c5": 0.0}
+    m = bench(folder)
+    by_type = {r[0]: r for r in table(m, "by error type")["rows"]}
+    assert set(by_type) == {"arithmetic", "value", "clean"} and by_type["value"][1] == 1
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({"q": "Q?", "s": ["a", "b"], "e": 3}, r"d.jsonl:1: field 'e': step 3 of a 2-step chain"),
+        ({"q": "Q?", "s": ["a", "b"], "e": "two"}, r"d.jsonl:1: field 'e': expected an integer, got 'two'"),
+        ({"q": "Q?", "s": [], "e": 1}, r"d.jsonl:1: field 's': no steps"),
+    ],
+)
+def test_step_verify_spec_errors(tmp_path, row, message):
+    from medevals.benchmarks.custom import load_spec
+    from medevals.errors import DataError
+
+    jsonl(tmp_path / "d.jsonl", [row])
+    p = tmp_path / "s.yaml"
+    p.write_text(
+        "name: t\ndata: d.jsonl\nprotocol: step-verify\nfields: {question: q, steps: s, first_error: e}\n"
+    )
+    with pytest.raises(DataError, match=message):
+        list(load_spec(p).load_local(tmp_path, "test"))
