@@ -345,28 +345,39 @@ class RunFolder:
         if not self.samples_path.exists():
             return
         lines: dict[str, list[tuple[int, int]]] = {}
+        in_order = True  # one line per unit, ascending (a file rescore wrote): read straight through
+        prev = None
         with self.samples_path.open("rb") as fh:
             pos = 0
             for n, raw in enumerate(fh, start=1):
                 if not raw.endswith(b"\n"):
                     break
                 uid = _unit_id_of(raw[:4096].decode("utf-8", "replace"))
-                lines.setdefault(uid or _unit_id_of(raw.decode("utf-8", errors="replace")), []).append(
-                    (pos, n)
-                )
+                uid = uid or _unit_id_of(raw.decode("utf-8", errors="replace"))
+                if in_order and prev is not None and not prev < uid:
+                    in_order = False
+                prev = uid
+                lines.setdefault(uid, []).append((pos, n))
                 pos += len(raw)
+            if in_order:
+                fh.seek(0)
+                for n, line in enumerate(fh, start=1):
+                    if not line.endswith(b"\n"):
+                        return
+                    yield self._parse_line(line, n), True, line
+                return
             for uid in sorted(lines):
                 at = lines[uid]
                 for k, (off, n) in enumerate(at):
                     fh.seek(off)
                     line = fh.readline()
-                    try:
-                        s = Sample.model_validate_json(line)
-                    except ValueError as e:  # invalid UTF-8 and JSON included
-                        raise RunError(
-                            f"{self.samples_path}:{n}: unreadable sample ({_first_error(e)})"
-                        ) from None
-                    yield s, k == len(at) - 1, line
+                    yield self._parse_line(line, n), k == len(at) - 1, line
+
+    def _parse_line(self, line: bytes, n: int) -> Sample:
+        try:
+            return Sample.model_validate_json(line)
+        except ValueError as e:  # invalid UTF-8 and JSON included
+            raise RunError(f"{self.samples_path}:{n}: unreadable sample ({_first_error(e)})") from None
 
     def iter_sample_dicts(self, *, all_lines: bool = False) -> Iterator[dict[str, Any]]:
         if not self.samples_path.exists():

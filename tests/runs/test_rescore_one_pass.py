@@ -37,6 +37,12 @@ def test_rescore_rewrites_in_unit_order_keeps_attempts_and_unchanged_lines(fake_
     again = compute_metrics(folder, folder.read_manifest())
     again["rescored_changed"] = 1
     assert json.dumps(again, sort_keys=True, default=str) == json.dumps(metrics, sort_keys=True, default=str)
+    # a file already in unit order with one line per unit is read straight through: same result
+    clean = b"".join(line for line in out if json.loads(line)["error"] is None)
+    folder.samples_path.write_bytes(clean)
+    once = rescore(folder)
+    assert folder.samples_path.read_bytes() == clean and once["rescored_changed"] == 0
+    assert once["benchmarks"] == metrics["benchmarks"]
 
 
 def test_lines_written_by_another_json_writer_are_still_one_unit_each(fake_server, tmp_path, capsys):
