@@ -104,13 +104,15 @@ def answerer(path: str, body: dict) -> str:
     model = body["model"]
     if model in ("ma", "mb"):
         return "The answer is (A), with a careful explanation." if model == "ma" else "The answer is (B)."
+    if model == "broken":  # never a verdict, to the question and to the repair turn alike
+        return "I cannot decide."
     text = _last_user_text(body)
     first = text.split("# Answer 1", 1)[1].split("# Answer 2", 1)[0]
     if model == "judge":  # prefers A's careful answer wherever it is shown
         return json.dumps({"explanation": "x", "preferred": 1 if "careful" in first else 2})
     if model == "biased":  # always the first shown
         return json.dumps({"explanation": "x", "preferred": 1})
-    return "I cannot decide."  # "broken": never a verdict
+    raise AssertionError(f"unexpected model {model}")
 
 
 def two_runs(server, tmp_path, capsys) -> tuple[Path, Path]:
