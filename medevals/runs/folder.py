@@ -342,10 +342,22 @@ class RunFolder:
         each unit's lines in file order (its latest last): what ``rescore`` rewrites, so the
         file it writes keeps every attempt and the latest-line-wins rule, and its latest
         samples come out in the order metrics are computed in."""
+        for n, line, latest in self.iter_lines_by_unit():
+            yield self.parse_line(line, n), latest, line
+
+    def iter_lines_by_unit(self) -> Iterator[tuple[int, bytes, bool]]:
+        """``iter_by_unit`` unparsed, as (line number, line, is the unit's latest)."""
+        return self.walk_lines(self.plan_lines())
+
+    def plan_lines(self) -> list[tuple[int, int, bool]] | None:
+        """Where the lines of ``iter_lines_by_unit`` are, in its order: (offset, line number, is
+        the unit's latest) per whole line, or None when the file is already in unit order with
+        one line per unit (a file rescore wrote: read straight through). One pass over the
+        file; a process forked after it walks the same lines (``walk_lines``) without it."""
         if not self.samples_path.exists():
-            return
+            return []
         lines: dict[str, list[tuple[int, int]]] = {}
-        in_order = True  # one line per unit, ascending (a file rescore wrote): read straight through
+        in_order = True
         prev = None
         with self.samples_path.open("rb") as fh:
             pos = 0
@@ -359,21 +371,31 @@ class RunFolder:
                 prev = uid
                 lines.setdefault(uid, []).append((pos, n))
                 pos += len(raw)
-            if in_order:
-                fh.seek(0)
+        if in_order:
+            return None
+        plan = []
+        for uid in sorted(lines):
+            at = lines[uid]
+            plan.extend((off, n, k == len(at) - 1) for k, (off, n) in enumerate(at))
+        return plan
+
+    def walk_lines(self, plan: list[tuple[int, int, bool]] | None) -> Iterator[tuple[int, bytes, bool]]:
+        """The lines a ``plan_lines`` plan names, as (line number, line, is the unit's latest)."""
+        if plan == []:
+            return
+        with self.samples_path.open("rb") as fh:
+            if plan is None:
                 for n, line in enumerate(fh, start=1):
                     if not line.endswith(b"\n"):
                         return
-                    yield self._parse_line(line, n), True, line
+                    yield n, line, True
                 return
-            for uid in sorted(lines):
-                at = lines[uid]
-                for k, (off, n) in enumerate(at):
-                    fh.seek(off)
-                    line = fh.readline()
-                    yield self._parse_line(line, n), k == len(at) - 1, line
+            for off, n, latest in plan:
+                fh.seek(off)
+                yield n, fh.readline(), latest
 
-    def _parse_line(self, line: bytes, n: int) -> Sample:
+    def parse_line(self, line: bytes, n: int) -> Sample:
+        """One line of samples.jsonl as a sample, or ``RunError`` naming the file and line."""
         try:
             return Sample.model_validate_json(line)
         except ValueError as e:  # invalid UTF-8 and JSON included

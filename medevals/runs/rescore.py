@@ -7,7 +7,9 @@ extractor or scorer is applied by re-running ``Protocol.score`` over samples.jso
 from __future__ import annotations
 
 import gc
+import multiprocessing as mp
 import os
+import pickle
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +18,7 @@ from medevals.evaluate import compute_metrics
 from medevals.protocols.base import Protocol
 from medevals.protocols.registry import protocol_from_record
 from medevals.runs.folder import RunFolder
-from medevals.schema import Sample
+from medevals.schema import Sample, Score
 
 
 def protocols_for(folder: RunFolder) -> dict[str, Protocol]:
@@ -44,33 +46,179 @@ def rescore(folder: RunFolder) -> dict[str, Any]:
         folder.unlock()
 
 
-def _rescore(folder: RunFolder) -> dict[str, Any]:
+#: samples.jsonl from this size up is re-scored by two processes (when two cores are free):
+#: below it, starting a worker and walking the file twice cost more than they save.
+PARALLEL_MIN_BYTES = 16 * 1024 * 1024
+#: Lines a worker scores and reports back at once.
+CHUNK = 1000
+#: Every MAIN_EVERY-th chunk is scored by the main process itself, which also parses every line,
+#: writes the file and aggregates metrics; the worker parses and scores the rest.
+MAIN_EVERY = 0
+
+
+def _parallel_wanted(folder: RunFolder) -> bool:
+    """Two processes only for a large file, on a machine with a second core free for this
+    process (the last minute's load average leaves one: on a busy machine the second process
+    gets no core of its own, and the duplicated parse makes the pass slower than one process),
+    where fork is available and no thread runs here (forking a threaded process is unsafe)."""
+    import threading
+
+    try:
+        size = folder.samples_path.stat().st_size
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        load = os.getloadavg()[0]
+    except OSError:
+        return False
+    return (
+        size >= PARALLEL_MIN_BYTES
+        and cores >= 2
+        and load < cores - 0.5
+        and "fork" in mp.get_all_start_methods()
+        and threading.active_count() == 1
+    )
+
+
+def _protocol(folder: RunFolder, protocols: dict[str, Protocol], s: Sample) -> Protocol:
+    proto = protocols.get(s.benchmark)
+    if proto is None:
+        raise RunError(f"{folder.samples_path}: sample {s.unit_id} names unknown benchmark {s.benchmark}")
+    return proto
+
+
+def _new_score(folder: RunFolder, protocols: dict[str, Protocol], s: Sample) -> Score | None:
+    """The sample's new score when it differs from the stored one, else None (an errored unit
+    is not scored)."""
+    proto = _protocol(folder, protocols, s)
+    if s.error is not None:
+        return None
+    new = proto.score(s.item, s.output, s.calls, s.variant)
+    if s.score is None or new != s.score:  # pydantic: same type, same field values
+        return new
+    return None
+
+
+Scored = Iterator[tuple[bytes, bool, Sample, Score | None]]
+
+
+def _serial(folder: RunFolder, protocols: dict[str, Protocol]) -> Scored:
+    for n, line, latest in folder.iter_lines_by_unit():
+        s = folder.parse_line(line, n)
+        yield line, latest, s, _new_score(folder, protocols, s)
+
+
+def _mine(chunk: int, main_every: int) -> bool:
+    return bool(main_every) and chunk % main_every == main_every - 1
+
+
+def _transportable(e: BaseException) -> BaseException:
+    """The exception itself when it survives pickling, else a RuntimeError saying what it was."""
+    try:
+        pickle.loads(pickle.dumps(e))
+        return e
+    except Exception:
+        return RuntimeError(f"{type(e).__name__}: {e}")
+
+
+def _worker(
+    folder: RunFolder,
+    protocols: dict[str, Protocol],
+    plan: list[tuple[int, int, bool]] | None,
+    conn: Any,
+    main_every: int,
+) -> None:
+    """In the forked child: walk the same lines in the same order as the parent, score the
+    chunks that are not the parent's, and send one list per chunk (a new score, None, or the
+    exception a line raised, after which it stops)."""
+    out: list[Any] = []
+    try:
+        for i, (n, line, _) in enumerate(folder.walk_lines(plan)):
+            chunk, j = divmod(i, CHUNK)
+            if _mine(chunk, main_every):
+                continue
+            try:
+                out.append(_new_score(folder, protocols, folder.parse_line(line, n)))
+            except BaseException as e:
+                out.append(_transportable(e))
+                break
+            if j == CHUNK - 1:
+                conn.send_bytes(pickle.dumps(out, pickle.HIGHEST_PROTOCOL))
+                out = []
+    except BaseException as e:  # reading the file failed: the parent meets it on its own walk
+        out.append(_transportable(e))
+    if out:
+        conn.send_bytes(pickle.dumps(out, pickle.HIGHEST_PROTOCOL))
+    conn.close()
+
+
+def _receive(conn: Any, proc: Any, folder: RunFolder) -> list[Any]:
+    while not conn.poll(0.5):
+        if not proc.is_alive() and not conn.poll(0):
+            raise RunError(f"{folder.samples_path}: the scoring worker stopped (exit code {proc.exitcode})")
+    try:
+        return pickle.loads(conn.recv_bytes())
+    except EOFError:
+        raise RunError(f"{folder.samples_path}: the scoring worker stopped early") from None
+
+
+def _parallel(folder: RunFolder, protocols: dict[str, Protocol], main_every: int = MAIN_EVERY) -> Scored:
+    """``_serial``'s stream with the scoring done by a forked worker: both processes walk the
+    same lines in the same order (the file cannot change: rescore holds the folder's lock), the
+    worker parses and scores, the parent parses (it needs the samples for the metrics), takes
+    the worker's verdict per line and writes. Scores are pure functions of the stored sample,
+    so the result is the serial one, byte for byte (pinned by a test)."""
+    plan = folder.plan_lines()  # before the fork: the worker inherits it, the file is scanned once
+    ctx = mp.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_worker, args=(folder, protocols, plan, send, main_every), daemon=True)
+    proc.start()
+    send.close()
+    try:
+        got: list[Any] = []
+        k = 0
+        for i, (n, line, latest) in enumerate(folder.walk_lines(plan)):
+            chunk = i // CHUNK
+            s = folder.parse_line(line, n)
+            if _mine(chunk, main_every):
+                yield line, latest, s, _new_score(folder, protocols, s)
+                continue
+            _protocol(folder, protocols, s)
+            if k == len(got):
+                got, k = _receive(recv, proc, folder), 0
+            new = got[k]
+            k += 1
+            if isinstance(new, BaseException):
+                raise new
+            yield line, latest, s, new
+    finally:
+        proc.kill()
+        proc.join()
+        recv.close()
+
+
+def _rescore(folder: RunFolder, parallel: bool | None = None) -> dict[str, Any]:
     """One pass over samples.jsonl: each line is re-scored and written to the new file, and each
     unit's latest sample goes on to the metrics as it is written (``compute_metrics`` with a
     stream), so the file is parsed once. The new file holds every line, grouped by unit in
     unit-id order (a unit's attempts in their order, its latest last): the order metrics are
-    computed in, with the latest-line-wins rule kept."""
+    computed in, with the latest-line-wins rule kept. ``parallel``: score in a second process
+    (None: when the file is large and a second core is there)."""
     manifest = folder.read_manifest()
     protocols = protocols_for(folder)
     tmp = folder.samples_path.with_suffix(".jsonl.rescore")
     changed = 0
     done = False
+    if parallel is None:
+        parallel = _parallel_wanted(folder)
+    source = (_parallel if parallel else _serial)(folder, protocols)
 
     def rescored() -> Iterator[Sample]:
         nonlocal changed, done
         with tmp.open("wb") as out:
-            for s, latest, line in folder.iter_by_unit():  # superseded attempts are kept
-                proto = protocols.get(s.benchmark)
-                if proto is None:
-                    raise RunError(
-                        f"{folder.samples_path}: sample {s.unit_id} names unknown benchmark {s.benchmark}"
-                    )
-                if s.error is None:
-                    new = proto.score(s.item, s.output, s.calls, s.variant)
-                    if s.score is None or new != s.score:  # pydantic: same type, same field values
-                        changed += 1
-                        s.score = new
-                        line = (s.model_dump_json() + "\n").encode("utf-8")
+            for line, latest, s, new in source:  # superseded attempts are kept
+                if new is not None:
+                    changed += 1
+                    s.score = new
+                    line = (s.model_dump_json() + "\n").encode("utf-8")
                 # an unchanged sample keeps its line byte for byte (no re-serialising)
                 out.write(line)
                 if latest:
@@ -85,6 +233,7 @@ def _rescore(folder: RunFolder) -> dict[str, Any]:
     try:
         metrics = compute_metrics(folder, manifest, samples=rescored())
     finally:
+        source.close()  # stops a worker on any failure
         if gc_was_on:
             gc.enable()
         tmp.unlink(missing_ok=True)  # a failure mid-way leaves samples.jsonl as it was
