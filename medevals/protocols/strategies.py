@@ -228,6 +228,8 @@ def majority(answers: Sequence[str | None]) -> tuple[str | None, float]:
     Returns (winner, agreement) where agreement = winner's votes / all calls (unparseable
     answers count in the denominator, so a vote of 2 out of 5 with 3 unreadable is 0.4).
     """
+    if len(answers) == 1:  # one answer call (zero-shot): the same result without a Counter
+        return (None, 0.0) if answers[0] is None else (answers[0], 1.0)
     counts = Counter(a for a in answers if a is not None)
     if not counts:
         return None, 0.0

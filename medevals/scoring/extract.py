@@ -155,8 +155,10 @@ class Extraction:
 
 def _clean(text: str) -> str:
     text = unicodedata.normalize("NFKC", text or "").translate(_CJK_PUNCT)
-    text = _THINK.sub(" ", text)
-    text = _TEXT_CMD.sub(r"\1", text)
+    if "<" in text:  # both patterns need their first character: most replies have neither
+        text = _THINK.sub(" ", text)
+    if "\\" in text:
+        text = _TEXT_CMD.sub(r"\1", text)
     text = _MARKUP.sub("", text)
     text = text.replace("<|im_end|>", " ").replace("<end_of_turn>", " ")
     return text.strip()
@@ -215,7 +217,7 @@ def extract_choice(text: str, choices: dict[str, str], language: str = "en") -> 
     lc = _letter_class(letters)
 
     # 1. the whole reply is a letter, possibly decorated or prefixed with "Answer:".
-    m = re.fullmatch(rf"(?:{pt.letter_prefix})?[\(\[]?({lc})[\)\]]?[.!]?", cleaned, re.I)
+    m = _whole_letter(pt.letter_prefix, lc).fullmatch(cleaned)
     if m and m.group(1).upper() in letters:
         return Extraction(m.group(1).upper(), "letter")
 
@@ -246,6 +248,13 @@ def extract_choice(text: str, choices: dict[str, str], language: str = "en") -> 
     if text_answer:
         return Extraction(text_answer, "option_text")
     return Extraction(None, "unparseable")
+
+
+@functools.lru_cache(maxsize=256)
+def _whole_letter(letter_prefix: str, lc: str) -> re.Pattern[str]:
+    """Rule 1 of ``extract_choice``, compiled once per language and option set (not looked up
+    in ``re``'s cache by its text for every reply)."""
+    return re.compile(rf"(?:{letter_prefix})?[\(\[]?({lc})[\)\]]?[.!]?", re.I)
 
 
 def _relists_options(text: str, lc: str) -> bool:
