@@ -51,9 +51,6 @@ def rescore(folder: RunFolder) -> dict[str, Any]:
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 #: Lines a worker scores and reports back at once.
 CHUNK = 1000
-#: Every MAIN_EVERY-th chunk is scored by the main process itself, which also parses every line,
-#: writes the file and aggregates metrics; the worker parses and scores the rest.
-MAIN_EVERY = 0
 
 
 def _parallel_wanted(folder: RunFolder) -> bool:
@@ -106,10 +103,6 @@ def _serial(folder: RunFolder, protocols: dict[str, Protocol]) -> Scored:
         yield line, latest, s, _new_score(folder, protocols, s)
 
 
-def _mine(chunk: int, main_every: int) -> bool:
-    return bool(main_every) and chunk % main_every == main_every - 1
-
-
 def _transportable(e: BaseException) -> BaseException:
     """The exception itself when it survives pickling, else a RuntimeError saying what it was."""
     try:
@@ -124,23 +117,19 @@ def _worker(
     protocols: dict[str, Protocol],
     plan: list[tuple[int, int, bool]] | None,
     conn: Any,
-    main_every: int,
 ) -> None:
-    """In the forked child: walk the same lines in the same order as the parent, score the
-    chunks that are not the parent's, and send one list per chunk (a new score, None, or the
-    exception a line raised, after which it stops)."""
+    """In the forked child: walk the same lines in the same order as the parent, parse and score
+    each, and send one list per CHUNK lines (per line: its new score, None, or the exception it
+    raised, after which the worker stops)."""
     out: list[Any] = []
     try:
-        for i, (n, line, _) in enumerate(folder.walk_lines(plan)):
-            chunk, j = divmod(i, CHUNK)
-            if _mine(chunk, main_every):
-                continue
+        for n, line, _ in folder.walk_lines(plan):
             try:
                 out.append(_new_score(folder, protocols, folder.parse_line(line, n)))
             except BaseException as e:
                 out.append(_transportable(e))
                 break
-            if j == CHUNK - 1:
+            if len(out) == CHUNK:
                 conn.send_bytes(pickle.dumps(out, pickle.HIGHEST_PROTOCOL))
                 out = []
     except BaseException as e:  # reading the file failed: the parent meets it on its own walk
@@ -160,7 +149,7 @@ def _receive(conn: Any, proc: Any, folder: RunFolder) -> list[Any]:
         raise RunError(f"{folder.samples_path}: the scoring worker stopped early") from None
 
 
-def _parallel(folder: RunFolder, protocols: dict[str, Protocol], main_every: int = MAIN_EVERY) -> Scored:
+def _parallel(folder: RunFolder, protocols: dict[str, Protocol]) -> Scored:
     """``_serial``'s stream with the scoring done by a forked worker: both processes walk the
     same lines in the same order (the file cannot change: rescore holds the folder's lock), the
     worker parses and scores, the parent parses (it needs the samples for the metrics), takes
@@ -169,18 +158,14 @@ def _parallel(folder: RunFolder, protocols: dict[str, Protocol], main_every: int
     plan = folder.plan_lines()  # before the fork: the worker inherits it, the file is scanned once
     ctx = mp.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_worker, args=(folder, protocols, plan, send, main_every), daemon=True)
+    proc = ctx.Process(target=_worker, args=(folder, protocols, plan, send), daemon=True)
     proc.start()
     send.close()
     try:
         got: list[Any] = []
         k = 0
-        for i, (n, line, latest) in enumerate(folder.walk_lines(plan)):
-            chunk = i // CHUNK
+        for n, line, latest in folder.walk_lines(plan):
             s = folder.parse_line(line, n)
-            if _mine(chunk, main_every):
-                yield line, latest, s, _new_score(folder, protocols, s)
-                continue
             _protocol(folder, protocols, s)
             if k == len(got):
                 got, k = _receive(recv, proc, folder), 0

@@ -36,13 +36,11 @@ def _messy_folder(fake_server, tmp_path, capsys) -> RunFolder:
     return folder
 
 
-@pytest.mark.parametrize("main_every", [0, 2])
-def test_parallel_rescore_is_byte_identical_to_serial(fake_server, tmp_path, capsys, monkeypatch, main_every):
+def test_parallel_rescore_is_byte_identical_to_serial(fake_server, tmp_path, capsys, monkeypatch):
     folder = _messy_folder(fake_server, tmp_path / "run", capsys)
     twin = RunFolder(tmp_path / "twin")
     shutil.copytree(folder.path, twin.path)
     monkeypatch.setattr(rs, "CHUNK", 3)  # several chunks, the last one short
-    monkeypatch.setattr(rs, "MAIN_EVERY", main_every)
 
     serial = rs._rescore(folder, parallel=False)
     parallel = rs._rescore(twin, parallel=True)
