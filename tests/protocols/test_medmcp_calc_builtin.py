@@ -16,6 +16,12 @@ def test_medmcp_calc_on_builtin_model(shared_data, tmp_path, capsys):
         "2",
         "--set",
         "max_tokens=128",
+        # the judge's defaults (768 tokens, 3 fresh calls each with a repair turn) are up to six
+        # long generations per item on a CPU: ~25 min under load; one short call proves the path
+        "--set",
+        "judge_max_tokens=96",
+        "--set",
+        "judge_attempts=1",
         model="builtin:gemma3-270m",
         benchmark="medmcp-calc",
         runs=tmp_path,
