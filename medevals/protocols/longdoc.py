@@ -42,7 +42,7 @@ from pydantic import Field, field_validator
 
 from medevals.errors import ConfigError
 from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext, comma_list
-from medevals.protocols.mcq import MCQOptions, MCQProtocol
+from medevals.protocols.mcq import MCQProtocol
 from medevals.schema import CallRecord, Item, ModelRequest, Sample, Score
 from medevals.scoring.stats import mean_ci
 
@@ -110,18 +110,7 @@ class LongDocProtocol(Protocol):
 
     def __init__(self, options: LongDocOptions, benchmark: Any = None):
         super().__init__(options, benchmark)
-        o = options
-        self.mcq = MCQProtocol(
-            MCQOptions(
-                mode=o.mode,
-                strategy=[o.strategy],
-                context=True,
-                max_tokens=o.max_tokens,
-                temperature=o.temperature,
-                top_logprobs=o.top_logprobs,
-                system_prompt=o.system_prompt,
-            )
-        )
+        self.mcq = MCQProtocol.over_context(options)
 
     def variants(self) -> list[str]:
         return list(self.options.budgets)

@@ -244,6 +244,22 @@ class MCQProtocol(Protocol):
         self._pool_vectors: tuple[int, list[list[float]]] | None = None
         self._pool_lock: asyncio.Lock | None = None
 
+    @classmethod
+    def over_context(cls, o: Any) -> MCQProtocol:
+        """The MCQ reader a context-building protocol (``rag``, ``longdoc``) asks through: one
+        strategy, the item's context shown, the caller's generation settings."""
+        return cls(
+            MCQOptions(
+                mode=o.mode,
+                strategy=[o.strategy],
+                context=True,
+                max_tokens=o.max_tokens,
+                temperature=o.temperature,
+                top_logprobs=o.top_logprobs,
+                system_prompt=o.system_prompt,
+            )
+        )
+
     #: Per-sample values of agent systems: means with a bootstrap CI, never a proportion's.
     SYSTEM_VALUES = ("calls", "tokens", "cost_usd")
 

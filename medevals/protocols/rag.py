@@ -24,7 +24,7 @@ from pydantic import Field
 
 from medevals.errors import ConfigError
 from medevals.protocols.base import Protocol, ProtocolOptions, SolveContext
-from medevals.protocols.mcq import MCQOptions, MCQProtocol
+from medevals.protocols.mcq import MCQProtocol
 from medevals.protocols.retrieval import RETRIEVERS, Retrievers
 from medevals.schema import CallRecord, Item, Sample, Score
 from medevals.scoring.stats import mean_ci
@@ -67,18 +67,7 @@ class RAGProtocol(Protocol):
 
     def __init__(self, options: RAGOptions, benchmark: Any = None):
         super().__init__(options, benchmark)
-        o = options
-        self.mcq = MCQProtocol(
-            MCQOptions(
-                mode=o.mode,
-                strategy=[o.strategy],
-                context=True,
-                max_tokens=o.max_tokens,
-                temperature=o.temperature,
-                top_logprobs=o.top_logprobs,
-                system_prompt=o.system_prompt,
-            )
-        )
+        self.mcq = MCQProtocol.over_context(options)
         self.retrievers: Retrievers | None = None
 
     def default_roles(self) -> dict[str, str]:
